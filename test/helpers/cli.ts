@@ -1,0 +1,64 @@
+import {spawn} from 'node:child_process'
+import {fileURLToPath} from 'node:url'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const DEV_BIN = fileURLToPath(new URL('../../bin/dev.js', import.meta.url))
+
+export interface CliResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+  /** stdout parsed as JSON (undefined when it is not JSON). */
+  json: any
+}
+
+export interface CliOptions {
+  stdin?: string
+  env?: Record<string, string | undefined>
+  cwd?: string
+  timeoutMs?: number
+  /** Called with the child once spawned (e.g. to send SIGINT). */
+  onSpawn?: (child: ReturnType<typeof spawn>) => void
+}
+
+/**
+ * Runs the CLI exactly as a user would (a separate process, real exit code), from the TypeScript
+ * sources through bin/dev.js so tests never depend on a stale build.
+ */
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', '--import', 'tsx', '--disable-warning=ExperimentalWarning', DEV_BIN, ...args], {
+      cwd: options.cwd ?? ROOT,
+      env: {...process.env, NO_COLOR: '1', FORCE_COLOR: '0', CI: 'true', DEBUG: '', ...options.env},
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000)
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      let json: any
+      try {
+        json = JSON.parse(stdout)
+      } catch {
+        json = undefined
+      }
+      resolve({code, signal, stdout, stderr, json})
+    })
+    options.onSpawn?.(child)
+    if (options.stdin !== undefined) child.stdin.end(options.stdin)
+    else child.stdin.end()
+  })
+}
+
+/** Parses NDJSON output into objects, failing loudly on a malformed line. */
+export function parseNdjson(text: string): any[] {
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line))
+}
