@@ -1,3 +1,4 @@
 // Public entry of the waku-disc library: each area re-exports its own API.
 export * from './errors.js'
 export * from './input/lines.js'
+export * from './net/index.js'
