@@ -1,0 +1,72 @@
+/**
+ * The libp2p node waku-disc dials (and, for `px serve` and the test peers, listens) with:
+ * tcp and websockets (ws, wss) transports, dns4/dns6 addresses, noise, yamux and mplex (js-waku
+ * and older nwaku speak only mplex), identify and ping.
+ */
+import {noise} from '@chainsafe/libp2p-noise'
+import {yamux} from '@chainsafe/libp2p-yamux'
+import {generateKeyPair} from '@libp2p/crypto/keys'
+import {identify, type Identify} from '@libp2p/identify'
+import type {Libp2p, PrivateKey} from '@libp2p/interface'
+import {mplex} from '@libp2p/mplex'
+import {ping, type Ping} from '@libp2p/ping'
+import {tcp} from '@libp2p/tcp'
+import {webSockets} from '@libp2p/websockets'
+import {createLibp2p} from 'libp2p'
+
+import {ConfigError} from '../errors.js'
+
+export type ProbeServices = {identify: Identify; ping: Ping}
+export type ProbeNode = Libp2p<ProbeServices>
+
+/** js-libp2p's own cap (8 KiB); also what go-libp2p allows for a signed identify. */
+export const MAX_IDENTIFY_BYTES = 8 * 1024
+
+export interface ProbeNodeOptions {
+  /** Addresses to listen on (none for a pure client). */
+  listen?: string[]
+  /** The node's key; a fresh secp256k1 key (like Waku nodes) by default. */
+  privateKey?: PrivateKey
+  /** identify's agent string. */
+  agentVersion?: string
+  /** Per-dial timeout inside libp2p (our own AbortSignals also apply). */
+  dialTimeoutMs?: number
+  /** TLS options for a wss listener (`/ws` listeners stay plain). */
+  https?: {cert: string; key: string}
+}
+
+export const DEFAULT_AGENT = 'waku-disc'
+
+/** Creates and starts a node. Call `node.stop()` when done. */
+export async function createProbeNode(options: ProbeNodeOptions = {}): Promise<ProbeNode> {
+  const privateKey = options.privateKey ?? (await generateKeyPair('secp256k1'))
+  try {
+    return await createLibp2p({
+      privateKey,
+      addresses: {listen: options.listen ?? []},
+      transports: [tcp(), webSockets(options.https ? {https: options.https} : {})],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux(), mplex()],
+      connectionManager: {
+        dialTimeout: options.dialTimeoutMs ?? 10_000,
+        // A fleet check opens many connections to many hosts at once, often all on loopback.
+        maxConnections: 1024,
+        maxParallelDials: 256,
+        inboundConnectionThreshold: 1000,
+        maxIncomingPendingConnections: 256,
+      },
+      connectionMonitor: {enabled: false},
+      nodeInfo: {userAgent: options.agentVersion ?? DEFAULT_AGENT},
+      services: {
+        // We run identify ourselves, under our deadline, instead of on every new connection.
+        identify: identify({runOnConnectionOpen: false, maxMessageSize: MAX_IDENTIFY_BYTES, timeout: 10_000}),
+        ping: ping(),
+      },
+    })
+  } catch (err) {
+    throw new ConfigError('LISTEN_FAILED', `cannot start the libp2p node: ${(err as Error).message}`, {
+      cause: err,
+      hint: 'check the --listen multiaddrs (e.g. /ip4/127.0.0.1/tcp/60000 and /ip4/127.0.0.1/tcp/60001/ws)',
+    })
+  }
+}
