@@ -1,0 +1,12 @@
+// ENR (EIP-778) with Waku fields: parse, decode, lint, encode.
+export {EnrRecord, parseEnr, inspectEnr, keyName, ENR_SIZE_LIMIT} from './record.js'
+export type {LintFinding, ParseEnrOptions, EnrInspection} from './record.js'
+export {decodeEnr, matchesNodeFilter, dialableMultiaddrs, shardsOf} from './decode.js'
+export type {DecodedEnr, WakuFields, NodeFilter} from './decode.js'
+export {lintEnr, nonPublicRange} from './lint.js'
+export type {LintOptions} from './lint.js'
+export {encodeEnr} from './encode.js'
+export type {EncodeEnrOptions} from './encode.js'
+export {WAKU2_BITS, decodeRs, decodeRsv, decodeWaku2, decodeMultiaddrs, encodeRs, encodeRsv, encodeMultiaddrs} from './fields.js'
+export type {WakuCapability, RsvBitOrder, ShardsValue} from './fields.js'
+export {enrInputToBytes, decodeBase64url} from './text.js'
