@@ -1,0 +1,403 @@
+/**
+ * TXT lookups for tree resolution, behind one small interface so callers inject what they need:
+ * the system resolver, a given server (UDP, TCP when the answer is truncated), or DNS-over-HTTPS
+ * (RFC 8484 through undici). Each returns one string per TXT RR with its character-strings
+ * joined (EIP-1459 entries longer than 255 bytes arrive split).
+ */
+import dgram from 'node:dgram'
+import {Resolver as SystemResolver} from 'node:dns/promises'
+import {isIP} from 'node:net'
+import net from 'node:net'
+import {randomInt} from 'node:crypto'
+
+import dnsPacket from 'dns-packet'
+import {request} from 'undici'
+
+import {BadInputError, ProtocolError, UnreachableError, abortError} from '../errors.js'
+
+export interface TxtQueryOptions {
+  signal?: AbortSignal
+}
+
+export interface TxtResolver {
+  /** TXT RRs at `name`, each RR's strings joined; [] when the name or the type does not exist. */
+  resolveTxt(name: string, options?: TxtQueryOptions): Promise<string[]>
+  close(): Promise<void>
+  /** Transport counters (queries sent, TCP retries after truncation, retransmissions). */
+  readonly counters: ResolverCounters
+  readonly description: string
+}
+
+export interface ResolverCounters {
+  queries: number
+  tcpFallbacks: number
+  retransmits: number
+  bytesReceived: number
+}
+
+export interface ServerAddress {
+  host: string
+  port: number
+}
+
+/** Parses `HOST:PORT`, `[v6]:PORT` or `HOST` (port 53). */
+export function parseServerAddress(text: string): ServerAddress {
+  const t = text.trim()
+  let host: string
+  let port = 53
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(t)
+  if (v6) {
+    host = v6[1]!
+    if (v6[2]) port = Number(v6[2])
+  } else if (isIP(t) === 6) {
+    host = t
+  } else {
+    const i = t.lastIndexOf(':')
+    host = i === -1 ? t : t.slice(0, i)
+    if (i !== -1) port = Number(t.slice(i + 1))
+  }
+  if (!host || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new BadInputError('DNS_BAD_SERVER', `invalid server address ${JSON.stringify(text)}`, {hint: 'use HOST:PORT, e.g. 127.0.0.1:5353'})
+  }
+  return {host, port}
+}
+
+interface Pending {
+  name: string
+  resolve: (records: string[]) => void
+  reject: (error: Error) => void
+  timer?: NodeJS.Timeout
+  attempt: number
+  packet: Buffer
+  cleanup: () => void
+}
+
+export interface ServerResolverOptions {
+  /** Per-attempt timeout in ms (default 2500; geth uses 5 s per lookup). */
+  timeoutMs?: number
+  /** UDP attempts before giving up (default 2). */
+  attempts?: number
+  /** Always use TCP. */
+  tcpOnly?: boolean
+}
+
+/** Asks one DNS server directly: UDP first, TCP when the answer comes back truncated. */
+export class ServerTxtResolver implements TxtResolver {
+  readonly counters: ResolverCounters = {queries: 0, tcpFallbacks: 0, retransmits: 0, bytesReceived: 0}
+  readonly description: string
+  private socket?: dgram.Socket
+  private readonly pending = new Map<number, Pending>()
+  private socketError?: Error
+  private readonly timeoutMs: number
+  private readonly attempts: number
+
+  constructor(
+    readonly server: ServerAddress,
+    private readonly options: ServerResolverOptions = {},
+  ) {
+    this.description = `server ${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`
+    this.timeoutMs = options.timeoutMs ?? 2500
+    this.attempts = options.attempts ?? 2
+  }
+
+  async resolveTxt(name: string, options: TxtQueryOptions = {}): Promise<string[]> {
+    if (options.signal?.aborted) throw abortError(options.signal, `TXT lookup of ${name}`)
+    if (this.options.tcpOnly) return this.viaTcp(name, options.signal)
+    const response = await this.viaUdp(name, options.signal)
+    if (response === 'truncated') {
+      this.counters.tcpFallbacks++
+      return this.viaTcp(name, options.signal)
+    }
+    return response
+  }
+
+  private ensureSocket(): dgram.Socket {
+    if (this.socket) return this.socket
+    const type = isIP(this.server.host) === 6 ? 'udp6' : 'udp4'
+    const socket = dgram.createSocket({type})
+    socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo))
+    socket.on('error', (error) => {
+      this.socketError = error
+      for (const p of [...this.pending.values()]) p.reject(unreachable(this.description, error))
+    })
+    socket.connect(this.server.port, this.server.host)
+    socket.unref()
+    this.socket = socket
+    return socket
+  }
+
+  private viaUdp(name: string, signal?: AbortSignal): Promise<string[] | 'truncated'> {
+    const socket = this.ensureSocket()
+    let id = randomInt(0, 0x10000)
+    while (this.pending.has(id)) id = randomInt(0, 0x10000)
+    const packet = dnsPacket.encode({type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{type: 'TXT', name, class: 'IN'}]})
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => p.reject(abortError(signal!, `TXT lookup of ${name}`))
+      const p: Pending = {
+        name,
+        attempt: 0,
+        packet,
+        resolve: (v) => {
+          p.cleanup()
+          resolve(v as string[])
+        },
+        reject: (e) => {
+          p.cleanup()
+          reject(e)
+        },
+        cleanup: () => {
+          if (p.timer) clearTimeout(p.timer)
+          this.pending.delete(id)
+          signal?.removeEventListener('abort', onAbort)
+        },
+      }
+      signal?.addEventListener('abort', onAbort, {once: true})
+      this.pending.set(id, p)
+      const send = (): void => {
+        p.attempt++
+        this.counters.queries++
+        if (p.attempt > 1) this.counters.retransmits++
+        const sendIt = (): void =>
+          socket.send(packet, (error) => {
+            if (error) p.reject(unreachable(this.description, error))
+          })
+        // A connected socket may still be connecting on first use.
+        try {
+          sendIt()
+        } catch (error) {
+          p.reject(unreachable(this.description, error as Error))
+          return
+        }
+        p.timer = setTimeout(() => {
+          if (p.attempt >= this.attempts) p.reject(new UnreachableError('DNS_TIMEOUT', `${this.description} did not answer the TXT query for ${name} (${p.attempt} attempts, ${this.timeoutMs} ms each)`))
+          else send()
+        }, this.timeoutMs)
+      }
+      if (this.socketError) p.reject(unreachable(this.description, this.socketError))
+      else send()
+    }) as Promise<string[] | 'truncated'>
+  }
+
+  private onMessage(msg: Buffer, _rinfo: dgram.RemoteInfo): void {
+    if (msg.length < 12) return
+    const id = msg.readUInt16BE(0)
+    const p = this.pending.get(id)
+    if (!p) return
+    this.counters.bytesReceived += msg.length
+    let decoded: dnsPacket.Packet
+    try {
+      decoded = dnsPacket.decode(msg)
+    } catch (error) {
+      p.reject(new ProtocolError('DNS_BAD_RESPONSE', `${this.description} sent an undecodable answer for ${p.name}: ${(error as Error).message}`))
+      return
+    }
+    if (decoded.type !== 'response' || (decoded.questions?.[0]?.name ?? '').toLowerCase() !== p.name.toLowerCase()) return // not ours: keep waiting
+    if (((decoded.flags ?? 0) & dnsPacket.TRUNCATED_RESPONSE) !== 0) {
+      ;(p.resolve as (v: unknown) => void)('truncated')
+      return
+    }
+    try {
+      p.resolve(txtOf(decoded, p.name, this.description))
+    } catch (error) {
+      p.reject(error as Error)
+    }
+  }
+
+  private viaTcp(name: string, signal?: AbortSignal): Promise<string[]> {
+    this.counters.queries++
+    const id = randomInt(0, 0x10000)
+    const packet = dnsPacket.streamEncode({type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{type: 'TXT', name, class: 'IN'}]})
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({host: this.server.host, port: this.server.port})
+      let buf = Buffer.alloc(0)
+      const timer = setTimeout(() => finish(new UnreachableError('DNS_TIMEOUT', `${this.description} (TCP) did not answer the TXT query for ${name} within ${this.timeoutMs * this.attempts} ms`)), this.timeoutMs * this.attempts)
+      const onAbort = (): void => finish(abortError(signal!, `TXT lookup of ${name}`))
+      signal?.addEventListener('abort', onAbort, {once: true})
+      const finish = (error?: Error, value?: string[]): void => {
+        clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+        socket.destroy()
+        if (error) reject(error)
+        else resolve(value!)
+      }
+      socket.on('connect', () => socket.write(packet))
+      socket.on('error', (error) => finish(unreachable(`${this.description} (TCP)`, error)))
+      socket.on('data', (chunk) => {
+        buf = Buffer.concat([buf, chunk])
+        if (buf.length > 70_000) return finish(new ProtocolError('DNS_BAD_RESPONSE', `${this.description} sent an oversized TCP answer for ${name}`))
+        if (buf.length < 2 || buf.length < buf.readUInt16BE(0) + 2) return
+        this.counters.bytesReceived += buf.length
+        try {
+          const decoded = dnsPacket.decode(buf.subarray(2, 2 + buf.readUInt16BE(0)))
+          if (decoded.id !== id) return finish(new ProtocolError('DNS_BAD_RESPONSE', `${this.description} answered with the wrong id over TCP`))
+          finish(undefined, txtOf(decoded, name, this.description))
+        } catch (error) {
+          finish(error instanceof Error && 'exitCode' in error ? error : new ProtocolError('DNS_BAD_RESPONSE', `${this.description} sent an undecodable TCP answer for ${name}: ${(error as Error).message}`))
+        }
+      })
+      socket.on('end', () => finish(new ProtocolError('DNS_BAD_RESPONSE', `${this.description} closed the TCP connection without a full answer for ${name}`)))
+    })
+  }
+
+  async close(): Promise<void> {
+    for (const p of [...this.pending.values()]) p.reject(new UnreachableError('DNS_CLOSED', 'resolver closed'))
+    const socket = this.socket
+    this.socket = undefined
+    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()))
+  }
+}
+
+/** TXT strings of a decoded response, each RR's character-strings joined; rcode errors typed. */
+export function txtOf(decoded: dnsPacket.Packet, name: string, description: string): string[] {
+  const rcode = (decoded as {rcode?: string}).rcode ?? 'NOERROR'
+  if (rcode === 'NXDOMAIN') return []
+  if (rcode !== 'NOERROR') {
+    throw new UnreachableError(`DNS_${rcode}`, `${description} answered ${rcode} for ${name}`, {
+      hint: rcode === 'REFUSED' ? 'the server is not authoritative for this name and does not recurse' : undefined,
+    })
+  }
+  const out: string[] = []
+  for (const answer of decoded.answers ?? []) {
+    if (answer.type !== 'TXT' || answer.name.toLowerCase() !== name.toLowerCase().replace(/\.$/, '')) continue
+    const data = answer.data as Array<Buffer | string> | Buffer | string
+    const parts = Array.isArray(data) ? data : [data]
+    out.push(parts.map((p) => (typeof p === 'string' ? p : Buffer.from(p).toString('utf8'))).join(''))
+  }
+  return out
+}
+
+function unreachable(description: string, error: Error): UnreachableError {
+  const code = (error as NodeJS.ErrnoException).code ?? 'ERROR'
+  return new UnreachableError('DNS_UNREACHABLE', `${description} cannot be reached (${code})`, {cause: error})
+}
+
+/** The operating system's resolver (node:dns, c-ares), optionally pointed at given servers. */
+export class SystemTxtResolver implements TxtResolver {
+  readonly counters: ResolverCounters = {queries: 0, tcpFallbacks: 0, retransmits: 0, bytesReceived: 0}
+  readonly description = 'system resolver'
+  private readonly resolver: SystemResolver
+
+  constructor(options: {timeoutMs?: number; tries?: number} = {}) {
+    this.resolver = new SystemResolver({timeout: options.timeoutMs ?? 5000, tries: options.tries ?? 2})
+  }
+
+  async resolveTxt(name: string, options: TxtQueryOptions = {}): Promise<string[]> {
+    this.counters.queries++
+    const onAbort = (): void => this.resolver.cancel()
+    options.signal?.addEventListener('abort', onAbort, {once: true})
+    try {
+      const records = await this.resolver.resolveTxt(name)
+      return records.map((chunks) => chunks.join(''))
+    } catch (error) {
+      if (options.signal?.aborted) throw abortError(options.signal, `TXT lookup of ${name}`)
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'ENOTFOUND' || code === 'ENODATA') return []
+      throw new UnreachableError('DNS_UNREACHABLE', `system resolver failed for ${name} (${code ?? (error as Error).message})`, {cause: error})
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort)
+    }
+  }
+
+  async close(): Promise<void> {
+    this.resolver.cancel()
+  }
+}
+
+/** DNS-over-HTTPS, RFC 8484 wire format by POST. */
+export class DohTxtResolver implements TxtResolver {
+  readonly counters: ResolverCounters = {queries: 0, tcpFallbacks: 0, retransmits: 0, bytesReceived: 0}
+  readonly description: string
+
+  constructor(
+    readonly url: string,
+    private readonly options: {timeoutMs?: number} = {},
+  ) {
+    try {
+      const u = new URL(url)
+      if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('not http(s)')
+    } catch {
+      throw new BadInputError('DNS_BAD_DOH', `invalid DNS-over-HTTPS URL ${JSON.stringify(url)}`, {hint: 'e.g. https://cloudflare-dns.com/dns-query'})
+    }
+    this.description = `DoH ${url}`
+  }
+
+  async resolveTxt(name: string, options: TxtQueryOptions = {}): Promise<string[]> {
+    this.counters.queries++
+    const body = dnsPacket.encode({type: 'query', id: 0, flags: dnsPacket.RECURSION_DESIRED, questions: [{type: 'TXT', name, class: 'IN'}]})
+    const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 5000)
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout
+    let response
+    try {
+      response = await request(this.url, {
+        method: 'POST',
+        headers: {'content-type': 'application/dns-message', accept: 'application/dns-message'},
+        body,
+        signal,
+      })
+    } catch (error) {
+      if (options.signal?.aborted) throw abortError(options.signal, `TXT lookup of ${name}`)
+      if (timeout.aborted) throw new UnreachableError('DNS_TIMEOUT', `${this.description} did not answer for ${name}`)
+      throw unreachable(this.description, error as Error)
+    }
+    const bytes = Buffer.from(await response.body.arrayBuffer())
+    this.counters.bytesReceived += bytes.length
+    if (response.statusCode !== 200) {
+      throw new UnreachableError('DNS_DOH_HTTP', `${this.description} answered HTTP ${response.statusCode} for ${name}`)
+    }
+    let decoded: dnsPacket.Packet
+    try {
+      decoded = dnsPacket.decode(bytes)
+    } catch (error) {
+      throw new ProtocolError('DNS_BAD_RESPONSE', `${this.description} sent an undecodable answer for ${name}: ${(error as Error).message}`)
+    }
+    return txtOf(decoded, name, this.description)
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Picks the resolver for `--server` / `--doh` / neither. */
+export function createTxtResolver(options: {server?: string; doh?: string; timeoutMs?: number; tcp?: boolean}): TxtResolver {
+  if (options.server && options.doh) throw new BadInputError('DNS_RESOLVER_CONFLICT', '--server and --doh cannot be used together')
+  if (options.server) return new ServerTxtResolver(parseServerAddress(options.server), {timeoutMs: options.timeoutMs, tcpOnly: options.tcp})
+  if (options.doh) return new DohTxtResolver(options.doh, {timeoutMs: options.timeoutMs})
+  return new SystemTxtResolver({timeoutMs: options.timeoutMs})
+}
+
+/** Token bucket: `rate` per second with `burst` (geth's client uses 3/s, burst 10). rate 0 = unlimited. */
+export class RateLimiter {
+  private tokens: number
+  private last = performance.now()
+
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+  ) {
+    this.tokens = burst
+  }
+
+  async take(signal?: AbortSignal): Promise<void> {
+    if (this.rate <= 0) return
+    for (;;) {
+      const now = performance.now()
+      this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate)
+      this.last = now
+      if (this.tokens >= 1) {
+        this.tokens -= 1
+        return
+      }
+      const waitMs = ((1 - this.tokens) / this.rate) * 1000
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => {
+          signal?.removeEventListener('abort', onAbort)
+          resolve()
+        }, Math.max(1, waitMs))
+        const onAbort = (): void => {
+          clearTimeout(t)
+          reject(abortError(signal!, 'rate-limited lookup'))
+        }
+        signal?.addEventListener('abort', onAbort, {once: true})
+      })
+    }
+  }
+}
