@@ -99,7 +99,7 @@ export function decodeMultiaddrs(bytes: Uint8Array): Field<MultiaddrsValue> {
   const value: MultiaddrsValue = {addresses: [], unparseable: [], withP2p: []}
   let offset = 0
   let index = 0
-  if (bytes.length === 0) return bad('multiaddrs.malformed', 'multiaddrs is empty (no entries)')
+  // An empty value is an empty list (nwaku's own discv5 test record carries one).
   while (offset < bytes.length) {
     if (offset + 2 > bytes.length) {
       return bad('multiaddrs.malformed', `multiaddrs entry ${index} at byte ${offset}: truncated length (1 byte left, need 2)`)

@@ -126,6 +126,9 @@ export function lintEnr(record: EnrRecord, options: LintOptions = {}): LintFindi
 
   // multiaddrs
   if (a.multiaddrs !== undefined) {
+    if (a.multiaddrs.addresses.length === 0 && a.multiaddrs.unparseable.length === 0) {
+      add('multiaddrs.empty', 'info', 'multiaddrs is present but empty; it costs 11 bytes and announces nothing')
+    }
     for (const u of a.multiaddrs.unparseable) {
       add('multiaddrs.unparseable-entry', 'warning', `multiaddrs entry ${u.index} (0x${u.hex.slice(0, 40)}${u.hex.length > 40 ? '…' : ''}) is not a valid multiaddr (${u.reason}); nwaku skips it, js-waku fails to decode the whole field`)
     }

@@ -159,6 +159,18 @@ export function decodeRlpUint(item: RlpItem, maxBytes = 8, context?: string): bi
   return uintFromBytes(item.bytes, maxBytes, item.offset, context)
 }
 
+/** Content of a string item that must be exactly `length` bytes (geth's [N]byte). */
+export function decodeRlpFixedBytes(item: RlpItem, length: number, context?: string): Uint8Array {
+  if (item.kind !== 'string') throw rlpError('ErrExpectedString', item.offset, context)
+  if (item.bytes.length !== length) {
+    const what = item.bytes.length < length ? 'too short' : 'too long'
+    throw new BadInputError('rlp.wrong-length', `rlp: input string ${what} for [${length}]byte${context ? ` in ${context}` : ''} at byte ${item.offset}`, {
+      details: {offset: item.offset, length: item.bytes.length, expected: length},
+    })
+  }
+  return item.bytes
+}
+
 /** Canonical big-endian unsigned integer from raw bytes (the content of an RLP string). */
 export function uintFromBytes(bytes: Uint8Array, maxBytes = 8, offset = 0, context?: string): bigint {
   if (bytes.length > maxBytes) throw rlpError('ErrUintOverflow', offset, context)
