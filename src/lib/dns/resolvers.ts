@@ -41,7 +41,7 @@ export interface ServerAddress {
 }
 
 /** Parses `HOST:PORT`, `[v6]:PORT` or `HOST` (port 53). */
-export function parseServerAddress(text: string): ServerAddress {
+export function parseServerAddress(text: string, options: {allowPortZero?: boolean} = {}): ServerAddress {
   const t = text.trim()
   let host: string
   let port = 53
@@ -56,7 +56,7 @@ export function parseServerAddress(text: string): ServerAddress {
     host = i === -1 ? t : t.slice(0, i)
     if (i !== -1) port = Number(t.slice(i + 1))
   }
-  if (!host || !Number.isInteger(port) || port < 1 || port > 65535) {
+  if (!host || !Number.isInteger(port) || port < (options.allowPortZero ? 0 : 1) || port > 65535) {
     throw new BadInputError('DNS_BAD_SERVER', `invalid server address ${JSON.stringify(text)}`, {hint: 'use HOST:PORT, e.g. 127.0.0.1:5353'})
   }
   return {host, port}
@@ -86,6 +86,7 @@ export class ServerTxtResolver implements TxtResolver {
   readonly counters: ResolverCounters = {queries: 0, tcpFallbacks: 0, retransmits: 0, bytesReceived: 0}
   readonly description: string
   private socket?: dgram.Socket
+  private connecting?: Promise<dgram.Socket>
   private readonly pending = new Map<number, Pending>()
   private socketError?: Error
   private readonly timeoutMs: number
@@ -111,23 +112,26 @@ export class ServerTxtResolver implements TxtResolver {
     return response
   }
 
-  private ensureSocket(): dgram.Socket {
-    if (this.socket) return this.socket
+  private ensureSocket(): Promise<dgram.Socket> {
+    if (this.connecting) return this.connecting
     const type = isIP(this.server.host) === 6 ? 'udp6' : 'udp4'
     const socket = dgram.createSocket({type})
     socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo))
-    socket.on('error', (error) => {
-      this.socketError = error
-      for (const p of [...this.pending.values()]) p.reject(unreachable(this.description, error))
+    this.connecting = new Promise((resolve) => {
+      socket.on('error', (error) => {
+        this.socketError = error
+        for (const p of [...this.pending.values()]) p.reject(unreachable(this.description, error))
+        resolve(socket)
+      })
+      socket.connect(this.server.port, this.server.host, () => resolve(socket))
     })
-    socket.connect(this.server.port, this.server.host)
     socket.unref()
     this.socket = socket
-    return socket
+    return this.connecting
   }
 
-  private viaUdp(name: string, signal?: AbortSignal): Promise<string[] | 'truncated'> {
-    const socket = this.ensureSocket()
+  private async viaUdp(name: string, signal?: AbortSignal): Promise<string[] | 'truncated'> {
+    const socket = await this.ensureSocket()
     let id = randomInt(0, 0x10000)
     while (this.pending.has(id)) id = randomInt(0, 0x10000)
     const packet = dnsPacket.encode({type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{type: 'TXT', name, class: 'IN'}]})
@@ -243,6 +247,7 @@ export class ServerTxtResolver implements TxtResolver {
     for (const p of [...this.pending.values()]) p.reject(new UnreachableError('DNS_CLOSED', 'resolver closed'))
     const socket = this.socket
     this.socket = undefined
+    this.connecting = undefined
     if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()))
   }
 }

@@ -55,7 +55,7 @@ export function zoneFromTxt(domain: string, txt: Record<string, string | string[
 
 /** Starts serving `zones`; resolves once both sockets listen. */
 export async function startDnsServer(zones: Zone[], options: ServeOptions): Promise<DnsServerHandle> {
-  const {host, port: wantPort} = parseServerAddress(options.listen.includes(':') || options.listen.startsWith('[') ? options.listen : `${options.listen}:53`)
+  const {host, port: wantPort} = parseServerAddress(options.listen.includes(':') || options.listen.startsWith('[') ? options.listen : `${options.listen}:53`, {allowPortZero: true})
   const delay = options.delayMs ?? 0
   const seen = new Set<string>()
   for (const z of zones) {
