@@ -14,7 +14,10 @@ import {tcp} from '@libp2p/tcp'
 import {webSockets} from '@libp2p/websockets'
 import {createLibp2p} from 'libp2p'
 
+import {encodeMetadata, decodeMetadata} from '../caps/metadata-codec.js'
 import {ConfigError} from '../errors.js'
+import {METADATA_PROTOCOL} from './protocols.js'
+import {readFrame, writeFrame} from './stream.js'
 
 export type ProbeServices = {identify: Identify; ping: Ping}
 export type ProbeNode = Libp2p<ProbeServices>
@@ -33,6 +36,11 @@ export interface ProbeNodeOptions {
   dialTimeoutMs?: number
   /** TLS options for a wss listener (`/ws` listeners stay plain). */
   https?: {cert: string; key: string}
+  /**
+   * Answer Waku metadata requests (nwaku drops peers that don't, and peers whose cluster differs).
+   * `clusterId` undefined = echo the cluster the remote announces in its request.
+   */
+  metadata?: {clusterId?: number; shards?: number[]} | false
 }
 
 export const DEFAULT_AGENT = 'waku-disc'
@@ -40,8 +48,9 @@ export const DEFAULT_AGENT = 'waku-disc'
 /** Creates and starts a node. Call `node.stop()` when done. */
 export async function createProbeNode(options: ProbeNodeOptions = {}): Promise<ProbeNode> {
   const privateKey = options.privateKey ?? (await generateKeyPair('secp256k1'))
+  let node: ProbeNode
   try {
-    return await createLibp2p({
+    node = await createLibp2p({
       privateKey,
       addresses: {listen: options.listen ?? []},
       transports: [tcp(), webSockets(options.https ? {https: options.https} : {})],
@@ -69,4 +78,24 @@ export async function createProbeNode(options: ProbeNodeOptions = {}): Promise<P
       hint: 'check the --listen multiaddrs (e.g. /ip4/127.0.0.1/tcp/60000 and /ip4/127.0.0.1/tcp/60001/ws)',
     })
   }
+  if (options.metadata !== false) await serveMetadata(node, options.metadata ?? {})
+  return node
+}
+
+/** Largest metadata message (nwaku's RpcResponseMaxBytes). */
+export const MAX_METADATA_BYTES = 1024
+
+async function serveMetadata(node: ProbeNode, mine: {clusterId?: number; shards?: number[]}): Promise<void> {
+  await node.handle(METADATA_PROTOCOL, async (stream) => {
+    try {
+      const signal = AbortSignal.timeout(5000)
+      const frame = await readFrame(stream, {maxBytes: MAX_METADATA_BYTES, signal, what: 'metadata request'})
+      const theirs = decodeMetadata(frame.message, 'metadata request')
+      const clusterId = mine.clusterId ?? theirs.clusterId
+      await writeFrame(stream, encodeMetadata(clusterId, mine.shards ?? (mine.clusterId === undefined ? theirs.shards : []), 'nwaku'), signal)
+      await stream.close({signal})
+    } catch (err) {
+      stream.abort(err as Error)
+    }
+  })
 }

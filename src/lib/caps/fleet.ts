@@ -1,0 +1,127 @@
+/**
+ * Many `caps` checks at once: one shared libp2p node, bounded concurrency, results streamed as
+ * typed events and folded by a pure reducer into the fleet report (table, --json and exit code all
+ * come from that one state).
+ */
+import {BadInputError, ExitCode} from '../errors.js'
+import {createProbeNode, type ProbeNode} from '../libp2p/node.js'
+import {parseTarget, type Target} from '../libp2p/target.js'
+import {checkCapabilities, type CapsOptions, type CapsReport} from './check.js'
+
+export const DEFAULT_CONCURRENCY = 16
+
+export type FleetEvent =
+  | {type: 'start'; total: number; concurrency: number}
+  | {type: 'result'; index: number; report: CapsReport}
+  | {type: 'done'; durationMs: number}
+
+export interface FleetSummary {
+  total: number
+  done: number
+  ok: number
+  unmet: number
+  unreachable: number
+}
+
+export interface FleetReport {
+  targets: CapsReport[]
+  summary: FleetSummary
+  /** 0 all expectations hold, 3 some unmet, 4 some target unreachable (canary semantics). */
+  exitCode: number
+  durationMs: number
+}
+
+export function initialFleetState(): FleetReport {
+  return {targets: [], summary: {total: 0, done: 0, ok: 0, unmet: 0, unreachable: 0}, exitCode: ExitCode.ok, durationMs: 0}
+}
+
+/** Pure reducer: state + event → new state. Results are kept in target order. */
+export function foldFleet(state: FleetReport, event: FleetEvent): FleetReport {
+  switch (event.type) {
+    case 'start':
+      return {...state, summary: {...state.summary, total: event.total}}
+    case 'result': {
+      const targets = [...state.targets]
+      targets[event.index] = event.report
+      const s = {...state.summary, done: state.summary.done + 1}
+      s[event.report.status === 'ok' ? 'ok' : event.report.status === 'unmet' ? 'unmet' : 'unreachable']++
+      const exitCode = s.unreachable > 0 ? ExitCode.unreachable : s.unmet > 0 ? ExitCode.checkFailed : ExitCode.ok
+      return {...state, targets, summary: s, exitCode}
+    }
+    case 'done':
+      return {...state, targets: state.targets.filter(Boolean), durationMs: event.durationMs}
+  }
+}
+
+export interface FleetOptions extends Omit<CapsOptions, 'node'> {
+  concurrency?: number
+  node?: ProbeNode
+}
+
+/** Parses every target first, so one typo fails fast with its position. */
+export function parseTargets(inputs: readonly string[]): Target[] {
+  if (inputs.length === 0) throw new BadInputError('NO_TARGETS', 'no targets: give multiaddrs or ENRs as arguments, a file of them, or --nodes FILE')
+  return inputs.map((input, i) => {
+    try {
+      return parseTarget(input)
+    } catch (err) {
+      if (err instanceof Error && 'code' in err) {
+        ;(err as Error).message = `target ${i + 1}: ${(err as Error).message}`
+      }
+      throw err
+    }
+  })
+}
+
+/** Checks targets with at most `concurrency` in flight, yielding each result as it completes. */
+export async function* checkFleet(targets: readonly Target[], options: FleetOptions = {}): AsyncGenerator<FleetEvent> {
+  const concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY)
+  const started = performance.now()
+  const node = options.node ?? (await createProbeNode({metadata: options.announce ?? {}}))
+  try {
+    yield {type: 'start', total: targets.length, concurrency}
+    const queue: FleetEvent[] = []
+    let wake: (() => void) | undefined
+    let next = 0
+    let running = 0
+    let failure: unknown
+    const launch = () => {
+      while (running < concurrency && next < targets.length && failure === undefined) {
+        const index = next++
+        running++
+        checkCapabilities(targets[index]!, {...options, node}).then(
+          (report) => queue.push({type: 'result', index, report}),
+          (err) => (failure ??= err),
+        ).finally(() => {
+          running--
+          wake?.()
+        })
+      }
+    }
+    launch()
+    while (running > 0 || queue.length > 0) {
+      if (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve))
+      wake = undefined
+      while (queue.length > 0) yield queue.shift()!
+      if (failure !== undefined) {
+        if (running === 0) throw failure
+        continue
+      }
+      launch()
+    }
+    if (failure !== undefined) throw failure
+    yield {type: 'done', durationMs: Math.round(performance.now() - started)}
+  } finally {
+    if (!options.node) await Promise.resolve(node.stop()).catch(() => undefined)
+  }
+}
+
+/** Runs the whole fleet and returns the folded report. */
+export async function runFleet(targets: readonly Target[], options: FleetOptions = {}, onEvent?: (e: FleetEvent, state: FleetReport) => void): Promise<FleetReport> {
+  let state = initialFleetState()
+  for await (const event of checkFleet(targets, options)) {
+    state = foldFleet(state, event)
+    onEvent?.(event, state)
+  }
+  return state
+}

@@ -1,0 +1,7 @@
+// libp2p client pieces shared by px, caps and doctor.
+export * from './node.js'
+export * from './protocols.js'
+export * from './session.js'
+export * from './stream.js'
+export * from './target.js'
+export {ProtobufDecodeError, encodeVarint, lengthPrefixed, readFields, readVarint} from './protobuf.js'
