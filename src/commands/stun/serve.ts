@@ -1,0 +1,41 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../cli/base-command.js'
+import {parseHostPort} from '../../lib/stun/endpoint.js'
+import {startStunServer, type StunServerInfo, type StunServerStats} from '../../lib/stun/server.js'
+import {renderStunServerInfo, renderStunServerStats} from '../../ui/webrtc.js'
+
+export default class StunServe extends BaseCommand<typeof StunServe> {
+  static override description =
+    'Run a STUN server (RFC 5389 Binding; with --alt, RFC 5780 OTHER-ADDRESS, RESPONSE-ORIGIN and CHANGE-REQUEST) so peers need no third-party STUN server. Runs until interrupted.'
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --listen 0.0.0.0:3478',
+    '<%= config.bin %> <%= command.id %> --listen 203.0.113.10:3478 --alt 203.0.113.11:3479',
+  ]
+
+  static override flags = {
+    listen: Flags.string({description: 'IP:PORT for the primary address (port 0 = any free port).', required: true}),
+    alt: Flags.string({description: 'Second IP:PORT (another IP and another port) for RFC 5780 behaviour discovery.'}),
+  }
+
+  async run(): Promise<{info: StunServerInfo; stats: StunServerStats}> {
+    const listen = parseHostPort(this.flags.listen, '--listen', {allowZero: true})
+    const alt = this.flags.alt ? parseHostPort(this.flags.alt, '--alt', {allowZero: true}) : undefined
+    const server = await startStunServer({
+      listen,
+      alt,
+      onEvent: (e) => {
+        if (this.flags.verbose) this.progress(`${e.kind} ${e.from} via ${e.via}${e.reason ? `: ${e.reason}` : ''}`)
+      },
+    })
+    this.out(renderStunServerInfo(server.info))
+    await new Promise<void>((resolve) => {
+      if (this.signal.aborted) resolve()
+      this.signal.addEventListener('abort', () => resolve(), {once: true})
+    })
+    await server.close()
+    this.progress(renderStunServerStats(server.stats))
+    return {info: server.info, stats: server.stats}
+  }
+}

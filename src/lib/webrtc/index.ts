@@ -1,0 +1,10 @@
+// WebRTC NAT traversal probes on node-datachannel (run in a child process, see native.ts).
+export * from './types.js'
+export * from './ice.js'
+export * from './sdp.js'
+export * from './credentials.js'
+export * from './native.js'
+export * from './pair.js'
+export * from './probe.js'
+export * from './signal-server.js'
+export * from './peer.js'

@@ -1,0 +1,59 @@
+import {BadInputError} from '../errors.js'
+import type {IceServerSpec} from './ice.js'
+import {runNative} from './native.js'
+import type {LinkMeasurement} from './types.js'
+
+export const MAX_PAIR_BYTES = 1024 * 1024 * 1024
+
+export interface PairOptions {
+  iceServers?: IceServerSpec[]
+  relayOnly?: boolean
+  /** Bytes for the throughput test (0 = skip). */
+  bytes?: number
+  pings?: number
+  connectTimeoutMs?: number
+  gatherTimeoutMs?: number
+  signal?: AbortSignal
+}
+
+export interface PairReport extends LinkMeasurement {
+  relayOnly: boolean
+  iceServers: string[]
+}
+
+export function describeIceServer(s: IceServerSpec): string {
+  const hp = s.hostname.includes(':') ? `[${s.hostname}]:${s.port}` : `${s.hostname}:${s.port}`
+  if (!s.relayType) return `stun:${hp}`
+  return s.relayType === 'TurnUdp' ? `turn:${hp}` : s.relayType === 'TurnTcp' ? `turn:${hp}?transport=tcp` : `turns:${hp}`
+}
+
+/**
+ * Two PeerConnections in one (child) process joined by a data channel: time to open, ping-pong RTT
+ * and one-way throughput. With `relayOnly` both sides use iceTransportPolicy 'relay', so the
+ * channel must go through the TURN server.
+ */
+export async function pairPeers(options: PairOptions = {}): Promise<PairReport> {
+  const iceServers = options.iceServers ?? []
+  const relayOnly = options.relayOnly ?? false
+  if (relayOnly && !iceServers.some((s) => s.relayType)) {
+    throw new BadInputError('RELAY_NEEDS_TURN', '--relay-only needs a TURN server (--turn turn:HOST:PORT --turn-user U)')
+  }
+  const bytes = options.bytes ?? 4 * 1024 * 1024
+  if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > MAX_PAIR_BYTES) {
+    throw new BadInputError('BAD_BYTES', `--bytes must be an integer from 0 to ${MAX_PAIR_BYTES}`)
+  }
+  const connectTimeoutMs = options.connectTimeoutMs ?? 15_000
+  const result = await runNative<LinkMeasurement>(
+    {
+      kind: 'loopback',
+      iceServers,
+      policy: relayOnly ? 'relay' : 'all',
+      bytes,
+      pings: options.pings ?? 10,
+      connectTimeoutMs,
+      gatherTimeoutMs: options.gatherTimeoutMs ?? 5000,
+    },
+    {signal: options.signal, timeoutMs: connectTimeoutMs + 2 * (options.gatherTimeoutMs ?? 5000) + 120_000, what: 'webrtc pair'},
+  )
+  return {...result, relayOnly, iceServers: iceServers.map(describeIceServer)}
+}

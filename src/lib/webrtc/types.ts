@@ -1,0 +1,104 @@
+import type {IceServerSpec} from './ice.js'
+import type {CandidateType} from './sdp.js'
+
+export type IcePolicy = 'all' | 'relay'
+
+export interface GatheredCandidate {
+  type: CandidateType
+  protocol: string
+  address: string
+  port: number
+  relatedAddress?: string
+  relatedPort?: number
+  /** ms since the PeerConnection was created; undefined when only found in localDescription(). */
+  atMs?: number
+}
+
+export interface GatherRun {
+  id: string
+  iceServers: IceServerSpec[]
+  policy: IcePolicy
+  timeoutMs: number
+  graceMs: number
+}
+
+export interface GatherResult {
+  id: string
+  candidates: GatheredCandidate[]
+  /** ms to gathering "complete", or null when it did not complete within timeoutMs. */
+  completeMs: number | null
+  /** ms to the first srflx / relay candidate. */
+  firstSrflxMs: number | null
+  firstRelayMs: number | null
+  /** Log lines from libjuice/libdatachannel at Warning or above while this run was active. */
+  logs: string[]
+  turnAuthFailed: boolean
+  error?: string
+}
+
+export interface SelectedPairEnd {
+  local: {type: string; address: string; port: number; transport: string}
+  remote: {type: string; address: string; port: number; transport: string}
+}
+
+export interface LinkSide {
+  role: 'offerer' | 'answerer'
+  /** null when node-datachannel did not report one (it happens, see webrtc-lab.md §1.2). */
+  selectedPair: SelectedPairEnd | null
+  /** ICE RTT from node-datachannel in ms, null when unknown (-1). */
+  iceRttMs: number | null
+  localCandidates: GatheredCandidate[]
+  remoteCandidates: number
+  events: {name: string; atMs: number}[]
+}
+
+export interface LinkMeasurement {
+  ok: boolean
+  /** Why it failed, in words. */
+  reason?: string
+  /** ms from PeerConnection creation (offerer) to the data channel being open. */
+  openMs: number | null
+  /** Data-channel ping-pong round trips, ms. */
+  rttMs: number[]
+  rttMedianMs: number | null
+  bytes: number
+  throughputMbps: number | null
+  transferMs: number | null
+  /** "direct" unless either end reports a relay candidate in its selected pair. */
+  path: 'direct' | 'relayed' | 'unknown'
+  offerer?: LinkSide
+  answerer?: LinkSide
+  logs: string[]
+}
+
+/** Messages exchanged with the native worker over the IPC channel. */
+export type WorkerTask =
+  | {kind: 'gather'; runs: GatherRun[]}
+  | {
+      kind: 'loopback'
+      iceServers: IceServerSpec[]
+      policy: IcePolicy
+      bytes: number
+      pings: number
+      connectTimeoutMs: number
+      gatherTimeoutMs: number
+    }
+  | {
+      kind: 'peer'
+      role: 'offerer' | 'answerer'
+      iceServers: IceServerSpec[]
+      policy: IcePolicy
+      bytes: number
+      pings: number
+      connectTimeoutMs: number
+      gatherTimeoutMs: number
+    }
+
+export type ToWorker = {op: 'run'; task: WorkerTask} | {op: 'remote-description'; sdpType: 'offer' | 'answer'; sdp: string} | {op: 'abort'}
+
+export type FromWorker =
+  | {op: 'ready'}
+  | {op: 'local-description'; sdpType: 'offer' | 'answer'; sdp: string}
+  | {op: 'progress'; text: string}
+  | {op: 'result'; result: unknown}
+  | {op: 'error'; code: string; message: string}
