@@ -84,6 +84,13 @@ export async function resolvePassword(options: LoadKeyOptions, what: string): Pr
  * (missing file, wrong format, wrong password, KDF parameters out of bounds).
  */
 export async function loadPrivateKey(path: string, options: LoadKeyOptions = {}): Promise<Uint8Array> {
+  return (await readKeyFile(path, options)).privateKey
+}
+
+export type KeyFileFormat = 'hex' | 'keystore'
+
+/** Like loadPrivateKey, and also says which format the file is in. */
+export async function readKeyFile(path: string, options: LoadKeyOptions = {}): Promise<{privateKey: Uint8Array; format: KeyFileFormat}> {
   let info
   try {
     info = await stat(path)
@@ -103,7 +110,7 @@ export async function loadPrivateKey(path: string, options: LoadKeyOptions = {})
     }
     const password = await resolvePassword(options, `key file ${path}`)
     try {
-      return await decryptKeystore(json, password)
+      return {privateKey: await decryptKeystore(json, password), format: 'keystore'}
     } catch (error) {
       if (error instanceof WakuDiscError) throw new ConfigError(error.code, `key file ${path}: ${error.message}`, {hint: error.hint, cause: error})
       throw error
@@ -114,7 +121,7 @@ export async function loadPrivateKey(path: string, options: LoadKeyOptions = {})
   }
   const key = hexToBytes(trimmed)
   if (!validKey(key)) throw new ConfigError('key.invalid', `key file ${path} holds an invalid secp256k1 key (zero or ≥ curve order)`)
-  return key
+  return {privateKey: key, format: 'hex'}
 }
 
 /** Writes `data` to `path` with mode 0600 via a temporary file and rename (never a half-written key). */

@@ -12,8 +12,10 @@ import {peerIdFromPublicKey} from '@libp2p/peer-id'
 import {BadInputError} from '../errors.js'
 import {bytesToHex, hexToBytes} from './hex.js'
 
-export {loadPrivateKey, writeHexKeyFile, writeKeystoreFile, decryptKeystore, encryptKeystore, KEYSTORE_LIMITS} from './files.js'
-export type {KeystoreV3, LoadKeyOptions, WriteKeyOptions} from './files.js'
+import {readKeyFile, resolvePassword, writeHexKeyFile, writeKeystoreFile, type KeyFileFormat, type LoadKeyOptions} from './files.js'
+
+export {loadPrivateKey, readKeyFile, writeHexKeyFile, writeKeystoreFile, decryptKeystore, encryptKeystore, KEYSTORE_LIMITS} from './files.js'
+export type {KeystoreV3, LoadKeyOptions, WriteKeyOptions, KeyFileFormat} from './files.js'
 
 export function keccak256(data: Uint8Array): Uint8Array {
   return keccak_256(data)
@@ -164,4 +166,34 @@ export function privateKeyFromHex(text: string): Uint8Array {
   const key = hexToBytes(t)
   if (!isValidPrivateKey(key)) throw new BadInputError('key.invalid', 'private key is not a valid secp256k1 scalar (zero or ≥ curve order)')
   return key
+}
+
+export interface KeyFileInfo extends KeyIdentity {
+  path: string
+  format: KeyFileFormat
+  /** Ethereum address of the key (keystore files carry it), lowercase hex without 0x. */
+  address: string
+}
+
+/** Generates a key and writes it (hex or keystore; the password comes from the options or WAKU_DISC_KEY_PASSWORD). */
+export async function generateKeyFile(
+  path: string,
+  options: {keystore?: boolean; scryptN?: number; overwrite?: boolean} & LoadKeyOptions = {},
+): Promise<KeyFileInfo> {
+  const privateKey = generatePrivateKey()
+  if (options.keystore) {
+    const password = await resolvePassword(options, 'the new keystore')
+    await writeKeystoreFile(path, privateKey, password, {scryptN: options.scryptN, overwrite: options.overwrite})
+  } else {
+    await writeHexKeyFile(path, privateKey, {overwrite: options.overwrite})
+  }
+  const pub = publicKeyOf(privateKey)
+  return {path, format: options.keystore ? 'keystore' : 'hex', ...keyIdentity(pub), address: addressOf(pub)}
+}
+
+/** Reads a key file and returns its public identity (never the secret). */
+export async function showKeyFile(path: string, options: LoadKeyOptions = {}): Promise<KeyFileInfo> {
+  const {privateKey, format} = await readKeyFile(path, options)
+  const pub = publicKeyOf(privateKey)
+  return {path, format, ...keyIdentity(pub), address: addressOf(pub)}
 }

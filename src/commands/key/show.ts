@@ -1,0 +1,22 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../cli/base-command.js'
+import {showKeyFile, type KeyFileInfo} from '../../lib/keys/index.js'
+import {renderKeyInfo} from '../../ui/key.js'
+
+export default class KeyShow extends BaseCommand<typeof KeyShow> {
+  static override description = `Show the public identity of a key file (hex or keystore JSON): compressed public key, node id, libp2p peer id, the enrtree:// public key form and the Ethereum address. The secret is never printed.`
+
+  static override examples = ['<%= config.bin %> <%= command.id %> node.key', '<%= config.bin %> <%= command.id %> signer.json --password-file ./password.txt']
+
+  static override args = {file: Args.string({description: 'Hex key file or keystore v3 JSON.', required: true})}
+  static override flags = {
+    'password-file': Flags.string({description: 'File whose first line is the keystore password (else WAKU_DISC_KEY_PASSWORD).'}),
+  }
+
+  async run(): Promise<KeyFileInfo> {
+    const info = await showKeyFile(this.args.file, {passwordFile: this.flags['password-file']})
+    this.out(renderKeyInfo(info))
+    return info
+  }
+}
