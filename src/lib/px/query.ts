@@ -115,7 +115,9 @@ export async function queryPeerExchange(targetInput: string | Target, options: P
     }
     const responderIp = ipOf(dialled.remoteAddr)
     const trusted = responderIp ? trustedRangesFor([responderIp]) : []
-    const peers = rpc.response.enrs.map((bytes, index) => checkPeer(bytes, index, trusted))
+    // Lint as a public list only when the responder is public: a LAN responder may share LAN records.
+    const publicList = trusted.length === 0
+    const peers = rpc.response.enrs.map((bytes, index) => checkPeer(bytes, index, trusted, publicList))
     markDuplicates(peers, warnings)
     const surplus = Math.max(0, peers.length - numPeers)
     if (surplus > 0) warnings.push(`the responder sent ${peers.length} records for ${numPeers} requested (${surplus} too many)`)
@@ -145,7 +147,7 @@ export async function queryPeerExchange(targetInput: string | Target, options: P
   }
 }
 
-function checkPeer(bytes: Uint8Array | undefined, index: number, trusted: string[]): PxPeer {
+function checkPeer(bytes: Uint8Array | undefined, index: number, trusted: string[], publicList: boolean): PxPeer {
   if (!bytes || bytes.length === 0) {
     return {index, ok: false, error: new ProtocolError('EMPTY_PEER_INFO', `record ${index}: PeerInfo has no enr bytes`).toJSON(), forbiddenAddresses: []}
   }
@@ -157,7 +159,7 @@ function checkPeer(bytes: Uint8Array | undefined, index: number, trusted: string
     return {index, ok: false, rawHex: Buffer.from(bytes.subarray(0, 512)).toString('hex'), error: {...e, message: `record ${index}: ${e.message}`}, forbiddenAddresses: []}
   }
   const decoded = decodeEnr(record)
-  const lint = lintEnr(record, {publicList: true})
+  const lint = lintEnr(record, {publicList})
   return {index, ok: true, enr: record.text, decoded, lint, forbiddenAddresses: forbiddenAddresses(decoded, trusted)}
 }
 
