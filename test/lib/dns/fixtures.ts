@@ -46,7 +46,7 @@ export function oversizeRecordText(i: number): string {
   ]
   const content = [1n, ...kv.flatMap(([k, v]) => [k, v])] as any[]
   const digest = keccak256(encodeRlp(content))
-  const sig = signDigest(digest, key).subarray(0, 64)
+  const sig = new Uint8Array(signDigest(digest, key).subarray(0, 64))
   return 'enr:' + base64urlnopad.encode(encodeRlp([sig, ...content]))
 }
 
@@ -55,7 +55,7 @@ export function oversizeRecordText(i: number): string {
  * the name given in `at`), the root points at `eroot`/`lroot` hashes. For broken-tree tests.
  */
 export function handZone(options: {key: Uint8Array; domain: string; seq: bigint; eroot: string; lroot: string; entries: string[]; at?: Record<string, string>}): {url: string; txt: Record<string, string>} {
-  const root = {eroot: options.eroot, lroot: options.lroot, seq: options.seq, signature: new Uint8Array()}
+  const root: {eroot: string; lroot: string; seq: bigint; signature: Uint8Array} = {eroot: options.eroot, lroot: options.lroot, seq: options.seq, signature: new Uint8Array()}
   root.signature = signDigest(rootSigningHash(root), options.key)
   const txt: Record<string, string> = {[options.domain]: formatRoot(root)}
   for (const e of options.entries) txt[`${subdomainOf(e)}.${options.domain}`] = e
