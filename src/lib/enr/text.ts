@@ -67,8 +67,11 @@ export function enrInputToBytes(input: string | Uint8Array): {bytes: Uint8Array;
     if (h.length % 2 !== 0) throw new BadInputError('enr.hex', `ENR hex has an odd number of digits (${h.length})`)
     return {bytes: hex.decode(h.toLowerCase()), form: 'hex'}
   }
-  // Bare hex RLP of a record starts with a list header (c0-ff); base64url of one starts with '-'
-  // or '+'-free letters, so an even-length all-hex token is taken as hex.
-  if (HEX.test(t) && t.length % 2 === 0 && /^[c-fC-F]/.test(t)) return {bytes: hex.decode(t.toLowerCase()), form: 'hex'}
+  // Bare hex RLP of a record starts with a list header (c0-ff); the base64url text of any RLP list
+  // starts with one of w-z, 0-9, '-' or '_' (never a-f), so an all-hex token starting c-f is hex.
+  if (HEX.test(t) && /^[c-fC-F]/.test(t)) {
+    if (t.length % 2 !== 0) throw new BadInputError('enr.hex', `ENR hex has an odd number of digits (${t.length})`)
+    return {bytes: hex.decode(t.toLowerCase()), form: 'hex'}
+  }
   return {bytes: decodeBase64url(t), form: 'base64'}
 }
