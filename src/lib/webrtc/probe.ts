@@ -228,7 +228,7 @@ export async function probeNat(options: ProbeOptions): Promise<ProbeReport> {
       mapping.endpointIndependent = false
       mapping.basis = `RFC 5780 tests against ${withOther.label}`
     }
-  } else if (targets.length) notes.push('no server sent OTHER-ADDRESS, so the RFC 5780 mapping/filtering tests were not run')
+  } else if (mappings.length) notes.push('no server sent OTHER-ADDRESS, so the RFC 5780 mapping/filtering tests were not run')
 
   // 5. TURN: relay candidate, auth failure detection, relay-only data channel.
   let turnResult: TurnResult | null = null
@@ -321,7 +321,7 @@ export async function probeNat(options: ProbeOptions): Promise<ProbeReport> {
     else learned.push('nothing it answered; it still saw request packets if they reached it')
     privacy.push({server: s.url, role: 'STUN', learned})
   }
-  if (turnResult && turn && turnResult.status !== 'unsupported-transport') {
+  if (turnResult && turn && turnResult.status !== 'unsupported-transport' && turnResult.status !== 'unreachable') {
     const learned = [`your TURN username "${turn.username}"`]
     for (const x of turnResult.srflx) learned.push(`your public address ${x}`)
     const tb = bindings.out.get(turn.server.url)
