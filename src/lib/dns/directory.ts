@@ -358,3 +358,10 @@ export function enrtreeKey(publicKey: Uint8Array): string {
   return base32nopad.encode(publicKey)
 }
 
+
+/** Writes a resolved tree as a tree directory, like geth's `dns sync` (nodes get seq and record only). */
+export async function writeResolvedTreeDirectory(dir: string, resolved: {url: string; seq: string; root: string; links: string[]; nodes: {nodeId: string; seq: string; enr: string}[]}): Promise<void> {
+  const root = parseRoot(resolved.root)
+  const nodes: NodeSet = Object.fromEntries(resolved.nodes.map((n) => [n.nodeId, {seq: n.seq, record: n.enr}]))
+  await writeTreeFiles(dir, {url: resolved.url, seq: resolved.seq, signature: base64urlnopad.encode(root.signature), links: resolved.links, lastModified: new Date().toISOString()}, nodes)
+}
