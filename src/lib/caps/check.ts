@@ -8,7 +8,7 @@ import type {IdentifyResult} from '@libp2p/interface'
 import {ProtocolError, UnreachableError, abortError, isWakuDiscError, type ErrorJson, type WakuDiscError} from '../errors.js'
 import {MAX_METADATA_BYTES, createProbeNode, type ProbeNode} from '../libp2p/node.js'
 import {METADATA_PROTOCOL, PING_PROTOCOL, WAKU2_BIT_CAPABILITY, capabilitiesOf, nameProtocol, type Capability, type ProtocolName} from '../libp2p/protocols.js'
-import {DEFAULT_TIMEOUTS, describe, dialTarget, openStream, round, stepSignal, type Dialled} from '../libp2p/session.js'
+import {DEFAULT_TIMEOUTS, describe, dialTarget, openStream, round, stepSignal, withPeerLock, pingConnection, type Dialled} from '../libp2p/session.js'
 import {readFrame, writeFrame} from '../libp2p/stream.js'
 import {parseTarget, type Target} from '../libp2p/target.js'
 import {decodeMetadata, encodeMetadata, type WakuMetadata} from './metadata-codec.js'
@@ -91,9 +91,17 @@ function errJson(err: unknown): ErrorJson {
 export async function checkCapabilities(targetInput: string | Target, options: CapsOptions = {}): Promise<CapsReport> {
   const target = typeof targetInput === 'string' ? parseTarget(targetInput) : targetInput
   const budget = options.timeoutMs ?? DEFAULT_BUDGET_MS
+  const node = options.node ?? (await createProbeNode({dialTimeoutMs: budget, metadata: options.announce ?? {}}))
+  try {
+    return await withPeerLock(node, target.peerId, () => checkOne(node, target, budget, options))
+  } finally {
+    if (!options.node) await Promise.resolve(node.stop()).catch(() => undefined)
+  }
+}
+
+async function checkOne(node: ProbeNode, target: Target, budget: number, options: CapsOptions): Promise<CapsReport> {
   const signal = stepSignal(options.signal, budget)
   const started = performance.now()
-  const node = options.node ?? (await createProbeNode({dialTimeoutMs: budget, metadata: options.announce ?? {}}))
   const report: CapsReport = {
     target: {input: target.input, kind: target.kind, peerId: target.peerId},
     status: 'unreachable',
@@ -154,11 +162,11 @@ export async function checkCapabilities(targetInput: string | Target, options: C
           )
         : Promise.resolve(),
       wantsPing
-        ? node.services.ping.ping(connection.remotePeer, {signal}).then(
+        ? pingConnection(connection, signal).then(
             (ms) => void (report.pingMs = ms),
             (err) => {
               rethrowInterrupt(options.signal, err)
-              report.pingError = signal.aborted ? abortError(signal, 'ping').toJSON() : new UnreachableError('PING_FAILED', `ping failed: ${describe(err)}`).toJSON()
+              report.pingError = isWakuDiscError(err) ? err.toJSON() : new UnreachableError('PING_FAILED', `ping failed: ${describe(err)}`).toJSON()
             },
           )
         : Promise.resolve(),
@@ -167,7 +175,6 @@ export async function checkCapabilities(targetInput: string | Target, options: C
     return finish(report, target, options, started)
   } finally {
     if (dialled) await dialled.connection.close().catch(() => undefined)
-    if (!options.node) await Promise.resolve(node.stop()).catch(() => undefined)
   }
 }
 

@@ -3,7 +3,7 @@
  * typed events and folded by a pure reducer into the fleet report (table, --json and exit code all
  * come from that one state).
  */
-import {BadInputError, ExitCode} from '../errors.js'
+import {BadInputError, ExitCode, isWakuDiscError, type ErrorJson} from '../errors.js'
 import {createProbeNode, type ProbeNode} from '../libp2p/node.js'
 import {parseTarget, type Target} from '../libp2p/target.js'
 import {checkCapabilities, type CapsOptions, type CapsReport} from './check.js'
@@ -23,8 +23,16 @@ export interface FleetSummary {
   unreachable: number
 }
 
+export interface SkippedTarget {
+  input: string
+  where: string
+  error: ErrorJson
+}
+
 export interface FleetReport {
   targets: CapsReport[]
+  /** Node-set records that could not be dialled at all (no libp2p address). */
+  skipped?: SkippedTarget[]
   summary: FleetSummary
   /** 0 all expectations hold, 3 some unmet, 4 some target unreachable (canary semantics). */
   exitCode: number
@@ -71,6 +79,34 @@ export function parseTargets(inputs: readonly string[]): Target[] {
       throw err
     }
   })
+}
+
+export interface TargetInput {
+  text: string
+  /** Where it came from ('argument 2', 'nodes.json:14'), for error messages. */
+  where: string
+  /** From a node set: an undialable record is skipped instead of failing the run. */
+  lenient?: boolean
+}
+
+/** Parses user inputs (strict: the first bad one throws, naming where it is) and node-set records (lenient). */
+export function targetsFromInputs(inputs: readonly TargetInput[]): {targets: Target[]; skipped: SkippedTarget[]} {
+  if (inputs.length === 0) throw new BadInputError('NO_TARGETS', 'no targets: give multiaddrs or ENRs as arguments, a file of them, or --nodes FILE')
+  const targets: Target[] = []
+  const skipped: SkippedTarget[] = []
+  for (const input of inputs) {
+    try {
+      targets.push(parseTarget(input.text))
+    } catch (err) {
+      if (!isWakuDiscError(err)) throw err
+      if (!input.lenient) {
+        ;(err as Error).message = `${input.where}: ${err.message}`
+        throw err
+      }
+      skipped.push({input: input.text, where: input.where, error: err.toJSON()})
+    }
+  }
+  return {targets, skipped}
 }
 
 /** Checks targets with at most `concurrency` in flight, yielding each result as it completes. */

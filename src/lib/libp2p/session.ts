@@ -3,10 +3,12 @@
  * dial, identify, open a protocol stream, ping. Every failure becomes one of our typed errors.
  */
 import type {Connection, Stream} from '@libp2p/interface'
+import {peerIdFromString} from '@libp2p/peer-id'
 import {multiaddr} from '@multiformats/multiaddr'
 
 import {ProtocolError, UnreachableError, abortError, isWakuDiscError} from '../errors.js'
 import type {ProbeNode} from './node.js'
+import {PING_PROTOCOL} from './protocols.js'
 import type {Target} from './target.js'
 
 export interface StepTimeouts {
@@ -37,13 +39,37 @@ export interface Dialled {
   encryption?: string
 }
 
+const peerLocks = new WeakMap<ProbeNode, Map<string, Promise<unknown>>>()
+
+/**
+ * Runs `fn` with exclusive use of `peerId` on this node. libp2p merges dials to one peer and adds
+ * the addresses it learned (peer store, identify) to every dial, so two checks of the same peer at
+ * different addresses must not overlap, and each starts from an empty peer-store entry.
+ */
+export async function withPeerLock<T>(node: ProbeNode, peerId: string, fn: () => Promise<T>): Promise<T> {
+  let locks = peerLocks.get(node)
+  if (!locks) peerLocks.set(node, (locks = new Map()))
+  const previous = locks.get(peerId) ?? Promise.resolve()
+  const run = previous.catch(() => undefined).then(fn)
+  locks.set(peerId, run)
+  try {
+    return await run
+  } finally {
+    if (locks.get(peerId) === run) locks.delete(peerId)
+  }
+}
+
 /** Dials a target (all its addresses); UnreachableError on failure or deadline. */
 export async function dialTarget(node: ProbeNode, target: Target, options: {signal?: AbortSignal; timeoutMs: number}): Promise<Dialled> {
   const signal = stepSignal(options.signal, options.timeoutMs)
   const started = performance.now()
   try {
     const addrs = target.multiaddrs.map((a) => multiaddr(a))
-    const connection = await node.dial(addrs, {signal})
+    // Dial exactly the target's addresses, not ones remembered from an earlier check.
+    const remote = peerIdFromString(target.peerId)
+    await node.peerStore.delete(remote).catch(() => undefined)
+    // force: a fresh connection to exactly these addresses, even if one to the peer is already open.
+    const connection = await node.dial(addrs, {signal, force: true})
     if (connection.remotePeer.toString() !== target.peerId) {
       await connection.abort(new Error('wrong peer'))
       throw new ProtocolError('WRONG_PEER', `dialled ${target.peerId} but the remote authenticated as ${connection.remotePeer.toString()}`)
@@ -88,4 +114,34 @@ export function describe(err: unknown): string {
 
 export function round(ms: number): number {
   return Math.round(ms * 100) / 100
+}
+
+/**
+ * One libp2p ping (32 random bytes echoed) on this connection. The ping service would dial by peer
+ * id, which can open a second connection to an address we were not asked to check.
+ */
+export async function pingConnection(connection: Connection, signal: AbortSignal): Promise<number> {
+  const stream = await openStream(connection, PING_PROTOCOL, signal)
+  const payload = crypto.getRandomValues(new Uint8Array(32))
+  const onAbort = () => stream.abort(new Error('ping deadline'))
+  signal.addEventListener('abort', onAbort, {once: true})
+  try {
+    const started = performance.now()
+    stream.send(payload)
+    const got: number[] = []
+    for await (const chunk of stream) {
+      got.push(...(chunk instanceof Uint8Array ? chunk : chunk.subarray()))
+      if (got.length >= 32) break
+    }
+    if (signal.aborted) throw abortError(signal, 'ping')
+    if (got.length < 32) throw new ProtocolError('PING_SHORT', `ping: the peer echoed ${got.length} of 32 bytes`)
+    if (got.slice(0, 32).some((b, i) => b !== payload[i])) throw new ProtocolError('PING_MISMATCH', 'ping: the peer echoed different bytes')
+    return round(performance.now() - started)
+  } catch (err) {
+    if (signal.aborted) throw abortError(signal, 'ping')
+    throw err
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+    stream.abort(new Error('done'))
+  }
 }

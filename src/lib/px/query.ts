@@ -8,7 +8,7 @@ import {decodeEnr, lintEnr, parseEnr, type DecodedEnr, type EnrRecord, type Lint
 import {BadInputError, ProtocolError, abortError, isWakuDiscError, type ErrorJson} from '../errors.js'
 import {createProbeNode, type ProbeNode} from '../libp2p/node.js'
 import {PEER_EXCHANGE_PROTOCOL} from '../libp2p/protocols.js'
-import {DEFAULT_TIMEOUTS, dialTarget, openStream, round, stepSignal, type StepTimeouts} from '../libp2p/session.js'
+import {DEFAULT_TIMEOUTS, dialTarget, openStream, round, stepSignal, withPeerLock, type StepTimeouts} from '../libp2p/session.js'
 import {readFrame, writeFrame} from '../libp2p/stream.js'
 import {parseTarget, type Target} from '../libp2p/target.js'
 import {checkDestination, trustedRangesFor} from '../net/index.js'
@@ -87,6 +87,17 @@ export async function queryPeerExchange(targetInput: string | Target, options: P
   const timeouts = {...DEFAULT_TIMEOUTS, ...options.timeouts}
   const node = options.node ?? (await createProbeNode({dialTimeoutMs: timeouts.dialMs}))
   try {
+    return await withPeerLock(node, target.peerId, () => exchange(node, target, numPeers, timeouts, options))
+  } catch (err) {
+    if (options.signal?.aborted && !isWakuDiscError(err)) throw abortError(options.signal, 'peer exchange')
+    throw err
+  } finally {
+    if (!options.node) await Promise.resolve(node.stop()).catch(() => undefined)
+  }
+}
+
+async function exchange(node: ProbeNode, target: Target, numPeers: number, timeouts: StepTimeouts, options: PxQueryOptions): Promise<PxQueryResult> {
+  {
     const dialled = await dialTarget(node, target, {signal: options.signal, timeoutMs: timeouts.dialMs})
     const signal = stepSignal(options.signal, timeouts.protocolMs)
     const started = performance.now()
@@ -100,7 +111,7 @@ export async function queryPeerExchange(targetInput: string | Target, options: P
       stream.abort(new Error('done'))
     }
     const exchangeMs = round(performance.now() - started)
-    if (!options.node) await dialled.connection.close().catch(() => undefined)
+    await dialled.connection.close().catch(() => undefined)
     const rpc = decodeRpc(frame.message, 'peer-exchange response')
     if (!rpc.response) {
       throw new ProtocolError('EMPTY_PAYLOAD', 'peer-exchange answer has no response field (field 2)', {
@@ -139,11 +150,6 @@ export async function queryPeerExchange(targetInput: string | Target, options: P
       peers,
       warnings,
     }
-  } catch (err) {
-    if (options.signal?.aborted && !isWakuDiscError(err)) throw abortError(options.signal, 'peer exchange')
-    throw err
-  } finally {
-    if (!options.node) await Promise.resolve(node.stop()).catch(() => undefined)
   }
 }
 

@@ -166,4 +166,17 @@ describe('caps fleet', () => {
     expect(mixed.summary).toMatchObject({unmet: 6, unreachable: 1})
     expect(mixed.exitCode).toBe(4)
   })
+
+  it('checks the same peer at a live and a dead address independently (no dial merging)', async () => {
+    const p = await peer({})
+    const dead = p.tcp.replace(/\/tcp\/\d+\//, '/tcp/1/')
+    for (const order of [[p.tcp, dead], [dead, p.tcp]]) {
+      const r = await runFleet(parseTargets(order), {timeoutMs: 3000})
+      const byInput = new Map(r.targets.map((t) => [t.target.input, t]))
+      expect(byInput.get(p.tcp)?.status).toBe('ok')
+      expect(byInput.get(dead)?.status).toBe('unreachable')
+      expect(byInput.get(dead)?.error?.message).toMatch(/127\.0\.0\.1:1\b/)
+      expect(byInput.get(dead)?.error?.message).not.toContain(String(p.port))
+    }
+  })
 })

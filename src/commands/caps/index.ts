@@ -1,0 +1,76 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../cli/base-command.js'
+import {DEFAULT_CONCURRENCY, runFleet, targetsFromInputs, type FleetReport, type TargetInput} from '../../lib/caps/index.js'
+import {BadInputError} from '../../lib/errors.js'
+import {collectInputLines} from '../../lib/input/lines.js'
+import {CAPABILITIES, parseCapability, type Capability} from '../../lib/libp2p/protocols.js'
+import {readNodeSetFile} from '../../lib/nodeset/index.js'
+import {renderFleet, renderFleetProgress} from '../../ui/caps.js'
+
+function splitList(values: readonly string[] | undefined): string[] {
+  return (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)
+}
+
+export default class Caps extends BaseCommand<typeof Caps> {
+  static override summary = 'What a Waku node really offers: identify, protocols, metadata, ping, ENR cross-check'
+  static override description =
+    "Dials each target (multiaddr with /p2p/<peer id>, or ENR), runs identify (agent, protocols, listen and observed addresses), names every Waku protocol id, asks /vac/waku/metadata/1.0.0 for cluster and shards (nwaku's packed field 3 or the older field 2), pings, and for ENR targets cross-checks waku2 bits against the protocols and rs/rsv against the metadata shards. With --expect/--cluster/--shard it is a canary: exit 0 when every expectation holds, 3 when one does not, 4 when a target is unreachable. Many targets (arguments, files of them, or --nodes) are checked in parallel."
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> /ip4/127.0.0.1/tcp/60000/p2p/16Uiu2HAm…',
+    '<%= config.bin %> <%= command.id %> enr:-QE… --expect relay,store --cluster 1 --shard 0 --timeout 10',
+    '<%= config.bin %> <%= command.id %> --nodes nodes.json --expect relay --json',
+  ]
+  static override strict = false
+  static override args = {targets: Args.string({description: 'multiaddrs with /p2p/<peer id> or ENRs; a file of them; - for stdin'})}
+  static override flags = {
+    expect: Flags.string({char: 'e', description: `protocols that must be offered (comma-separated): ${CAPABILITIES.join(', ')}`, multiple: true}),
+    cluster: Flags.integer({description: 'cluster id the metadata answer must name', min: 0, max: 65535}),
+    shard: Flags.string({description: 'shard(s) the metadata answer must include (comma-separated, repeatable)', multiple: true}),
+    nodes: Flags.string({description: 'also check every record of this node set (nodes.json, crawl NDJSON or ENR list)'}),
+    concurrency: Flags.integer({description: 'targets checked at once', default: DEFAULT_CONCURRENCY, min: 1, max: 512}),
+    'no-ping': Flags.boolean({description: 'skip the libp2p ping'}),
+  }
+
+  async run(): Promise<FleetReport> {
+    const {argv} = await this.parse(Caps)
+    const capabilities: Capability[] = splitList(this.flags.expect).map((name) => {
+      const cap = parseCapability(name)
+      if (!cap) throw new BadInputError('UNKNOWN_CAPABILITY', `--expect: unknown protocol name ${JSON.stringify(name)}`, {hint: `known: ${CAPABILITIES.join(', ')}`})
+      return cap
+    })
+    const shards = splitList(this.flags.shard).map((s) => {
+      const n = Number(s)
+      if (!Number.isInteger(n) || n < 0 || n > 1023) throw new BadInputError('BAD_SHARD', `--shard: ${JSON.stringify(s)} is not a shard number (0-1023)`)
+      return n
+    })
+    const inputs: TargetInput[] = (await collectInputLines(argv as string[])).map((l) => ({text: l.text, where: l.line > 1 || l.source.includes('/') ? `${l.source}:${l.line}` : l.source}))
+    if (this.flags.nodes) {
+      const set = await readNodeSetFile(this.flags.nodes, {signal: this.signal, lenient: true, onProblem: (p) => this.progress(`skipped ${p.where}: ${p.message}`)})
+      for (const [id, entry] of Object.entries(set)) inputs.push({text: entry.record, where: `${this.flags.nodes} node ${id.slice(0, 12)}…`, lenient: true})
+    }
+    const {targets, skipped} = targetsFromInputs(inputs)
+    const timeoutMs = (this.flags.timeout ?? 10) * 1000
+    const report = await runFleet(
+      targets,
+      {
+        signal: this.signal,
+        timeoutMs: timeoutMs > 0 ? timeoutMs : 10_000,
+        concurrency: this.flags.concurrency,
+        ping: !this.flags['no-ping'],
+        expect: {
+          ...(capabilities.length ? {capabilities} : {}),
+          ...(this.flags.cluster !== undefined ? {cluster: this.flags.cluster} : {}),
+          ...(shards.length ? {shards} : {}),
+        },
+      },
+      (event, state) => {
+        if (event.type === 'result' && targets.length > 1) this.progress(renderFleetProgress(event.report, state.summary.done, state.summary.total))
+      },
+    )
+    if (skipped.length) report.skipped = skipped
+    this.out(renderFleet(report))
+    this.resultExitCode = report.exitCode
+    return report
+  }
+}
