@@ -133,8 +133,8 @@ async function bindAll(listen: HostPort, alt?: HostPort): Promise<Sock[]> {
  * Starts a STUN server: RFC 5389 Binding (XOR-MAPPED-ADDRESS, plus MAPPED-ADDRESS for old clients),
  * RFC 5780 (OTHER-ADDRESS, RESPONSE-ORIGIN, CHANGE-REQUEST) when given a second address, and
  * RFC 3489 classic requests (MAPPED-, SOURCE-, CHANGED-ADDRESS). It never answers anything but a
- * well-formed Binding request, and does not support RESPONSE-PORT/RESPONSE-ADDRESS (they would let
- * anyone aim our answers at a third party): those get error 420.
+ * well-formed Binding request, and does not support RESPONSE-ADDRESS (it would let anyone aim our
+ * answers at a third party): that gets error 420. RESPONSE-PORT is honoured (same IP only).
  */
 export async function startStunServer(options: StunServerOptions): Promise<StunServer> {
   const socks = await bindAll(options.listen, options.alt)
@@ -159,17 +159,23 @@ export async function startStunServer(options: StunServerOptions): Promise<StunS
     if (req.method !== StunMethod.binding) return drop(`unsupported method 0x${req.method.toString(16)}`)
     stats.requests++
     let change = 0
+    let responsePort: number | undefined
     const unknown: number[] = []
     const hadFingerprint = req.attributes.some((a) => a.type === StunAttr.FINGERPRINT)
     for (const a of req.attributes) {
       if (a.type === StunAttr.CHANGE_REQUEST) {
         if (a.value.length !== 4) return drop(`CHANGE-REQUEST is ${a.value.length} bytes, expected 4`)
         change = a.value[3]! & (CHANGE_IP | CHANGE_PORT)
+      } else if (a.type === StunAttr.RESPONSE_PORT) {
+        // RFC 5780 §7.5: answer to this port on the requester's own IP (never another IP, so it adds no reflection target).
+        if (a.value.length !== 4) return drop(`RESPONSE-PORT is ${a.value.length} bytes, expected 4`)
+        responsePort = (a.value[0]! << 8) | a.value[1]!
+        if (responsePort === 0) return drop('RESPONSE-PORT is 0')
       } else if (a.type < 0x8000 && !UNDERSTOOD.has(a.type)) unknown.push(a.type)
     }
     const reply = (out: Sock, cls: 'success' | 'error', attributes: StunAttribute[]) => {
       const packet = encodeStunMessage({method: StunMethod.binding, cls, transactionId: req.transactionId, rfc5389: req.rfc5389, attributes}, {fingerprint: hadFingerprint})
-      out.socket.send(packet, from.port, from.address)
+      out.socket.send(packet, cls === 'success' && responsePort ? responsePort : from.port, from.address)
     }
     if (unknown.length || (change && !rfc5780)) {
       const types = unknown.length ? unknown : [StunAttr.CHANGE_REQUEST]
@@ -181,7 +187,7 @@ export async function startStunServer(options: StunServerOptions): Promise<StunS
         {type: StunAttr.UNKNOWN_ATTRIBUTES, value: ua},
       ])
       stats.errorResponses++
-      emit({kind: 'error-response', from: formatAddress(from), via: formatAddress(via.address), reason: change && !rfc5780 ? 'CHANGE-REQUEST without --alt' : 'unknown attribute'})
+      emit({kind: 'error-response', from: formatAddress(from), via: formatAddress(via.address), reason: change && !rfc5780 ? 'CHANGE-REQUEST without --alt' : `unknown attribute ${unknown.map((t) => '0x' + t.toString(16).padStart(4, '0')).join(', ')}`})
       return
     }
     const out = find((change & CHANGE_IP ? 1 - via.ip : via.ip) as 0 | 1, (change & CHANGE_PORT ? 1 - via.port : via.port) as 0 | 1)
