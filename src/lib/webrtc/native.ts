@@ -14,6 +14,8 @@ export interface NativeRunOptions {
   what: string
   /** Messages sent right after the task (e.g. the remote offer an answerer needs). */
   afterStart?: ToWorker[]
+  /** Called with the child once forked (tests use it to simulate a native crash). */
+  onSpawn?: (child: ChildProcess) => void
 }
 
 /** Locates worker.js (built) or worker.ts (running from sources under tsx or vitest). */
@@ -39,6 +41,7 @@ export function runNative<R>(task: WorkerTask, options: NativeRunOptions): Promi
     } catch (err) {
       return reject(new ProtocolError('WEBRTC_WORKER_START', `cannot start the WebRTC worker: ${(err as Error).message}`, {cause: err}))
     }
+    options.onSpawn?.(child)
     let settled = false
     let stderr = ''
     child.stderr?.setEncoding('utf8').on('data', (d: string) => {
