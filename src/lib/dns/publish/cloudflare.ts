@@ -65,7 +65,7 @@ export class CloudflareTarget implements PublishTarget {
   private async zone(domain: string, signal?: AbortSignal): Promise<string> {
     if (this.zoneId) return this.zoneId
     const labels = domain.split('.')
-    for (let i = 0; i < labels.length - 1; i++) {
+    for (let i = 0; i < labels.length; i++) {
       const candidate = labels.slice(i).join('.')
       const json = await this.call('GET', `/zones?name=${encodeURIComponent(candidate)}`, undefined, signal)
       const zone = (json.result ?? []).find((z: any) => typeof z?.name === 'string' && z.name.toLowerCase() === candidate)

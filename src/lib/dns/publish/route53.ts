@@ -139,7 +139,7 @@ export class Route53Target implements PublishTarget {
   private async zone(domain: string, signal?: AbortSignal): Promise<string> {
     if (this.zoneId) return this.zoneId
     const labels = domain.split('.')
-    for (let i = 0; i < labels.length - 1; i++) {
+    for (let i = 0; i < labels.length; i++) {
       const candidate = labels.slice(i).join('.')
       const doc = await this.call('GET', `/2013-04-01/hostedzonesbyname?dnsname=${encodeURIComponent(candidate)}&maxitems=1`, undefined, signal)
       const zone = (doc?.ListHostedZonesByNameResponse?.HostedZones?.HostedZone ?? [])[0]
