@@ -1,0 +1,90 @@
+import {mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {encodeEnr} from '../../../src/lib/enr/index.js'
+import {generatePrivateKey} from '../../../src/lib/keys/index.js'
+import {METADATA_PROTOCOL, WAKU_PROTOCOLS} from '../../../src/lib/libp2p/protocols.js'
+import {runCli} from '../../helpers/cli.js'
+import {answer, hex, startTestPeer, type TestPeer} from '../../helpers/libp2p-peers.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'waku-disc-caps-'))
+// nwaku-style metadata: cluster 1, shards 0..7 in field 2 (unpacked) and field 3 (packed).
+const META = hex('0801100010011002100310041005100610071a080001020304050607')
+
+describe('caps (CLI)', () => {
+  const keys = [generatePrivateKey(), generatePrivateKey(), generatePrivateKey()]
+  const peers: TestPeer[] = []
+  beforeAll(async () => {
+    for (const rawKey of keys) {
+      peers.push(
+        await startTestPeer({
+          rawKey,
+          agentVersion: 'nwaku-like',
+          protocols: {[WAKU_PROTOCOLS.relay]: 'announce', [WAKU_PROTOCOLS.storeV3]: 'announce', [METADATA_PROTOCOL]: answer(META)},
+        }),
+      )
+    }
+  })
+  afterAll(async () => Promise.all(peers.map((p) => p.stop())))
+
+  it('exit 0 when expectations hold, with the report as JSON', async () => {
+    const r = await runCli(['caps', peers[0]!.tcp, '--expect', 'relay,store', '--cluster', '1', '--shard', '0,7', '--json'])
+    expect(r.code).toBe(0)
+    expect(r.json.exitCode).toBe(0)
+    const t = r.json.targets[0]
+    expect(t.status).toBe('ok')
+    expect(t.identify.agentVersion).toBe('nwaku-like')
+    expect(t.metadata).toMatchObject({clusterId: 1, shards: [0, 1, 2, 3, 4, 5, 6, 7]})
+    expect(t.expectations.map((e: any) => e.what)).toEqual(['protocol relay', 'protocol store', 'cluster', 'shard 0', 'shard 7'])
+  })
+
+  it('exit 3 when an expectation fails, and prints the card', async () => {
+    const r = await runCli(['caps', peers[0]!.tcp, '--expect', 'lightpush', '--shard', '9'])
+    expect(r.code).toBe(3)
+    expect(r.stdout).toMatch(/UNMET/)
+    expect(r.stdout).toMatch(/✗ protocol lightpush: expected supported, got missing/)
+    expect(r.stdout).toMatch(/✗ shard 9: expected served, got not served/)
+    expect(r.stdout).toMatch(/\/vac\/waku\/store-query\/3\.0\.0 +store v3/)
+  })
+
+  it('exit 4 when a target is unreachable', async () => {
+    const dead = peers[0]!.tcp.replace(/\/tcp\/\d+\//, '/tcp/1/')
+    const r = await runCli(['caps', dead, '--timeout', '3', '--json'])
+    expect(r.code).toBe(4)
+    expect(r.json.targets[0]).toMatchObject({status: 'unreachable', reachable: false})
+  })
+
+  it('checks a fleet from arguments, a file and a node set, with a table', async () => {
+    const list = join(dir, 'targets.txt')
+    writeFileSync(list, `# fleet\n${peers[1]!.tcp}\n`)
+    const enr = encodeEnr({privateKey: keys[2]!, ip: '127.0.0.1', tcp: peers[2]!.port, waku2: ['relay', 'store'], cluster: 1, shards: [0]})
+    const discv5Only = encodeEnr({privateKey: generatePrivateKey(), ip: '127.0.0.1', udp: 9000})
+    const nodes = join(dir, 'nodes.txt')
+    writeFileSync(nodes, `${enr.text}\n${discv5Only.text}\n`)
+    const r = await runCli(['caps', peers[0]!.tcp, list, '--nodes', nodes, '--expect', 'relay', '--concurrency', '2'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/3 targets: 3 ok, 0 unmet, 0 unreachable/)
+    expect(r.stdout).toMatch(/skipped .*nodes\.txt.*no libp2p address/)
+    expect(r.stdout).toMatch(/║ peer +│ status/)
+    expect(r.stderr).toMatch(/\[3\/3\]/)
+    const json = await runCli(['caps', peers[0]!.tcp, list, '--nodes', nodes, '--json'])
+    expect(json.json.summary).toEqual({total: 3, done: 3, ok: 3, unmet: 0, unreachable: 0})
+    const enrTarget = json.json.targets.find((t: any) => t.target.kind === 'enr')
+    expect(enrTarget.enr).toMatchObject({cluster: 1, shards: [0], waku2: ['relay', 'store']})
+    expect(enrTarget.enr.findings.map((f: any) => f.code)).toContain('SHARDS_NOT_IN_ENR')
+  })
+
+  it('rejects unknown capabilities, bad shards and targets without a peer id (exit 2)', async () => {
+    const a = await runCli(['caps', peers[0]!.tcp, '--expect', 'telepathy'])
+    expect(a.code).toBe(2)
+    expect(a.stderr).toMatch(/unknown protocol name "telepathy"/)
+    const b = await runCli(['caps', peers[0]!.tcp, '--shard', 'x'])
+    expect(b.code).toBe(2)
+    const c = await runCli(['caps', '/ip4/127.0.0.1/tcp/5'])
+    expect(c.code).toBe(2)
+    expect(c.stderr).toMatch(/argument 1: multiaddr has no \/p2p/)
+  })
+})
