@@ -1,0 +1,90 @@
+// `waku-disc enr decode`: human card, --json array, --ndjson, stdin and files, exit codes 0/2/3.
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, describe, expect, it} from 'vitest'
+
+import {buildRecord, bytes, toText, u16} from '../../fixtures/enr/build.js'
+import {parseNdjson, runCli} from '../../helpers/cli.js'
+
+const EIP778 = 'enr:-IS4QHCYrYZbAKWCBRlAy5zzaDZXJBGkcnh4MHcBFZntXNFrdvJjX04jRzjzCBOonrkTfj499SZuOh8R33Ls8RRcy5wBgmlkgnY0gmlwhH8AAAGJc2VjcDI1NmsxoQPKY0yuDUmstAHYpMa2_oxVtw0RW_QAdpzBQA8yWM0xOIN1ZHCCdl8'
+const NWAKU = 'enr:-QEMuEAs8JmmyUI3b9v_ADqYtELHUYAsAMS21lA2BMtrzF86tVmyy9cCrhmzfHGHx_g3nybn7jIRybzXTGNj3C2KzrriAYJpZIJ2NIJpcISf3_Jeim11bHRpYWRkcnO4XAArNiZzdG9yZS0wMS5kby1hbXMzLnN0YXR1cy5wcm9kLnN0YXR1cy5pbQZ2XwAtNiZzdG9yZS0wMS5kby1hbXMzLnN0YXR1cy5wcm9kLnN0YXR1cy5pbQYBu94DgnJzjQAQBQABACAAQACAAQCJc2VjcDI1NmsxoQLfoaQH3oSYW59yxEBfeAZbltmUnC4BzYkHqer2VQMTyoN0Y3CCdl-DdWRwgiMohXdha3UyAw'
+const BAD_SIG = toText(buildRecord([['ip', bytes(1, 2, 3, 4)], ['udp', u16(9000)]], undefined, {signature: new Uint8Array(64).fill(1)}))
+const dir = mkdtempSync(join(tmpdir(), 'waku-disc-enr-decode-'))
+afterAll(() => rmSync(dir, {recursive: true, force: true}))
+
+describe('enr decode', () => {
+  it('prints a readable card and exits 0', async () => {
+    const r = await runCli(['enr', 'decode', NWAKU])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('9278ceb60c8a0962b6494042b05ebc57a12ec716f6fdcb0f4963f138a1f06aa3')
+    expect(r.stdout).toContain('16Uiu2HAmAUdrQ3uwzuE4Gy4D56hX6uLKEeerJAnhKEHZ3DxF1EfT')
+    expect(r.stdout).toMatch(/waku2\s+relay, store/)
+    expect(r.stdout).toContain('/dns4/store-01.do-ams3.status.prod.status.im/tcp/443/wss')
+    expect(r.stdout).toMatch(/shards\s+cluster 16: 1, 32, 64, 128, 256/)
+    expect(r.stdout).toContain('/waku/2/rs/16/256')
+    expect(r.stdout).toContain('signature ok')
+    expect(r.stdout).not.toMatch(/\u001b\[/) // NO_COLOR
+  })
+
+  it('--json prints an array of decoded records', async () => {
+    const r = await runCli(['enr', 'decode', '--json', EIP778, NWAKU])
+    expect(r.code).toBe(0)
+    expect(r.json).toHaveLength(2)
+    expect(r.json[0]).toMatchObject({seq: '1', nodeId: 'a448f24c6d18e575453db13171562b71999873db5b286df957af199ec94617f7', ip: '127.0.0.1', udp: 30303, size: 134, signatureValid: true, id: 'v4'})
+    expect(r.json[1].waku).toEqual({
+      waku2: {raw: '03', capabilities: ['relay', 'store'], unknownBits: []},
+      multiaddrs: ['/dns4/store-01.do-ams3.status.prod.status.im/tcp/30303', '/dns4/store-01.do-ams3.status.prod.status.im/tcp/443/wss'],
+      cluster: 16,
+      shards: [1, 32, 64, 128, 256],
+      shardSource: 'rs',
+    })
+    expect(r.json[0].warnings.map((w: any) => w.code)).toContain('dialable.none')
+  })
+
+  it('reads stdin ("-"), skips comments, keeps unparseable lines as error entries, exits 2', async () => {
+    const stdin = `# bootnodes\n${EIP778}\n\nnot-an-enr\n${NWAKU.slice(4)}\n`
+    const r = await runCli(['enr', 'decode', '--json', '-'], {stdin})
+    expect(r.code).toBe(2)
+    expect(r.json).toHaveLength(3)
+    expect(r.json[0].nodeId).toBe('a448f24c6d18e575453db13171562b71999873db5b286df957af199ec94617f7')
+    expect(r.json[1]).toMatchObject({input: 'not-an-enr', source: 'stdin', line: 4, error: {code: expect.stringMatching(/^(enr|rlp)\./), exitCode: 2}})
+    expect(r.json[2].peerId).toBe('16Uiu2HAmAUdrQ3uwzuE4Gy4D56hX6uLKEeerJAnhKEHZ3DxF1EfT')
+  })
+
+  it('--ndjson streams one object per line; files are read line by line', async () => {
+    const file = join(dir, 'nodes.txt')
+    writeFileSync(file, `${EIP778}\n${NWAKU}  # annotated\n`)
+    const r = await runCli(['enr', 'decode', '--ndjson', file])
+    expect(r.code).toBe(0)
+    const lines = parseNdjson(r.stdout)
+    expect(lines.map((l) => l.seq)).toEqual(['1', '1'])
+    expect(lines[1].waku.cluster).toBe(16)
+  })
+
+  it('a record that parses but fails validation exits 3 and still shows its fields', async () => {
+    const r = await runCli(['enr', 'decode', '--json', BAD_SIG])
+    expect(r.code).toBe(3)
+    expect(r.json[0]).toMatchObject({ip: '1.2.3.4', udp: 9000, signatureValid: false, error: {code: 'signature.invalid', exitCode: 3}})
+    const human = await runCli(['enr', 'decode', BAD_SIG])
+    expect(human.code).toBe(3)
+    expect(human.stdout).toContain('signature INVALID')
+    expect(human.stdout).toContain('Error [signature.invalid]')
+  })
+
+  it('unparseable beats invalid for the exit code; no input is a usage error', async () => {
+    expect((await runCli(['enr', 'decode', BAD_SIG, 'enr:+++'])).code).toBe(2)
+    const none = await runCli(['enr', 'decode'])
+    expect(none.code).toBe(2)
+    expect(none.stderr).toContain('enr.no-input')
+    const onlyComments = await runCli(['enr', 'decode', '-'], {stdin: '# nothing\n\n'})
+    expect(onlyComments.code).toBe(2)
+  })
+
+  it('prints one clear line for a bad record in human mode', async () => {
+    const r = await runCli(['enr', 'decode', EIP778 + '='])
+    expect(r.code).toBe(2)
+    expect(r.stdout).toContain("Error [enr.base64-padding]: ENR base64 has '=' padding at character 179; EIP-778 text omits padding")
+    expect(r.stderr).not.toMatch(/at .*\.ts:\d+/)
+  })
+})

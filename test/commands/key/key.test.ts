@@ -1,0 +1,71 @@
+// `waku-disc key generate|show`: hex and keystore files with mode 0600, passwords only from a file or
+// the environment, the secret never printed.
+import {mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, describe, expect, it} from 'vitest'
+
+import {keyIdentity, loadPrivateKey, publicKeyOf} from '../../../src/lib/keys/index.js'
+import {runCli} from '../../helpers/cli.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'waku-disc-key-cmd-'))
+afterAll(() => rmSync(dir, {recursive: true, force: true}))
+
+describe('key generate / show', () => {
+  it('generates a geth-format hex key (0600) and shows its identity without the secret', async () => {
+    const out = join(dir, 'node.key')
+    const r = await runCli(['key', 'generate', '--json', '--out', out])
+    expect(r.code).toBe(0)
+    expect(statSync(out).mode & 0o777).toBe(0o600)
+    const secret = readFileSync(out, 'utf8')
+    expect(secret).toMatch(/^[0-9a-f]{64}$/)
+    const id = keyIdentity(publicKeyOf(await loadPrivateKey(out)))
+    expect(r.json).toMatchObject({path: out, format: 'hex', nodeId: id.nodeId, peerId: id.peerId, enrtreeKey: id.enrtreeKey, publicKey: id.publicKey})
+    expect(r.stdout + r.stderr).not.toContain(secret)
+    const show = await runCli(['key', 'show', out])
+    expect(show.code).toBe(0)
+    expect(show.stdout).toContain(id.nodeId)
+    expect(show.stdout).toContain(id.peerId)
+    expect(show.stdout).toContain(id.enrtreeKey)
+    expect(show.stdout).not.toContain(secret)
+  })
+
+  it('refuses to overwrite an existing key file (exit 6)', async () => {
+    const out = join(dir, 'keep.key')
+    writeFileSync(out, 'precious')
+    const r = await runCli(['key', 'generate', '--out', out])
+    expect(r.code).toBe(6)
+    expect(r.stderr).toContain('key.file-exists')
+    expect(readFileSync(out, 'utf8')).toBe('precious')
+  })
+
+  it('keystore: password from --password-file or WAKU_DISC_KEY_PASSWORD, never an argument', async () => {
+    const out = join(dir, 'signer.json')
+    const pw = join(dir, 'pw.txt')
+    writeFileSync(pw, 'correct horse\n')
+    const r = await runCli(['key', 'generate', '--json', '--out', out, '--keystore', '--light-kdf', '--password-file', pw])
+    expect(r.code).toBe(0)
+    expect(statSync(out).mode & 0o777).toBe(0o600)
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({version: 3, crypto: {kdf: 'scrypt', kdfparams: {n: 4096}}})
+    const viaFile = await runCli(['key', 'show', '--json', out, '--password-file', pw])
+    expect(viaFile.json).toMatchObject({format: 'keystore', nodeId: r.json.nodeId})
+    const viaEnv = await runCli(['key', 'show', '--json', out], {env: {WAKU_DISC_KEY_PASSWORD: 'correct horse'}})
+    expect(viaEnv.json.nodeId).toBe(r.json.nodeId)
+    const wrong = await runCli(['key', 'show', out], {env: {WAKU_DISC_KEY_PASSWORD: 'wrong'}})
+    expect(wrong.code).toBe(6)
+    expect(wrong.stderr).toContain('key.keystore-password')
+    const none = await runCli(['key', 'generate', '--out', join(dir, 'x.json'), '--keystore'], {env: {WAKU_DISC_KEY_PASSWORD: undefined}})
+    expect(none.code).toBe(6)
+    expect(none.stderr).toContain('key.password-missing')
+    const asArg = await runCli(['key', 'show', out, '--password', 'correct horse'])
+    expect(asArg.code).toBe(2)
+  })
+
+  it('show on a file that is not a key exits 6 with one line', async () => {
+    const f = join(dir, 'junk')
+    writeFileSync(f, 'hello')
+    const r = await runCli(['key', 'show', f])
+    expect(r.code).toBe(6)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+  })
+})
