@@ -1,0 +1,44 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../cli/base-command.js'
+import {createTxtResolver} from '../../lib/dns/index.js'
+import {runDoctor, type DoctorReport} from '../../lib/doctor/index.js'
+import {renderDoctor} from '../../ui/doctor.js'
+
+export default class Doctor extends BaseCommand<typeof Doctor> {
+  static override summary = 'One health report for a node (ENR or multiaddr) or a DNS tree (enrtree://)'
+  static override description =
+    'Chains the other checks: for an ENR, decode and lint, a discv5 ping (when this build has the discv5 engine), caps (identify, protocols, metadata, ping, ENR cross-check) and a peer-exchange sample; for a multiaddr, caps and the PX sample; for an enrtree:// URL, the tree\'s verification and caps on a random sample of its nodes. Steps that cannot run say why. Exit 0 when healthy (warnings allowed), 3 when a check failed, 4 when the node is unreachable.'
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> enr:-QE…',
+    '<%= config.bin %> <%= command.id %> /ip4/127.0.0.1/tcp/60000/p2p/16Uiu2HAm… --json',
+    '<%= config.bin %> <%= command.id %> enrtree://AIRVQ5…@sandbox.waku.nodes.status.im --sample 5',
+    '<%= config.bin %> <%= command.id %> enrtree://…@nodes.example.org --server 127.0.0.1:5353',
+  ]
+  static override args = {target: Args.string({required: true, description: 'ENR, multiaddr with /p2p/<peer id>, or enrtree:// URL'})}
+  static override flags = {
+    num: Flags.integer({char: 'n', description: 'peers to ask for in the peer-exchange sample', default: 5, min: 1, max: 60}),
+    sample: Flags.integer({description: 'tree nodes to check with caps (enrtree:// only)', default: 3, min: 0, max: 50}),
+    server: Flags.string({description: 'DNS server for enrtree:// (HOST:PORT)', env: 'WAKU_DISC_DNS_SERVER', exclusive: ['doh']}),
+    doh: Flags.string({description: 'DNS-over-HTTPS endpoint for enrtree://', env: 'WAKU_DISC_DOH', exclusive: ['server']}),
+  }
+
+  async run(): Promise<DoctorReport> {
+    const isTree = /^enrtree:\/\//i.test(this.args.target.trim())
+    const resolver = isTree ? createTxtResolver({server: this.flags.server, doh: this.flags.doh}) : undefined
+    try {
+      const report = await runDoctor(this.args.target, {
+        signal: this.signal,
+        pxPeers: this.flags.num,
+        treeSample: this.flags.sample,
+        ...(this.flags.timeout ? {timeoutMs: this.flags.timeout * 1000} : {}),
+        ...(resolver ? {resolver} : {}),
+      })
+      this.out(renderDoctor(report))
+      this.resultExitCode = report.exitCode
+      return report
+    } finally {
+      await resolver?.close()
+    }
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * `doctor`: one report that chains what waku-disc knows how to check about a node or a tree —
+ * decode and lint (ENR), a discv5 ping (when the build has one), caps (identify, protocols,
+ * metadata, ping, ENR cross-check), a peer-exchange sample, and for an `enrtree://` URL the tree's
+ * verification followed by caps on a few of its nodes.
+ */
+import {checkCapabilities, type CapsReport} from '../caps/check.js'
+import {lintEnr, parseEnr, decodeEnr} from '../enr/index.js'
+import {ExitCode, isWakuDiscError, type ErrorJson} from '../errors.js'
+import {createProbeNode} from '../libp2p/node.js'
+import {PEER_EXCHANGE_PROTOCOL} from '../libp2p/protocols.js'
+import {parseTarget, type Target} from '../libp2p/target.js'
+import {queryPeerExchange, type PxQueryResult} from '../px/query.js'
+import {resolveTree, verifyTree, type TxtResolver, type VerifyReport} from '../dns/index.js'
+
+export type StepStatus = 'ok' | 'warn' | 'fail' | 'skipped' | 'unavailable'
+
+export interface DoctorStep {
+  step: 'decode' | 'lint' | 'discv5-ping' | 'caps' | 'peer-exchange' | 'tree'
+  /** Which node the step looked at (tree samples name theirs). */
+  subject: string
+  status: StepStatus
+  summary: string
+  durationMs: number
+  error?: ErrorJson
+  data?: unknown
+}
+
+export interface DoctorReport {
+  target: string
+  kind: 'enr' | 'multiaddr' | 'enrtree'
+  steps: DoctorStep[]
+  ok: boolean
+  /** 0 healthy (warnings allowed), 3 a check failed, 4 the node was unreachable. */
+  exitCode: number
+}
+
+/** A discv5 PING to the node's ENR; absent in builds without the discv5 engine. */
+export type Discv5Pinger = (enr: string, options: {signal?: AbortSignal}) => Promise<{rttMs: number; enrSeq?: string}>
+
+export interface DoctorOptions {
+  signal?: AbortSignal
+  /** Per-node budget for caps and peer exchange (default 10 s). */
+  timeoutMs?: number
+  /** Peers asked for in the PX sample (default 5). */
+  pxPeers?: number
+  /** For enrtree:// targets. */
+  resolver?: TxtResolver
+  /** Nodes of a tree to check with caps (default 3). */
+  treeSample?: number
+  discv5Ping?: Discv5Pinger
+}
+
+export const NOT_AVAILABLE = 'not available in this build'
+
+const ms = (t0: number) => Math.round((performance.now() - t0) * 100) / 100
+const errJson = (err: unknown): ErrorJson =>
+  isWakuDiscError(err) ? err.toJSON() : {name: 'Error', code: 'UNEXPECTED', exitCode: 1, message: (err as Error)?.message ?? String(err)}
+
+export async function runDoctor(target: string, options: DoctorOptions = {}): Promise<DoctorReport> {
+  const text = target.trim()
+  const steps: DoctorStep[] = []
+  let kind: DoctorReport['kind']
+  let unreachable = false
+  if (/^enrtree:\/\//i.test(text)) {
+    kind = 'enrtree'
+    unreachable = await treeSteps(text, options, steps)
+  } else {
+    // Bad input (neither multiaddr nor ENR) throws here: exit 2 with the parser's message.
+    const parsed = parseTarget(text)
+    kind = parsed.kind
+    if (parsed.kind === 'enr') recordSteps(text, steps)
+    await discv5Step(parsed, options, steps)
+    unreachable = await nodeSteps(parsed, options, steps, true)
+  }
+  const failed = steps.some((s) => s.status === 'fail')
+  return {target: text, kind, steps, ok: !failed && !unreachable, exitCode: unreachable ? ExitCode.unreachable : failed ? ExitCode.checkFailed : ExitCode.ok}
+}
+
+function recordSteps(text: string, steps: DoctorStep[]): void {
+  const t0 = performance.now()
+  const record = parseEnr(text)
+  const decoded = decodeEnr(record)
+  steps.push({
+    step: 'decode',
+    subject: decoded.peerId,
+    status: record.signatureValid ? 'ok' : 'fail',
+    summary: `seq ${decoded.seq}, ${decoded.size} bytes, ${decoded.dialable.length} dial address(es)${decoded.waku?.waku2 ? `, waku2 ${decoded.waku.waku2.capabilities.join(',')}` : ''}${decoded.waku?.cluster !== undefined ? `, cluster ${decoded.waku.cluster} shards ${decoded.waku.shards?.join(',')}` : ''}`,
+    durationMs: ms(t0),
+    data: decoded,
+  })
+  const t1 = performance.now()
+  const findings = lintEnr(record)
+  const errors = findings.filter((f) => f.severity === 'error').length
+  const warnings = findings.filter((f) => f.severity === 'warning').length
+  steps.push({
+    step: 'lint',
+    subject: decoded.peerId,
+    status: errors > 0 ? 'fail' : warnings > 0 ? 'warn' : 'ok',
+    summary: findings.length === 0 ? 'no findings' : `${errors} error(s), ${warnings} warning(s): ${findings.map((f) => f.code).join(', ')}`,
+    durationMs: ms(t1),
+    data: findings,
+  })
+}
+
+async function discv5Step(target: Target, options: DoctorOptions, steps: DoctorStep[]): Promise<void> {
+  if (target.kind !== 'enr') {
+    steps.push({step: 'discv5-ping', subject: target.peerId, status: 'skipped', summary: 'a multiaddr carries no discv5 endpoint', durationMs: 0})
+    return
+  }
+  if (!options.discv5Ping) {
+    steps.push({step: 'discv5-ping', subject: target.peerId, status: 'unavailable', summary: NOT_AVAILABLE, durationMs: 0})
+    return
+  }
+  const t0 = performance.now()
+  try {
+    const pong = await options.discv5Ping(target.enr!.enr, {signal: options.signal})
+    steps.push({step: 'discv5-ping', subject: target.peerId, status: 'ok', summary: `PONG in ${pong.rttMs} ms${pong.enrSeq ? `, ENR seq ${pong.enrSeq}` : ''}`, durationMs: ms(t0), data: pong})
+  } catch (err) {
+    steps.push({step: 'discv5-ping', subject: target.peerId, status: 'fail', summary: errJson(err).message, durationMs: ms(t0), error: errJson(err)})
+  }
+}
+
+/** caps then a PX sample on one node; returns true when the node could not be reached. */
+async function nodeSteps(target: Target, options: DoctorOptions, steps: DoctorStep[], withPx: boolean): Promise<boolean> {
+  const node = await createProbeNode()
+  try {
+    const t0 = performance.now()
+    const caps: CapsReport = await checkCapabilities(target, {node, signal: options.signal, timeoutMs: options.timeoutMs})
+    const problems = caps.enr?.findings.filter((f) => f.severity !== 'info') ?? []
+    const partial = caps.identifyError || caps.metadataError || caps.pingError
+    steps.push({
+      step: 'caps',
+      subject: target.peerId,
+      status: caps.status === 'unreachable' ? 'fail' : caps.enr?.findings.some((f) => f.severity === 'error') ? 'fail' : problems.length > 0 || partial ? 'warn' : 'ok',
+      summary:
+        caps.status === 'unreachable'
+          ? `unreachable: ${caps.error?.message}`
+          : [
+              `${caps.identify?.agentVersion ?? 'no agent'}`,
+              `protocols ${caps.capabilities.join(',') || '(none)'}`,
+              caps.metadata ? `cluster ${caps.metadata.clusterId ?? '-'} shards ${caps.metadata.shards.join(',') || '-'}` : `metadata ${caps.metadataError?.code ?? 'n/a'}`,
+              caps.pingMs !== undefined ? `ping ${caps.pingMs} ms` : `ping ${caps.pingError?.code ?? 'n/a'}`,
+              ...problems.map((f) => f.code),
+            ].join('; '),
+      durationMs: ms(t0),
+      data: caps,
+      ...(caps.error ? {error: caps.error} : {}),
+    })
+    if (!withPx) return caps.status === 'unreachable'
+    if (caps.status === 'unreachable') {
+      steps.push({step: 'peer-exchange', subject: target.peerId, status: 'skipped', summary: 'node unreachable', durationMs: 0})
+      return true
+    }
+    if (caps.identify && !caps.identify.protocols.some((p) => p.id === PEER_EXCHANGE_PROTOCOL)) {
+      steps.push({step: 'peer-exchange', subject: target.peerId, status: 'skipped', summary: 'the node does not announce peer exchange', durationMs: 0})
+      return false
+    }
+    const t1 = performance.now()
+    try {
+      const px: PxQueryResult = await queryPeerExchange(target, {node, signal: options.signal, numPeers: options.pxPeers ?? 5, timeouts: {protocolMs: options.timeoutMs ?? 5000}})
+      const bad = px.status.code !== 200 || px.invalid > 0 || px.flagged > 0 || px.warnings.length > 0
+      steps.push({
+        step: 'peer-exchange',
+        subject: target.peerId,
+        status: bad ? 'warn' : 'ok',
+        summary: `status ${px.status.code} ${px.status.name}; ${px.received} record(s): ${px.valid} valid, ${px.invalid} invalid, ${px.flagged} with forbidden addresses`,
+        durationMs: ms(t1),
+        data: px,
+      })
+    } catch (err) {
+      steps.push({step: 'peer-exchange', subject: target.peerId, status: 'fail', summary: errJson(err).message, durationMs: ms(t1), error: errJson(err)})
+    }
+    return false
+  } finally {
+    await Promise.resolve(node.stop()).catch(() => undefined)
+  }
+}
+
+/** Tree verification, then caps on a sample of its nodes; returns true when no sampled node answered. */
+async function treeSteps(url: string, options: DoctorOptions, steps: DoctorStep[]): Promise<boolean> {
+  const t0 = performance.now()
+  let report: VerifyReport
+  try {
+    report = await verifyTree(url, {signal: options.signal, resolver: options.resolver})
+  } catch (err) {
+    steps.push({step: 'tree', subject: url, status: 'fail', summary: errJson(err).message, durationMs: ms(t0), error: errJson(err)})
+    return isWakuDiscError(err) && err.exitCode === ExitCode.unreachable
+  }
+  steps.push({
+    step: 'tree',
+    subject: url,
+    status: report.ok ? (report.problems.length > 0 ? 'warn' : 'ok') : 'fail',
+    summary: `seq ${report.seq}, signature ${report.signature}, ${report.nodes} node(s), ${report.links.length} link(s), depth ${report.depth}${report.problems.length ? `; ${report.problems.length} problem(s): ${report.problems.map((p) => p.code).join(', ')}` : ''}`,
+    durationMs: ms(t0),
+    data: report,
+  })
+  const sample = options.treeSample ?? 3
+  if (sample === 0 || report.nodes === 0) return false
+  // A light client's view: random descent to `sample` leaves.
+  const picked = await resolveTree(url, {resolver: options.resolver!, signal: options.signal, random: sample, lenient: true})
+  let reached = 0
+  for (const n of picked.nodes) {
+    let t: Target
+    try {
+      t = parseTarget(n.enr)
+    } catch (err) {
+      steps.push({step: 'caps', subject: n.nodeId, status: 'skipped', summary: errJson(err).message, durationMs: 0, error: errJson(err)})
+      continue
+    }
+    if (!(await nodeSteps(t, options, steps, false))) reached++
+  }
+  return picked.nodes.length > 0 && reached === 0
+}
