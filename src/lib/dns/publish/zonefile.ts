@@ -35,6 +35,7 @@ export class ZoneFileTarget implements PublishTarget {
   private text = ''
   private records: ExistingRecord[] = []
   private domain = ''
+  private bumped = false
 
   constructor(private readonly options: ZoneFileTargetOptions) {
     this.description = `zone file ${options.path}`
@@ -63,7 +64,7 @@ export class ZoneFileTarget implements PublishTarget {
     return [this.text.slice(0, b), this.text.slice(b, e), afterEnd === -1 ? '' : this.text.slice(afterEnd + 1)]
   }
 
-  async apply(phase: PhaseName, changes: PublishChange[]): Promise<void> {
+  async apply(_phase: PhaseName, changes: PublishChange[]): Promise<void> {
     // Fold the phase into the record list, then write the whole block (one atomic rename per phase).
     for (const c of changes) {
       if (c.action === 'delete') this.records = this.records.filter((r) => !(r.name === c.name && r.value === c.value))
@@ -83,7 +84,11 @@ export class ZoneFileTarget implements PublishTarget {
       })
     const block = `${begin(this.domain)} (written by waku-disc dns-tree publish; edit outside this block only)\n${lines.join('\n')}\n${end(this.domain)}\n`
     let head = before
-    if (this.options.bumpSerial && phase !== 'delete') head = bumpSoaSerial(head)
+    // One serial increment per publish run, on its first write.
+    if (this.options.bumpSerial && !this.bumped) {
+      head = bumpSoaSerial(head)
+      this.bumped = true
+    }
     this.text = `${head}${head === '' || head.endsWith('\n') ? '' : '\n'}${block}${after}`
     const tmp = `${this.options.path}.tmp-${process.pid}`
     try {

@@ -1,0 +1,237 @@
+// The dns-tree commands as a user runs them (real binary from source): --json shapes, exit codes,
+// geth-identical TXT output, serve + resolve over loopback, publish with dry run and idempotence.
+import {spawn, type ChildProcess} from 'node:child_process'
+import {readFileSync} from 'node:fs'
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {writeKeystoreFile} from '../../../src/lib/keys/index.js'
+import {formatNodeSet, nodeSetFromRecords} from '../../../src/lib/nodeset/index.js'
+import {runCli} from '../../helpers/cli.js'
+import {startCloudflareFake} from '../../lib/dns/fakes/cloudflare.js'
+import {testRecords} from '../../lib/dns/fixtures.js'
+
+const vector = JSON.parse(readFileSync(new URL('../../../../shared/vectors/dnsdisc-example-tree.json', import.meta.url), 'utf8'))
+let dir: string
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'waku-disc-cmd-dns-'))
+  await writeFile(join(dir, 'enrs.txt'), `# the EIP-1459 example nodes\n${vector.want_nodes.join('\n')}\n`)
+  await writeFile(join(dir, 'key.hex'), vector.signing_key_hex)
+})
+afterAll(async () => {
+  await rm(dir, {recursive: true, force: true})
+})
+
+/** Starts `dns-tree serve` and resolves once it printed its address. */
+async function serve(args: string[]): Promise<{child: ChildProcess; port: number; stop: () => Promise<number | null>}> {
+  const bin = fileURLToPath(new URL('../../../bin/dev.js', import.meta.url))
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', '--import', 'tsx', '--disable-warning=ExperimentalWarning', bin, 'dns-tree', 'serve', ...args], {
+    cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+    env: {...process.env, NO_COLOR: '1', CI: 'true'},
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start: ${out}`)), 30_000)
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+      const m = /on 127\.0\.0\.1:(\d+)/.exec(out)
+      if (m) {
+        clearTimeout(timer)
+        resolve(Number(m[1]))
+      }
+    })
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()))
+    child.on('exit', () => reject(new Error(`serve exited: ${out}`)))
+  })
+  return {
+    child,
+    port,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve(child.exitCode)
+        child.once('exit', (code) => resolve(code))
+        child.kill('SIGINT')
+      }),
+  }
+}
+
+describe('build → sign → txt → verify', () => {
+  it('produces geth\'s example zone byte for byte', async () => {
+    const tree = join(dir, 'example')
+    const build = await runCli(['dns-tree', 'build', join(dir, 'enrs.txt'), '--domain', 'n', '--link', vector.want_links[0], '--out', tree, '--json'])
+    expect(build.code, build.stderr).toBe(0)
+    expect(build.json).toMatchObject({domain: 'n', nodes: 3, records: 6, seq: '0', input: {format: 'enr-list', nodes: 3}})
+    const sign = await runCli(['dns-tree', 'sign', tree, '--key-file', join(dir, 'key.hex'), '--json'])
+    expect(sign.code, sign.stderr).toBe(0)
+    expect(sign.json).toMatchObject({url: vector.tree_url, seq: '1', previousSeq: '0', verified: true})
+    const txt = await runCli(['dns-tree', 'txt', tree, '--json'])
+    expect(txt.code).toBe(0)
+    expect(txt.json).toEqual(vector.txt_records)
+    const human = await runCli(['dns-tree', 'txt', tree])
+    expect(JSON.parse(human.stdout)).toEqual(vector.txt_records)
+    expect(human.stdout).toContain('\n    "n": "enrtree-root:v1')
+    const zone = await runCli(['dns-tree', 'txt', tree, '--zone-file', '-'])
+    expect(zone.stdout).toContain(`n. 1800 IN TXT "${vector.txt_records.n}"`)
+    const verify = await runCli(['dns-tree', 'verify', tree, '--json'])
+    expect(verify.code).toBe(0)
+    expect(verify.json).toMatchObject({ok: true, signature: 'valid', nodes: 3, url: vector.tree_url})
+  })
+
+  it('sign with a keystore JSON key and a password file; a second sign bumps seq again', async () => {
+    const tree = join(dir, 'ks')
+    await runCli(['dns-tree', 'build', join(dir, 'enrs.txt'), '--domain', 'ks.example.org', '--out', tree])
+    await writeKeystoreFile(join(dir, 'ks.json'), Uint8Array.from(Buffer.from(vector.signing_key_hex, 'hex')), 'pw123', {scryptN: 1024})
+    await writeFile(join(dir, 'pw'), 'pw123\n')
+    const r1 = await runCli(['dns-tree', 'sign', tree, '--key-file', join(dir, 'ks.json'), '--password-file', join(dir, 'pw'), '--json'])
+    expect(r1.code, r1.stderr).toBe(0)
+    expect(r1.json.url).toBe(vector.tree_url.replace('@n', '@ks.example.org'))
+    const r2 = await runCli(['dns-tree', 'sign', tree, '--key-file', join(dir, 'key.hex'), '--json'])
+    expect(r2.json).toMatchObject({previousSeq: '1', seq: '2'})
+    await writeFile(join(dir, 'wrongpw'), 'nope\n')
+    const bad = await runCli(['dns-tree', 'sign', tree, '--key-file', join(dir, 'ks.json'), '--password-file', join(dir, 'wrongpw')])
+    expect(bad.code).toBe(6)
+  })
+
+  it('verify exits 3 for a tree changed after signing, and txt refuses it', async () => {
+    const tree = join(dir, 'tampered')
+    await runCli(['dns-tree', 'build', join(dir, 'enrs.txt'), '--domain', 'n', '--out', tree])
+    await runCli(['dns-tree', 'sign', tree, '--key-file', join(dir, 'key.hex')])
+    const nodes = JSON.parse(await readFile(join(tree, 'nodes.json'), 'utf8'))
+    delete nodes[Object.keys(nodes)[0]!]
+    await writeFile(join(tree, 'nodes.json'), JSON.stringify(nodes, null, 4))
+    const verify = await runCli(['dns-tree', 'verify', tree, '--json'])
+    expect(verify.code).toBe(3)
+    expect(verify.json).toMatchObject({ok: false, signature: 'invalid', problems: [{code: 'DNS_INVALID_SIG'}]})
+    const txt = await runCli(['dns-tree', 'txt', tree])
+    expect(txt.code).toBe(3)
+    expect(txt.stderr).toMatch(/invalid signature on tree/)
+  })
+
+  it('bad input: an unparsable record names file:line (exit 2); --lenient skips it', async () => {
+    await writeFile(join(dir, 'bad.txt'), `${vector.want_nodes[0]}\nenr:not-a-record\n`)
+    const r = await runCli(['dns-tree', 'build', join(dir, 'bad.txt'), '--domain', 'x.org', '--out', join(dir, 'bad-tree')])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain(`${join(dir, 'bad.txt')}:2:`)
+    const lenient = await runCli(['dns-tree', 'build', join(dir, 'bad.txt'), '--domain', 'x.org', '--out', join(dir, 'bad-tree'), '--lenient', '--json'])
+    expect(lenient.code).toBe(0)
+    expect(lenient.json.nodes).toBe(1)
+    expect(lenient.json.input.skipped).toHaveLength(1)
+    const caps = await runCli(['dns-tree', 'build', join(dir, 'enrs.txt'), '--domain', 'x.org', '--out', join(dir, 'bad-tree'), '--caps', 'relay,teleport'])
+    expect(caps.code).toBe(2)
+  })
+
+  it('build filters crawler NDJSON by Waku fields', async () => {
+    const recs = testRecords(10, (i) => (i < 6 ? {waku2: i % 2 ? ['relay', 'store'] : ['relay'], cluster: 1, shards: [i]} : {}))
+    await writeFile(join(dir, 'crawl.ndjson'), recs.map((r) => JSON.stringify({enr: r.text, nodeId: r.nodeId})).join('\n') + '\n')
+    const r = await runCli(['dns-tree', 'build', join(dir, 'crawl.ndjson'), '--domain', 'w.example.org', '--out', join(dir, 'w'), '--caps', 'store', '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.json).toMatchObject({nodes: 3, input: {format: 'ndjson', nodes: 10}})
+  })
+})
+
+describe('serve → resolve / verify / diff over loopback', () => {
+  it('resolves what serve serves; random descent; stats; nodes.json out', async () => {
+    const tree = join(dir, 'served')
+    await writeFile(join(dir, 'served.json'), formatNodeSet(nodeSetFromRecords(testRecords(30))))
+    await runCli(['dns-tree', 'build', join(dir, 'served.json'), '--domain', 'served.example.org', '--out', tree])
+    const url = (await runCli(['dns-tree', 'sign', tree, '--key-file', join(dir, 'key.hex'), '--json'])).json.url
+    const server = await serve([tree, '--listen', '127.0.0.1:0', '--delay', '5'])
+    try {
+      const server_ = `127.0.0.1:${server.port}`
+      const r = await runCli(['dns-tree', 'resolve', url, '--server', server_, '--json', '--nodes-out', join(dir, 'resolved.json')])
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.json.nodes).toHaveLength(30)
+      expect(r.json.complete).toBe(true)
+      // 30 leaves in branches of 13+13+4 under one top branch, plus the empty link root.
+      expect(r.json.stats).toMatchObject({entries: 35, depth: 3})
+      expect(r.json.stats.queries).toBeGreaterThanOrEqual(34)
+      const back = JSON.parse(await readFile(join(dir, 'resolved.json'), 'utf8'))
+      expect(Object.keys(back).sort()).toEqual(Object.keys(JSON.parse(await readFile(join(tree, 'nodes.json'), 'utf8'))).sort())
+      const enrs = await runCli(['dns-tree', 'resolve', url, '--server', server_, '--format', 'enr'])
+      expect(enrs.stdout.trim().split('\n')).toHaveLength(30)
+      const random = await runCli(['dns-tree', 'resolve', url, '--server', server_, '--random', '4', '--json'])
+      expect(random.json).toMatchObject({mode: 'random'})
+      expect(random.json.nodes).toHaveLength(4)
+      const verify = await runCli(['dns-tree', 'verify', url, '--server', server_, '--json'])
+      expect(verify.code).toBe(0)
+      expect(verify.json).toMatchObject({kind: 'url', ok: true, nodes: 30})
+      const wrongKey = url.replace(/^enrtree:\/\/[A-Z2-7]+@/, `${vector.want_links[0].split('@')[0]}@`)
+      const bad = await runCli(['dns-tree', 'resolve', wrongKey, '--server', server_])
+      expect(bad.code).toBe(3)
+      expect(bad.stderr).toMatch(/DNS_INVALID_SIG/)
+      const rollback = await runCli(['dns-tree', 'resolve', url, '--server', server_, '--min-seq', '99', '--json'])
+      expect(rollback.code).toBe(3)
+      expect(rollback.json.error.code).toBe('DNS_SEQ_ROLLBACK')
+
+      // diff: the live tree against an unsigned rebuild with fewer nodes, same seq → warning.
+      const next = join(dir, 'next')
+      await writeFile(join(dir, 'next.json'), formatNodeSet(nodeSetFromRecords(testRecords(30).slice(5))))
+      await runCli(['dns-tree', 'build', join(dir, 'next.json'), '--domain', 'served.example.org', '--out', next])
+      const diff = await runCli(['dns-tree', 'diff', url, next, '--server', server_, '--json'])
+      expect(diff.code, diff.stderr).toBe(0)
+      expect(diff.json.nodes.removed).toHaveLength(5)
+      expect(diff.json.warnings.join('\n')).toMatch(/seq does not increase/)
+      expect(diff.json.records.delete.length).toBeGreaterThanOrEqual(5)
+    } finally {
+      expect(await server.stop()).toBe(0)
+    }
+  })
+
+  it('exit 4 when the server cannot be reached', async () => {
+    const r = await runCli(['dns-tree', 'resolve', vector.tree_url, '--server', '127.0.0.1:9', '--query-timeout', '200', '--json'])
+    expect(r.code).toBe(4)
+    expect(r.json.error.exitCode).toBe(4)
+  })
+
+  it('a malformed URL is bad input (exit 2)', async () => {
+    const r = await runCli(['dns-tree', 'resolve', 'enrtree://nodes.example.org', '--server', '127.0.0.1:9'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/missing public key/)
+  })
+})
+
+describe('publish', () => {
+  it('zone file: dry run changes nothing, publish writes a marked block, a rerun changes nothing', async () => {
+    const tree = join(dir, 'zf-example')
+    await runCli(['dns-tree', 'build', join(dir, 'enrs.txt'), '--domain', 'n', '--link', vector.want_links[0], '--out', tree])
+    await runCli(['dns-tree', 'sign', tree, '--key-file', join(dir, 'key.hex')])
+    const zone = join(dir, 'n.zone')
+    await writeFile(zone, 'n. 60 IN SOA ns.n. host.n. 7 3600 600 86400 60\nn. 60 IN TXT "v=spf1 -all"\n')
+    const dry = await runCli(['dns-tree', 'publish', tree, '--to', 'zone-file', '--zone-file', zone, '--dry-run', '--json'])
+    expect(dry.code, dry.stderr).toBe(0)
+    expect(dry.json.changes.create).toHaveLength(6)
+    expect(await readFile(zone, 'utf8')).not.toContain('enrtree')
+    const r = await runCli(['dns-tree', 'publish', tree, '--to', 'zone-file', '--zone-file', zone, '--bump-serial', '--json'])
+    expect(r.json).toMatchObject({complete: true})
+    const text = await readFile(zone, 'utf8')
+    expect(text).toContain('n. 60 IN SOA ns.n. host.n. 8 ')
+    expect(text).toContain('n. 60 IN TXT "v=spf1 -all"')
+    expect(text).toContain(vector.txt_records['2XS2367YHAXJFGLZHVAWLQD4ZY.n'])
+    const again = await runCli(['dns-tree', 'publish', tree, '--to', 'zone-file', '--zone-file', zone, '--json'])
+    expect(again.json.changes).toEqual({create: [], update: [], delete: []})
+  })
+
+  it('cloudflare through the fake: the token comes from the environment and is never printed', async () => {
+    const cf = await startCloudflareFake({zones: ['example.org']})
+    try {
+      const tree = join(dir, 'cf')
+      await runCli(['dns-tree', 'build', join(dir, 'enrs.txt'), '--domain', 'nodes.example.org', '--out', tree])
+      await runCli(['dns-tree', 'sign', tree, '--key-file', join(dir, 'key.hex')])
+      const env = {CLOUDFLARE_API_TOKEN: cf.token}
+      const r = await runCli(['dns-tree', 'publish', tree, '--to', 'cloudflare', '--api-url', cf.url, '--json', '-v'], {env})
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.json.complete).toBe(true)
+      expect(cf.records.size).toBe(6)
+      expect(r.stdout + r.stderr).not.toContain(cf.token)
+      const noToken = await runCli(['dns-tree', 'publish', tree, '--to', 'cloudflare', '--api-url', cf.url], {env: {CLOUDFLARE_API_TOKEN: ''}})
+      expect(noToken.code).toBe(6)
+    } finally {
+      await cf.close()
+    }
+  })
+})
