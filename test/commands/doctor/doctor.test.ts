@@ -1,0 +1,55 @@
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {makeTree, startDnsServer, zoneFromTxt, type DnsServerHandle} from '../../../src/lib/dns/index.js'
+import {encodeEnr, type EnrRecord} from '../../../src/lib/enr/index.js'
+import {generatePrivateKey} from '../../../src/lib/keys/index.js'
+import {METADATA_PROTOCOL, WAKU_PROTOCOLS} from '../../../src/lib/libp2p/protocols.js'
+import {runCli} from '../../helpers/cli.js'
+import {answer, hex, startTestPeer, type TestPeer} from '../../helpers/libp2p-peers.js'
+
+describe('doctor (CLI)', () => {
+  const key = generatePrivateKey()
+  let peer: TestPeer
+  let enr: EnrRecord
+  let dns: DnsServerHandle
+  let url: string
+  beforeAll(async () => {
+    peer = await startTestPeer({rawKey: key, protocols: {[WAKU_PROTOCOLS.relay]: 'announce', [METADATA_PROTOCOL]: answer(hex('08011a0100'))}}) // cluster 1, shard 0 (packed field 3)
+    enr = encodeEnr({privateKey: key, ip: '127.0.0.1', tcp: peer.port, udp: peer.port, waku2: ['relay'], cluster: 1, shards: [0]})
+    const tree = makeTree(1n, [enr], [])
+    url = tree.sign(generatePrivateKey(), 'doctor.test')
+    dns = await startDnsServer([zoneFromTxt('doctor.test', tree.toTxt('doctor.test'))], {listen: '127.0.0.1:0'})
+  })
+  afterAll(async () => {
+    await peer?.stop()
+    await dns?.close()
+  })
+
+  it('prints one report for an ENR, naming the step this build cannot run', async () => {
+    const r = await runCli(['doctor', enr.text])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/\[ok {2}\] decode/)
+    expect(r.stdout).toMatch(/\[n\/a \] discv5-ping +not available in this build/)
+    expect(r.stdout).toMatch(/\[ok {2}\] caps/)
+    expect(r.stdout).toMatch(/\[skip\] peer-exchange +the node does not announce peer exchange/)
+    expect(r.stdout).toMatch(/healthy/)
+  })
+
+  it('verifies a tree through --server and returns JSON', async () => {
+    const r = await runCli(['doctor', url, '--server', `127.0.0.1:${dns.port}`, '--json'])
+    expect(r.code).toBe(0)
+    expect(r.json.kind).toBe('enrtree')
+    expect(r.json.steps.map((s: any) => [s.step, s.status])).toEqual([
+      ['tree', 'ok'],
+      ['caps', 'ok'],
+    ])
+  })
+
+  it('exits 4 for an unreachable node and 2 for nonsense', async () => {
+    const dead = await runCli(['doctor', peer.tcp.replace(/\/tcp\/\d+\//, '/tcp/1/'), '--timeout', '5'])
+    expect(dead.code).toBe(4)
+    expect(dead.stdout).toMatch(/unreachable/)
+    const bad = await runCli(['doctor', 'not-a-node'])
+    expect(bad.code).toBe(2)
+  })
+})
