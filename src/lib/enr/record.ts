@@ -89,7 +89,7 @@ export class EnrRecord {
   }
 
   get peerId(): string {
-    this.#peerId ??= peerIdOf(this.publicKey)
+    this.#peerId ??= peerIdOf(this.publicKey, {validated: true})
     return this.#peerId
   }
 

@@ -13,6 +13,7 @@ import {
   keccak256,
   keyIdentity,
   loadPrivateKey,
+  peerIdOf,
   publicKeyOf,
   recoverPublicKey,
   showKeyFile,
@@ -80,6 +81,12 @@ describe('identities', () => {
     const v = load('dnsdisc-example-tree.json')
     const id = keyIdentity(publicKeyOf(hex(v.signing_key_hex)))
     expect(`enrtree://${id.enrtreeKey}@${v.domain}`).toBe(v.tree_url)
+  })
+  it('the direct peer id construction equals @libp2p/peer-id\'s', () => {
+    for (let i = 0; i < 50; i++) {
+      const pub = publicKeyOf(generatePrivateKey())
+      expect(peerIdOf(pub, {validated: true})).toBe(peerIdOf(pub))
+    }
   })
   it('accepts compressed, uncompressed and 64-byte x‖y public keys alike', () => {
     const k = generatePrivateKey()
