@@ -2,7 +2,7 @@ import {privateKeyFromRaw} from '@libp2p/crypto/keys'
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {ExitCode, InterruptedError} from '../../lib/errors.js'
+import {BadInputError, ExitCode, InterruptedError} from '../../lib/errors.js'
 import {loadPrivateKey} from '../../lib/keys/index.js'
 import {nodeSetRecords, readNodeSetDetailed} from '../../lib/nodeset/index.js'
 import {NWAKU_MAX_PX_PEERS, parseRateLimit, startPxServer, type PxServeEvent, type PxServeStats} from '../../lib/px/index.js'
@@ -33,6 +33,8 @@ export default class PxServe extends BaseCommand<typeof PxServe> {
     key: Flags.string({description: 'secp256k1 node key file (hex or geth keystore) for a stable peer id; fresh key if absent'}),
     'max-peers': Flags.integer({description: 'most records in one answer', default: NWAKU_MAX_PX_PEERS, min: 1}),
     'rate-limit': Flags.string({description: "per-peer limit in nwaku's syntax, e.g. 5/1m or 10/30s; answers 429 beyond it (default: none, like nwaku)"}),
+    cluster: Flags.integer({description: 'cluster id to announce on Waku metadata (default: echo the asking peer\'s cluster)', min: 0, max: 65535}),
+    shard: Flags.string({description: 'shards to announce on Waku metadata (comma-separated, repeatable; with --cluster)', multiple: true}),
     ndjson: Flags.boolean({description: 'print a JSON line when listening and one per answer', exclusive: ['json']}),
   }
 
@@ -47,7 +49,13 @@ export default class PxServe extends BaseCommand<typeof PxServe> {
       if (this.flags.ndjson) process.stdout.write(JSON.stringify(e) + '\n')
       else this.progress(renderPxServeEvent(e))
     }
-    const server = await startPxServer({records, listen: this.flags.listen, privateKey, maxPeers: this.flags['max-peers'], rateLimit, onEvent})
+    const shards = (this.flags.shard ?? []).flatMap((v) => v.split(',')).filter((v) => v.trim() !== '').map((v) => {
+      const n = Number(v)
+      if (!Number.isInteger(n) || n < 0 || n > 1023) throw new BadInputError('BAD_SHARD', `--shard: ${JSON.stringify(v)} is not a shard number (0-1023)`)
+      return n
+    })
+    const metadata = this.flags.cluster === undefined ? {} : {clusterId: this.flags.cluster, shards}
+    const server = await startPxServer({records, listen: this.flags.listen, privateKey, maxPeers: this.flags['max-peers'], rateLimit, onEvent, metadata})
     if (this.flags.ndjson) process.stdout.write(JSON.stringify({type: 'listening', peerId: server.peerId, addresses: server.addresses, records: records.length}) + '\n')
     else if (!this.jsonEnabled()) {
       this.progress(`serving ${records.length} records as ${server.peerId}; Ctrl-C to stop`)

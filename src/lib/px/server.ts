@@ -60,6 +60,8 @@ export interface PxServerOptions {
   onEvent?: (event: PxServeEvent) => void
   /** Time allowed for the request to arrive. */
   requestTimeoutMs?: number
+  /** What the node answers on Waku metadata (default: echo the asking peer's cluster, so nwaku keeps us). */
+  metadata?: {clusterId?: number; shards?: number[]}
 }
 
 export interface PxServer {
@@ -91,7 +93,7 @@ export function sample<T>(items: readonly T[], k: number, random: () => number =
 /** Starts the responder on its own libp2p node (tcp and ws as given in `listen`). */
 export async function startPxServer(options: PxServerOptions): Promise<PxServer> {
   if (options.listen.length === 0) throw new ConfigError('NO_LISTEN', 'px serve needs at least one --listen multiaddr')
-  const node = await createProbeNode({listen: options.listen, privateKey: options.privateKey, agentVersion: 'waku-disc px serve'})
+  const node = await createProbeNode({listen: options.listen, privateKey: options.privateKey, agentVersion: 'waku-disc px serve', metadata: options.metadata ?? {}})
   const maxPeers = options.maxPeers ?? NWAKU_MAX_PX_PEERS
   const random = options.random ?? Math.random
   const now = options.now ?? Date.now

@@ -182,6 +182,24 @@ describe('px query against hostile or odd responders', () => {
   })
 })
 
+describe('px serve metadata', () => {
+  it('echoes the asking peer\'s cluster by default and announces a configured one otherwise', async () => {
+    const {checkCapabilities} = await import('../../../src/lib/caps/index.js')
+    const echo = await startPxServer({records: [], listen: ['/ip4/127.0.0.1/tcp/0']})
+    const fixed = await startPxServer({records: [], listen: ['/ip4/127.0.0.1/tcp/0'], metadata: {clusterId: 16, shards: [32, 64]}})
+    try {
+      const a = await checkCapabilities(echo.addresses[0]!, {expect: {cluster: 5}})
+      expect(a.metadata).toMatchObject({clusterId: 5})
+      const b = await checkCapabilities(fixed.addresses[0]!, {expect: {cluster: 5}})
+      expect(b.metadata).toMatchObject({clusterId: 16, shards: [32, 64], shardsField: 'field3'})
+      expect(b.status).toBe('unmet')
+    } finally {
+      await echo.stop()
+      await fixed.stop()
+    }
+  })
+})
+
 describe('px helpers', () => {
   it('parses nwaku rate-limit syntax', () => {
     expect(parseRateLimit('10/1m')).toEqual({requests: 10, periodMs: 60_000})
