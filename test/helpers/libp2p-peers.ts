@@ -26,6 +26,8 @@ export interface TestPeerOptions {
   ws?: boolean
   muxers?: Array<'yamux' | 'mplex'>
   ping?: boolean
+  /** false: no identify service (a test may then answer /ipfs/id/1.0.0 itself). */
+  identify?: boolean
 }
 
 export interface TestPeer {
@@ -50,7 +52,7 @@ export async function startTestPeer(options: TestPeerOptions = {}): Promise<Test
     connectionManager: {inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 1000},
     nodeInfo: {userAgent: options.agentVersion ?? 'test-peer/1.0'},
     services: {
-      identify: identify({runOnConnectionOpen: false}),
+      ...(options.identify === false ? {} : {identify: identify({runOnConnectionOpen: false})}),
       ...(options.ping === false ? {} : {ping: ping()}),
     },
   })
@@ -88,6 +90,14 @@ export function answer(body: Uint8Array | ((request: Uint8Array | undefined) => 
     const req = await readRequest(stream)
     const bytes = typeof body === 'function' ? body(req) : body
     for (const chunk of lp.encode([bytes])) stream.send(chunk)
+    await stream.close()
+  }
+}
+
+/** Speaks first (like an identify responder): sends `body` length-prefixed without reading, then closes. */
+export function speakFirst(body: Uint8Array): RawHandler {
+  return async (stream) => {
+    for (const chunk of lp.encode([body])) stream.send(chunk)
     await stream.close()
   }
 }

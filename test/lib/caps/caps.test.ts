@@ -6,7 +6,7 @@ import {checkCapabilities, parseTargets, runFleet} from '../../../src/lib/caps/i
 import {encodeEnr} from '../../../src/lib/enr/index.js'
 import {generatePrivateKey} from '../../../src/lib/keys/index.js'
 import {METADATA_PROTOCOL, PEER_EXCHANGE_PROTOCOL, WAKU_PROTOCOLS} from '../../../src/lib/libp2p/protocols.js'
-import {answer, dripAnswer, hex, rawAnswer, startTestPeer, type TestPeer} from '../../helpers/libp2p-peers.js'
+import {answer, dripAnswer, hex, rawAnswer, speakFirst, startTestPeer, type TestPeer} from '../../helpers/libp2p-peers.js'
 
 const vectors = JSON.parse(readFileSync(new URL('../../../../shared/vectors/waku-peer-exchange-metadata-protobuf.json', import.meta.url), 'utf8'))
 const vec = (id: string) => hex(vectors.derived.find((v: {id: string}) => v.id === id).protobuf_hex)
@@ -121,6 +121,18 @@ describe('caps against odd, hostile and absent peers', () => {
       const r = await checkCapabilities(p.tcp, {timeoutMs: 2000, expect: {capabilities: ['relay']}})
       expect(r.metadataError?.code, code).toBe(code)
       expect(r.identify?.protocols.length).toBeGreaterThan(0)
+      expect(r.status).toBe('ok')
+    }
+  })
+
+  it('survives a hostile identify (100 KB answer, garbage) with a typed error, keeping metadata and ping', async () => {
+    for (const [body, why] of [[new Uint8Array(100_000).fill(0x0a), /too long/], [hex('0aff'), /out of range/]] as const) {
+      const p = await peer({identify: false, protocols: {'/ipfs/id/1.0.0': speakFirst(body), [METADATA_PROTOCOL]: answer(hex('0801'))}})
+      const r = await checkCapabilities(p.tcp, {timeoutMs: 3000, expect: {cluster: 1}})
+      expect(r.reachable).toBe(true)
+      expect(r.identifyError?.code).toBe('IDENTIFY_FAILED')
+      expect(r.identifyError?.message).toMatch(why) // js-libp2p's 8 KiB identify cap, then its protobuf reader
+      expect(r.metadata?.clusterId).toBe(1) // metadata is still asked when identify failed
       expect(r.status).toBe('ok')
     }
   })
