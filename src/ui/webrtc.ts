@@ -79,7 +79,8 @@ export function renderLink(r: LinkMeasurement & {relayOnly?: boolean; role?: str
 }
 
 export function renderPairReport(r: PairReport): string {
-  return renderLink(r, r.relayOnly ? 'Pair (relay only)' : 'Pair')
+  const text = renderLink(r, r.relayOnly ? 'Pair (relay only)' : 'Pair')
+  return r.note ? `${text}\n  note        ${r.note}` : text
 }
 
 export function renderPeerReport(r: PeerReport): string {

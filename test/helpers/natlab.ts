@@ -352,3 +352,69 @@ export function labFile(lab: Lab, name: string, content: string): string {
   writeFileSync(p, content, {mode: 0o600})
   return p
 }
+
+/** Starts a long-running waku-disc command in the root namespace (loopback servers). */
+export async function startCli(args: string[], readyPattern: RegExp, timeoutMs = 30_000): Promise<{child: ChildProcess; match: RegExpExecArray; stdout: () => string}> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {cwd: ROOT, env: {...process.env, NO_COLOR: '1', CI: 'true'}, stdio: ['ignore', 'pipe', 'pipe']})
+  let out = ''
+  let err = ''
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d))
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`${args.join(' ')} not ready after ${timeoutMs} ms: ${err}`))
+    }, timeoutMs)
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      out += d
+      const m = readyPattern.exec(out)
+      if (m) {
+        clearTimeout(timer)
+        resolve(m)
+      }
+    })
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`${args.join(' ')} exited with ${code}: ${err}`))
+    })
+  })
+  return {child, match, stdout: () => out}
+}
+
+/** coturn on loopback (for tests and the bench): STUN+TURN with a static user, loopback peers allowed. */
+export async function startLoopbackCoturn(): Promise<{port: number; stop: () => void; dir: string}> {
+  const dgram = await import('node:dgram')
+  const dir = mkdtempSync(join(tmpdir(), 'wd-coturn-'))
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const probe = dgram.createSocket('udp4')
+    const port = await new Promise<number>((r) => probe.bind(0, '127.0.0.1', () => r(probe.address().port)))
+    probe.close()
+    const child = spawn(
+      'turnserver',
+      [
+        '-n', '--no-cli', '--no-tls', '--no-dtls', '--no-tcp', '--listening-ip=127.0.0.1', '--relay-ip=127.0.0.1', `--listening-port=${port}`,
+        '--min-port=49152', '--max-port=65535', '--lt-cred-mech', '--fingerprint', `--user=${TURN_USER}:${TURN_PASSWORD}`, '--realm=waku.lab',
+        '--allow-loopback-peers', '--cli-password=unused', `--userdb=${join(dir, 'turndb')}`, `--log-file=${join(dir, 'turn.log')}`, '--simple-log',
+        `--pidfile=${join(dir, 'turn.pid')}`, '--no-rfc5780',
+      ],
+      {stdio: 'ignore'},
+    )
+    const stop = () => {
+      try {
+        child.kill('SIGKILL')
+      } catch {
+        /* gone */
+      }
+      rmSync(dir, {recursive: true, force: true})
+    }
+    process.on('exit', stop)
+    const deadline = Date.now() + 8000
+    while (Date.now() < deadline && child.exitCode === null) {
+      const out = await run('ss', ['-Hlun']).then((r) => r.stdout, () => '')
+      if (out.includes(`127.0.0.1:${port} `)) return {port, stop, dir}
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    child.kill('SIGKILL')
+  }
+  rmSync(dir, {recursive: true, force: true})
+  throw new Error('coturn did not start on loopback')
+}

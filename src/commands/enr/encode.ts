@@ -32,6 +32,7 @@ Keys are sorted bytewise, integers are canonical, shards go in rs below 64 shard
   static override flags = {
     'key-file': Flags.string({description: 'Signing key: hex key file (geth format) or keystore JSON.', required: true, env: 'WAKU_DISC_KEY_FILE'}),
     'password-file': Flags.string({description: 'File whose first line is the keystore password (or set WAKU_DISC_KEY_PASSWORD).'}),
+    'insecure-key-permissions': Flags.boolean({description: 'Accept a key or password file that group or others can read (refused by default).'}),
     from: Flags.string({description: 'Start from this record (text, or a file holding it): its keys are kept, seq is bumped.'}),
     seq: Flags.string({description: 'Sequence number (default: 1, or the --from record\'s seq + 1).'}),
     ip: Flags.string({description: 'IPv4 address.'}),
@@ -48,7 +49,7 @@ Keys are sorted bytewise, integers are canonical, shards go in rs below 64 shard
 
   async run(): Promise<DecodedEnr> {
     const f = this.flags
-    const privateKey = await loadPrivateKey(f['key-file'], {passwordFile: f['password-file']})
+    const privateKey = await loadPrivateKey(f['key-file'], {passwordFile: f['password-file'], insecurePermissions: f['insecure-key-permissions']})
     let from
     if (f.from !== undefined) {
       const lines = await collectInputLines([f.from])
@@ -66,7 +67,9 @@ Keys are sorted bytewise, integers are canonical, shards go in rs below 64 shard
         if (!(WAKU2_BITS as readonly string[]).includes(c)) throw new BadInputError('waku2.unknown-capability', `unknown Waku capability ${JSON.stringify(c)} (known: ${WAKU2_BITS.join(', ')})`)
       }
     }
-    const record = encodeEnr({
+    let record
+    try {
+      record = encodeEnr({
       privateKey,
       from,
       seq,
@@ -80,7 +83,10 @@ Keys are sorted bytewise, integers are canonical, shards go in rs below 64 shard
       multiaddrs: list(f.multiaddr),
       cluster: f.cluster,
       shards: ints('shards', f.shards),
-    })
+      })
+    } finally {
+      privateKey.fill(0)
+    }
     const decoded = decodeEnr(record)
     this.out(record.text)
     this.progress(renderEnrCard(decoded))

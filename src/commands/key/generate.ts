@@ -19,6 +19,7 @@ The keystore password is read from --password-file (first line) or WAKU_DISC_KEY
     out: Flags.string({char: 'o', description: 'File to write (refuses to overwrite an existing file).', required: true}),
     keystore: Flags.boolean({description: 'Write an encrypted keystore v3 JSON instead of a hex key file.'}),
     'password-file': Flags.string({description: 'File whose first line is the keystore password (else WAKU_DISC_KEY_PASSWORD).', dependsOn: ['keystore']}),
+    'insecure-key-permissions': Flags.boolean({description: 'Accept a password file that group or others can read (refused by default).', dependsOn: ['keystore']}),
     'light-kdf': Flags.boolean({description: 'Use scrypt N=4096 (geth --lightkdf) instead of N=262144: fast, weaker.', dependsOn: ['keystore']}),
   }
 
@@ -27,6 +28,7 @@ The keystore password is read from --password-file (first line) or WAKU_DISC_KEY
       keystore: this.flags.keystore,
       passwordFile: this.flags['password-file'],
       scryptN: this.flags['light-kdf'] ? 4096 : undefined,
+      insecurePermissions: this.flags['insecure-key-permissions'],
     })
     this.out(renderKeyInfo(info, undefined, 'wrote '))
     return info

@@ -11,11 +11,12 @@ export default class KeyShow extends BaseCommand<typeof KeyShow> {
 
   static override args = {file: Args.string({description: 'Hex key file or keystore v3 JSON.', required: true})}
   static override flags = {
+    'insecure-key-permissions': Flags.boolean({description: 'Accept a key or password file that group or others can read (refused by default).'}),
     'password-file': Flags.string({description: 'File whose first line is the keystore password (else WAKU_DISC_KEY_PASSWORD).'}),
   }
 
   async run(): Promise<KeyFileInfo> {
-    const info = await showKeyFile(this.args.file, {passwordFile: this.flags['password-file']})
+    const info = await showKeyFile(this.args.file, {passwordFile: this.flags['password-file'], insecurePermissions: this.flags['insecure-key-permissions']})
     this.out(renderKeyInfo(info))
     return info
   }

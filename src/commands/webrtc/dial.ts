@@ -40,7 +40,12 @@ export default class WebrtcDial extends BaseCommand<typeof WebrtcDial> {
             process.stderr.write(`Our ${d.type} (paste it into the other side):\n${code}\n`)
             if (d.type === 'offer') process.stderr.write('Paste the answer line here:\n')
           },
-          () => readCompactLine(process.stdin, this.signal),
+          async () => {
+            const line = await readCompactLine(process.stdin, this.signal)
+            // One line is all we read; a still-open stdin pipe would keep the process alive.
+            process.stdin.destroy()
+            return line
+          },
         )
       : await connectSignal(f.signal!, f.room!, {signal: this.signal})
     const report = await runPeer({

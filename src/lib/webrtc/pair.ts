@@ -19,6 +19,7 @@ export interface PairOptions {
 export interface PairReport extends LinkMeasurement {
   relayOnly: boolean
   iceServers: string[]
+  note?: string
 }
 
 export function describeIceServer(s: IceServerSpec): string {
@@ -55,5 +56,12 @@ export async function pairPeers(options: PairOptions = {}): Promise<PairReport> 
     },
     {signal: options.signal, timeoutMs: connectTimeoutMs + 2 * (options.gatherTimeoutMs ?? 5000) + 120_000, what: 'webrtc pair'},
   )
-  return {...result, relayOnly, iceServers: iceServers.map(describeIceServer)}
+  const report: PairReport = {...result, relayOnly, iceServers: iceServers.map(describeIceServer)}
+  if (relayOnly && result.ok && result.path !== 'relayed') {
+    // libjuice only stops *signalling* non-relay candidates; it still checks its own srflx address,
+    // and on one machine that address is reachable, so the pair can end up direct.
+    report.note =
+      'relay-only policy, yet node-datachannel selected a non-relay pair: libjuice still uses its unsignalled server-reflexive address, which is reachable when both peers share a host; run the peers on different hosts or NATs to force the relay'
+  }
+  return report
 }

@@ -8,9 +8,11 @@ import {encodeEnr} from '../../../src/lib/enr/index.js'
 import {generatePrivateKey} from '../../../src/lib/keys/index.js'
 import {METADATA_PROTOCOL, WAKU_PROTOCOLS} from '../../../src/lib/libp2p/protocols.js'
 import {runCli} from '../../helpers/cli.js'
-import {answer, hex, startTestPeer, type TestPeer} from '../../helpers/libp2p-peers.js'
+import {answer, hex, selfSignedCert, startTestPeer, type TestPeer} from '../../helpers/libp2p-peers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'waku-disc-caps-'))
+// openssl is in .ci/run's APT_PACKAGES; locally the wss test skips without it.
+const cert = selfSignedCert(dir)
 // nwaku-style metadata: cluster 1, shards 0..7 in field 2 (unpacked) and field 3 (packed).
 const META = hex('0801100010011002100310041005100610071a080001020304050607')
 
@@ -75,6 +77,21 @@ describe('caps (CLI)', () => {
     const enrTarget = json.json.targets.find((t: any) => t.target.kind === 'enr')
     expect(enrTarget.enr).toMatchObject({cluster: 1, shards: [0], waku2: ['relay', 'store']})
     expect(enrTarget.enr.findings.map((f: any) => f.code)).toContain('SHARDS_NOT_IN_ENR')
+  })
+
+  it.skipIf(!cert && !process.env.CI)('dials wss and checks the certificate (NODE_EXTRA_CA_CERTS trusts a private CA)', async () => {
+    const p = await startTestPeer({wss: {cert: cert!.cert, key: cert!.key}, protocols: {[WAKU_PROTOCOLS.relay]: 'announce'}})
+    try {
+      expect(p.wss).toMatch(/\/tls\/ws\/p2p\//)
+      const untrusted = await runCli(['caps', p.wss!, '--timeout', '5', '--json'])
+      expect(untrusted.code).toBe(4)
+      expect(untrusted.json.targets[0].error).toMatchObject({code: 'DIAL_FAILED', message: expect.stringMatching(/websocket connection failed/), hint: expect.stringMatching(/certificate/)})
+      const trusted = await runCli(['caps', p.wss!, '--expect', 'relay', '--json'], {env: {NODE_EXTRA_CA_CERTS: cert!.certPath}})
+      expect(trusted.code).toBe(0)
+      expect(trusted.json.targets[0].remoteAddr).toContain('/tls/ws')
+    } finally {
+      await p.stop()
+    }
   })
 
   it('rejects unknown capabilities, bad shards and targets without a peer id (exit 2)', async () => {

@@ -1,6 +1,6 @@
 // `waku-disc key generate|show`: hex and keystore files with mode 0600, passwords only from a file or
 // the environment, the secret never printed.
-import {mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
@@ -42,7 +42,7 @@ describe('key generate / show', () => {
   it('keystore: password from --password-file or WAKU_DISC_KEY_PASSWORD, never an argument', async () => {
     const out = join(dir, 'signer.json')
     const pw = join(dir, 'pw.txt')
-    writeFileSync(pw, 'correct horse\n')
+    writeFileSync(pw, 'correct horse\n', {mode: 0o600})
     const r = await runCli(['key', 'generate', '--json', '--out', out, '--keystore', '--light-kdf', '--password-file', pw])
     expect(r.code).toBe(0)
     expect(statSync(out).mode & 0o777).toBe(0o600)
@@ -61,9 +61,22 @@ describe('key generate / show', () => {
     expect(asArg.code).toBe(2)
   })
 
+  it('show refuses a world-readable hex key unless --insecure-key-permissions', async () => {
+    const f = join(dir, 'open.key')
+    writeFileSync(f, '7a28b5ba57c53603b0b07b56bba752f7784bf506fa95edc395f5cf6c7514fe9d', {mode: 0o644})
+    chmodSync(f, 0o644)
+    const r = await runCli(['key', 'show', f])
+    expect(r.code).toBe(6)
+    expect(r.stderr).toContain('Error [key.file-permissions]')
+    expect(r.stderr).toContain('hint: chmod 600')
+    const ok = await runCli(['key', 'show', '--json', '--insecure-key-permissions', f])
+    expect(ok.code).toBe(0)
+    expect(ok.json.peerId).toMatch(/^16Uiu2/)
+  })
+
   it('show on a file that is not a key exits 6 with one line', async () => {
     const f = join(dir, 'junk')
-    writeFileSync(f, 'hello')
+    writeFileSync(f, 'hello', {mode: 0o600})
     const r = await runCli(['key', 'show', f])
     expect(r.code).toBe(6)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
