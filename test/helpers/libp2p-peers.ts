@@ -3,6 +3,10 @@
  * with a chosen set of protocols, answering with raw bytes framed by it-length-prefixed, so our
  * client is checked against a second implementation of the framing. Also hostile answerers.
  */
+import {execFileSync} from 'node:child_process'
+import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
+
 import {noise} from '@chainsafe/libp2p-noise'
 import {yamux} from '@chainsafe/libp2p-yamux'
 import {generateKeyPair, privateKeyFromRaw} from '@libp2p/crypto/keys'
@@ -26,6 +30,8 @@ export interface TestPeerOptions {
   ws?: boolean
   muxers?: Array<'yamux' | 'mplex'>
   ping?: boolean
+  /** Listen on wss (/tls/ws) with this certificate. */
+  wss?: {cert: string; key: string}
   /** false: no identify service (a test may then answer /ipfs/id/1.0.0 itself). */
   identify?: boolean
 }
@@ -35,6 +41,7 @@ export interface TestPeer {
   peerId: string
   tcp: string
   ws?: string
+  wss?: string
   port: number
   stop(): Promise<void>
 }
@@ -44,8 +51,8 @@ export async function startTestPeer(options: TestPeerOptions = {}): Promise<Test
   const muxers = (options.muxers ?? ['yamux', 'mplex']).map((m) => (m === 'yamux' ? yamux() : mplex()))
   const node = await createLibp2p({
     privateKey,
-    addresses: {listen: ['/ip4/127.0.0.1/tcp/0', ...(options.ws ? ['/ip4/127.0.0.1/tcp/0/ws'] : [])]},
-    transports: [tcp(), webSockets()],
+    addresses: {listen: ['/ip4/127.0.0.1/tcp/0', ...(options.ws ? ['/ip4/127.0.0.1/tcp/0/ws'] : []), ...(options.wss ? ['/ip4/127.0.0.1/tcp/0/tls/ws'] : [])]},
+    transports: [tcp(), webSockets(options.wss ? {https: options.wss} : {})],
     connectionEncrypters: [noise()],
     streamMuxers: muxers,
     connectionMonitor: {enabled: false},
@@ -61,12 +68,14 @@ export async function startTestPeer(options: TestPeerOptions = {}): Promise<Test
   }
   const addrs = node.getMultiaddrs().map(String)
   const tcpAddr = addrs.find((a) => !a.includes('/ws'))!
-  const wsAddr = addrs.find((a) => a.includes('/ws'))
+  const wsAddr = addrs.find((a) => a.includes('/ws') && !a.includes('/tls/'))
+  const wssAddr = addrs.find((a) => a.includes('/tls/ws'))
   return {
     node,
     peerId: node.peerId.toString(),
     tcp: tcpAddr,
     ...(wsAddr ? {ws: wsAddr} : {}),
+    ...(wssAddr ? {wss: wssAddr} : {}),
     port: Number(/\/tcp\/(\d+)/.exec(tcpAddr)![1]),
     stop: async () => {
       await node.stop()
@@ -132,3 +141,15 @@ export const silent: RawHandler = async (stream) => {
 }
 
 export const hex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'))
+
+/** A self-signed certificate for 127.0.0.1/localhost made with openssl (undefined if openssl is missing). */
+export function selfSignedCert(dir: string): {cert: string; key: string; certPath: string} | undefined {
+  const keyPath = join(dir, 'key.pem')
+  const certPath = join(dir, 'cert.pem')
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', keyPath, '-out', certPath], {stdio: 'ignore'})
+  } catch {
+    return undefined
+  }
+  return {cert: readFileSync(certPath, 'utf8'), key: readFileSync(keyPath, 'utf8'), certPath}
+}

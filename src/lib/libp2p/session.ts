@@ -84,9 +84,11 @@ export async function dialTarget(node: ProbeNode, target: Target, options: {sign
   } catch (err) {
     if (signal.aborted) throw abortError(signal, `dial ${target.peerId}`)
     if (isWakuDiscError(err)) throw err
+    const wss = target.multiaddrs.some((a) => /\/(wss|tls\/ws)\b/.test(a))
     throw new UnreachableError('DIAL_FAILED', `cannot connect to ${target.peerId}: ${describe(err)}`, {
       cause: err,
       details: {addresses: target.multiaddrs},
+      ...(wss ? {hint: 'for wss the certificate must be valid for the dialled name (a private CA can be trusted with NODE_EXTRA_CA_CERTS)'} : {}),
     })
   }
 }
@@ -105,11 +107,20 @@ export async function openStream(connection: Connection, protocol: string, signa
   }
 }
 
-export function describe(err: unknown): string {
+/** A one-line reason from libp2p's errors (aggregates, causes, and websockets' message-less errors). */
+export function describe(err: unknown, depth = 0): string {
   if (err instanceof AggregateError && err.errors.length > 0) {
-    return [...new Set(err.errors.map((e: unknown) => (e as Error).message))].join('; ')
+    return [...new Set(err.errors.map((e: unknown) => describe(e, depth + 1)))].join('; ')
   }
-  return (err as Error)?.message ?? String(err)
+  const e = err as (Error & {code?: string; cause?: unknown; error?: unknown}) | undefined
+  if (!e || typeof e !== 'object') return String(err)
+  // Node's WebSocket reports failures as an ErrorEvent without a reason (TLS errors included).
+  if (typeof Event !== 'undefined' && e instanceof Event && !(e as {message?: string}).message) return 'websocket connection failed (no reason given)'
+  const own = e.message?.trim()
+  const inner = depth < 4 ? (e.cause ?? e.error) : undefined
+  const innerText = inner === undefined ? '' : describe(inner, depth + 1)
+  if (own && innerText && !own.includes(innerText)) return `${own}: ${innerText}`
+  return own || innerText || e.code || e.name || 'unknown error'
 }
 
 export function round(ms: number): number {
