@@ -44,7 +44,8 @@ export default class WebrtcProbe extends BaseCommand<typeof WebrtcProbe> {
     })
     this.out(renderProbeReport(report))
     const turnBad = report.turn && !['ok', 'unsupported-transport'].includes(report.turn.status)
-    if (turnBad || report.verdict === 'UDP blocked') this.resultExitCode = 3
+    const allStunFailed = report.stun.length > 0 && report.stun.every((s) => s.error !== undefined)
+    if (turnBad || allStunFailed || report.verdict === 'UDP blocked') this.resultExitCode = 3
     return report
   }
 }

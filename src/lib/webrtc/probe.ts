@@ -288,7 +288,9 @@ export async function probeNat(options: ProbeOptions): Promise<ProbeReport> {
   // 6. Verdict.
   const allCands = [...gather.runs.flatMap((r) => r.candidates)]
   const candidates = byType(allCands)
-  const anyUdp = mappings.length > 0 || candidates.srflx.length > 0 || candidates.relay.length > 0 || turnResult?.status === 'auth-failed'
+  // A server that answered with garbage still proves UDP gets through.
+  const malformed = [...bindings.out.values()].filter((b): b is Error => b instanceof Error && isWakuDiscError(b) && b.name === 'ProtocolError')
+  const anyUdp = mappings.length > 0 || candidates.srflx.length > 0 || candidates.relay.length > 0 || turnResult?.status === 'auth-failed' || malformed.length > 0
   let verdict: Verdict
   let verdictReason: string
   const turnOk = turnResult?.status === 'ok'
@@ -305,6 +307,9 @@ export async function probeNat(options: ProbeOptions): Promise<ProbeReport> {
   } else if (mapping.endpointIndependent === false) {
     verdict = 'TURN needed'
     verdictReason = `the NAT maps each destination to a new port (symmetric, ${mapping.basis}): direct links fail except with full-cone peers; ${turnOk ? 'your TURN server works' : 'configure a working TURN server'}`
+  } else if (!mappings.length && !candidates.srflx.length) {
+    verdict = 'undetermined'
+    verdictReason = `UDP gets through, but no server returned a usable mapping (${malformed.map((e) => e.message).join('; ') || 'see the per-server errors'})`
   } else {
     verdict = 'undetermined'
     verdictReason = 'a public mapping was seen but its behaviour could not be tested: give a second --stun server or one with RFC 5780 (OTHER-ADDRESS)'
