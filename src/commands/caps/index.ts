@@ -32,6 +32,17 @@ export default class Caps extends BaseCommand<typeof Caps> {
     'no-ping': Flags.boolean({description: 'skip the libp2p ping'}),
   }
 
+  /**
+   * `caps --timeout` is each target's budget (wakucanary's -t), not a deadline for the whole fleet:
+   * with many targets the base class's run-wide timer would mark every queued target as timed out.
+   * The run stays bounded (targets × budget / concurrency); Ctrl-C still stops it.
+   */
+  public override async init(): Promise<void> {
+    await super.init()
+    const self = this as unknown as {timer?: NodeJS.Timeout}
+    if (self.timer) clearTimeout(self.timer)
+  }
+
   async run(): Promise<FleetReport> {
     const {argv} = await this.parse(Caps)
     const capabilities: Capability[] = splitList(this.flags.expect).map((name) => {

@@ -94,6 +94,30 @@ describe('caps (CLI)', () => {
     }
   })
 
+  it('treats --timeout as a per-target budget, not a deadline for the whole fleet', async () => {
+    // Every metadata answer takes 700 ms; 4 targets one at a time take > 2.8 s in all, each < 2 s.
+    const slow: TestPeer[] = []
+    for (let i = 0; i < 4; i++) {
+      slow.push(
+        await startTestPeer({
+          protocols: {
+            [METADATA_PROTOCOL]: async (stream, conn) => {
+              await new Promise((r) => setTimeout(r, 700))
+              await answer(hex('0801'))(stream, conn)
+            },
+          },
+        }),
+      )
+    }
+    try {
+      const r = await runCli(['caps', ...slow.map((p) => p.tcp), '--cluster', '1', '--concurrency', '1', '--timeout', '2', '--json'])
+      expect(r.json.summary).toEqual({total: 4, done: 4, ok: 4, unmet: 0, unreachable: 0})
+      expect(r.code).toBe(0)
+    } finally {
+      await Promise.all(slow.map((p) => p.stop()))
+    }
+  })
+
   it('rejects unknown capabilities, bad shards and targets without a peer id (exit 2)', async () => {
     const a = await runCli(['caps', peers[0]!.tcp, '--expect', 'telepathy'])
     expect(a.code).toBe(2)
