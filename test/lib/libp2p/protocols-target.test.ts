@@ -1,0 +1,69 @@
+import {readFileSync} from 'node:fs'
+
+import {describe, expect, it} from 'vitest'
+
+import {encodeEnr} from '../../../src/lib/enr/index.js'
+import {generatePrivateKey} from '../../../src/lib/keys/index.js'
+import {CAPABILITIES, capabilitiesOf, nameProtocol, parseCapability} from '../../../src/lib/libp2p/protocols.js'
+import {parseTarget} from '../../../src/lib/libp2p/target.js'
+
+const ids = JSON.parse(readFileSync(new URL('../../../../shared/vectors/waku-protocol-ids.json', import.meta.url), 'utf8'))
+
+describe('protocol names (shared/vectors/waku-protocol-ids.json)', () => {
+  it('names every Waku protocol id from nwaku codecs.nim', () => {
+    for (const id of Object.values(ids.waku) as string[]) {
+      const named = nameProtocol(id)
+      expect(named.waku, id).toBe(true)
+      expect(named.name, id).not.toMatch(/unrecognised|other/)
+    }
+  })
+
+  it('maps nwaku\'s waku2 bit codecs to the capabilities the ENR bits promise', () => {
+    const bitCodecs = ids.notes.waku2_bit_to_codec_nwaku as Record<string, string>
+    expect(capabilitiesOf([bitCodecs['0 Relay']!])).toEqual(['relay'])
+    expect(capabilitiesOf([bitCodecs['1 Store']!])).toEqual(['store', 'storev3'])
+    expect(capabilitiesOf([bitCodecs['2 Filter']!])).toEqual(['filter'])
+    expect(capabilitiesOf([bitCodecs['3 Lightpush']!])).toEqual(['lightpush', 'lightpushv3'])
+    expect(capabilitiesOf([bitCodecs['4 Sync']!])).toEqual(['sync'])
+  })
+
+  it('names the identify list seen on an nwaku node', () => {
+    const seen = (ids.notes.identify_observed_on_nwaku as string).replace(/ \(.*$/, '').split(/,\s*/)
+    expect(seen.map((id) => nameProtocol(id).name)).toEqual(['identify', 'autonat', 'circuit relay hop', 'metadata', 'relay', 'libp2p rendezvous', 'ping'])
+    expect(nameProtocol('/vac/waku/store/9.9.9')).toMatchObject({waku: true, name: 'waku (unrecognised version)'})
+    expect(nameProtocol('/x/y')).toMatchObject({waku: false, name: 'other'})
+  })
+
+  it('parses --expect names, including wakucanary\'s and aliases', () => {
+    for (const c of CAPABILITIES) expect(parseCapability(c.toUpperCase())).toBe(c)
+    expect(parseCapability('px')).toBe('peer-exchange')
+    expect(parseCapability('filter-subscribe')).toBe('filter')
+    expect(parseCapability('telepathy')).toBeUndefined()
+  })
+})
+
+describe('targets', () => {
+  it('takes a multiaddr with /p2p and an ENR (tcp, tcp6 and multiaddrs as dial addresses)', () => {
+    const key = generatePrivateKey()
+    const enr = encodeEnr({privateKey: key, ip: '127.0.0.1', tcp: 60000, ip6: '::1', tcp6: 60002, multiaddrs: ['/dns4/node.example.org/tcp/8000/wss']})
+    const t = parseTarget(enr.text)
+    expect(t.kind).toBe('enr')
+    expect(t.peerId).toBe(enr.peerId)
+    expect(t.multiaddrs).toEqual(
+      expect.arrayContaining([`/ip4/127.0.0.1/tcp/60000/p2p/${enr.peerId}`, `/ip6/::1/tcp/60002/p2p/${enr.peerId}`, `/dns4/node.example.org/tcp/8000/wss/p2p/${enr.peerId}`]),
+    )
+    const m = parseTarget(`/dns4/node.example.org/tcp/8000/wss/p2p/${enr.peerId}`)
+    expect(m).toMatchObject({kind: 'multiaddr', peerId: enr.peerId})
+  })
+
+  it('explains every refusal', () => {
+    const discv5Only = encodeEnr({privateKey: generatePrivateKey(), ip: '127.0.0.1', udp: 9000})
+    expect(() => parseTarget(discv5Only.text)).toThrow(expect.objectContaining({code: 'ENR_NOT_DIALABLE', exitCode: 3}))
+    expect(() => parseTarget('/ip4/127.0.0.1/tcp/1')).toThrow(expect.objectContaining({code: 'MISSING_PEER_ID', exitCode: 2}))
+    expect(() => parseTarget('/ip4/999.0.0.1/tcp/1')).toThrow(expect.objectContaining({code: 'BAD_MULTIADDR'}))
+    expect(() => parseTarget('/ip4/127.0.0.1/tcp/1/p2p/notapeerid')).toThrow(expect.objectContaining({exitCode: 2}))
+    expect(() => parseTarget('enode://1234@127.0.0.1:30303')).toThrow(expect.objectContaining({code: 'ENODE_NOT_LIBP2P'}))
+    expect(() => parseTarget('   ')).toThrow(expect.objectContaining({code: 'EMPTY_TARGET'}))
+    expect(() => parseTarget('enr:-!!')).toThrow(expect.objectContaining({exitCode: 2}))
+  })
+})
