@@ -90,6 +90,17 @@ describe('stun server + client on loopback', () => {
     expect(s.stats.errorResponses).toBe(1)
   })
 
+  it('serves IPv6 (::1) too', async () => {
+    const s = await startStunServer({listen: {host: '::1', port: 0}})
+    servers.push(s)
+    const c = new StunClient({family: 6})
+    clients.push(c)
+    const port = Number(s.info.primary.split(']:')[1])
+    const r = await c.binding({family: 6, address: '::1', port}, fast)
+    expect(r!.mappedAddress!.address).toBe('::1')
+    expect(s.info.primary).toMatch(/^\[::1\]:\d+$/)
+  })
+
   it('drops garbage and non-requests without answering, and keeps serving', async () => {
     const s = await rfc5780Server()
     const sock = dgram.createSocket('udp4')
@@ -133,11 +144,11 @@ describe('stun server + client on loopback', () => {
   it.skipIf(!commandAvailable('turnutils_stunclient'))('coturn turnutils_stunclient reads RESPONSE-ORIGIN, OTHER-ADDRESS and the reflexive address', async () => {
     const s = await rfc5780Server()
     const p = parse(s.info.primary)
-    const {stdout} = await exec('turnutils_stunclient', ['-p', String(p.port), p.address], {timeout: 10_000})
-    expect(stdout).toContain(`Response origin: : ${s.info.primary}`)
+    const {stdout} = await exec('sh', ['-c', `turnutils_stunclient -p ${p.port} ${p.address} 2>&1; echo "exit=$?"`], {timeout: 10_000})
+    expect(stdout, stdout).toContain(`Response origin: : ${s.info.primary}`)
     expect(stdout).toContain(`Other addr: : ${s.info.alternate}`)
     expect(stdout).toMatch(/UDP reflexive addr: 127\.0\.0\.1:\d+/)
-    expect(stdout).toContain('RFC 5780 response 2')
+    expect(stdout, stdout).toContain('RFC 5780 response 2')
   })
 })
 

@@ -121,3 +121,41 @@ describe('native worker isolation', () => {
     expect(ok.runs[0]!.candidates.length).toBeGreaterThan(0)
   })
 })
+
+describe('native worker fed odd-but-valid SDP', () => {
+  it('mutated offers that pass validation never take down the caller (typed result or typed error)', async () => {
+    const {runPeer} = await import('../../../src/lib/webrtc/peer.js')
+    const {validateSdp} = await import('../../../src/lib/webrtc/sdp.js')
+    const {isWakuDiscError} = await import('../../../src/lib/errors.js')
+    const base =
+      'v=0\r\no=rtc 4036007048 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\na=msid-semantic:WMS *\r\na=ice-options:ice2,trickle\r\na=fingerprint:sha-256 B1:E5:D7:8A:EF:84:97:B6:3C:21:32:E7:1C:E3:C6:8E:85:A1:B8:22:D5:42:56:1B:F5:AB:10:4A:35:CF:8D:3E\r\nm=application 36386 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 192.0.2.2\r\na=mid:0\r\na=sendrecv\r\na=sctp-port:5000\r\na=max-message-size:262144\r\na=setup:actpass\r\na=ice-ufrag:JeHk\r\na=ice-pwd:0Bqxl5pk7SQHNq/XjZeJM4\r\na=candidate:1 1 UDP 2114977791 127.0.0.1 9 typ host\r\na=end-of-candidates\r\n'
+    const mutations: [string, string][] = [
+      ['a=candidate:1 1 UDP 2114977791 127.0.0.1 9 typ host', 'a=candidate:1 1 UDP 0 127.0.0.1 9 typ host'],
+      ['a=candidate:1 1 UDP 2114977791 127.0.0.1 9 typ host', 'a=candidate:1 9 UDP 4294967295 127.0.0.1 65535 typ relay raddr 1.1.1.1 rport 1'],
+      ['a=fingerprint:sha-256 B1:E5', 'a=fingerprint:sha-256 FF:E5'],
+      ['a=fingerprint:sha-256 B1:E5:D7:8A:EF:84:97:B6:3C:21:32:E7:1C:E3:C6:8E:85:A1:B8:22:D5:42:56:1B:F5:AB:10:4A:35:CF:8D:3E', 'a=fingerprint:sha-512 AB'],
+      ['a=setup:actpass', 'a=setup:bogus'],
+      ['a=sctp-port:5000', 'a=sctp-port:99999999'],
+      ['a=max-message-size:262144', 'a=max-message-size:-1'],
+      ['m=application 36386', 'm=application 0'],
+      ['a=mid:0', 'a=mid:' + 'x'.repeat(900)],
+    ]
+    for (const [from, to] of mutations) {
+      const sdp = base.replace(from, to)
+      expect(sdp).not.toBe(base)
+      validateSdp(sdp) // must pass the pre-check, so that native code really sees it
+      const signaller = {
+        waitPeer: async () => {},
+        send: async () => {},
+        receive: async () => ({type: 'offer' as const, sdp}),
+        close: () => {},
+      }
+      const outcome = await runPeer({role: 'answerer', signaller, connectTimeoutMs: 500, gatherTimeoutMs: 1000, bytes: 0, pings: 1}).then(
+        (r) => ({ok: true as const, r}),
+        (e: unknown) => ({ok: false as const, e}),
+      )
+      if (outcome.ok) expect(outcome.r.ok).toBe(false)
+      else expect(isWakuDiscError(outcome.e), `${to}: ${String(outcome.e)}`).toBe(true)
+    }
+  }, 120_000)
+})
