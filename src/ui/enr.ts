@@ -49,6 +49,7 @@ export function renderEnrCard(entry: EnrDecodeEntry, c: ChalkInstance = colorsFo
   if (d.udp6 !== undefined) v6.push(`udp6 ${d.udp6}`)
   if (d.quic6 !== undefined) v6.push(`quic6 ${d.quic6}`)
   if (v6.length > 0) lines.push(row(c, 'ipv6', v6.join('   ')))
+  if (d.enode !== undefined) lines.push(row(c, 'enode', c.dim(d.enode)))
   const w = d.waku
   if (w?.waku2 !== undefined) {
     const caps = w.waku2.capabilities.length > 0 ? w.waku2.capabilities.join(', ') : '(none)'

@@ -1,5 +1,6 @@
 import {analyzeRecord} from './analysis.js'
 import type {WakuCapability} from './fields.js'
+import {enodeOf} from './enode.js'
 import {lintEnr} from './lint.js'
 import type {EnrRecord, LintFinding} from './record.js'
 import {bytesToHex} from '../keys/hex.js'
@@ -31,6 +32,8 @@ export interface DecodedEnr {
   udp6?: number
   quic?: number
   quic6?: number
+  /** geth's enode URL for the record (IPv4 preferred), when it has an IP address. */
+  enode?: string
   waku?: WakuFields
   eth2?: {forkDigest: string; nextForkVersion: string; nextForkEpoch: string}
   attnets?: number[]
@@ -91,6 +94,8 @@ export function decodeEnr(record: EnrRecord): DecodedEnr {
   if (a.ports.udp6 !== undefined) d.udp6 = a.ports.udp6
   if (a.ports.quic !== undefined) d.quic = a.ports.quic
   if (a.ports.quic6 !== undefined) d.quic6 = a.ports.quic6
+  const enode = enodeOf(record)
+  if (enode !== undefined) d.enode = enode
   const shards = shardsOf(record)
   if (a.waku2 !== undefined || a.multiaddrs !== undefined || shards !== undefined) {
     const w: WakuFields = {}

@@ -49,6 +49,20 @@ export interface LoadKeyOptions {
   password?: string
   /** Environment to read WAKU_DISC_KEY_PASSWORD from (default process.env). */
   env?: Record<string, string | undefined>
+  /**
+   * Accept a hex key file or password file that group or others may read (refused by default,
+   * like ssh refuses an unprotected private key: the secret may already be exposed).
+   */
+  insecurePermissions?: boolean
+}
+
+function checkPermissions(path: string, mode: number, what: string, options: LoadKeyOptions): void {
+  if (options.insecurePermissions || process.platform === 'win32') return
+  if ((mode & 0o077) !== 0) {
+    throw new ConfigError('key.file-permissions', `${what} ${path} is accessible by group or others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); a secret there may already be exposed`, {
+      hint: `chmod 600 ${path}, or pass --insecure-key-permissions`,
+    })
+  }
 }
 
 export interface WriteKeyOptions {
@@ -68,8 +82,10 @@ export async function resolvePassword(options: LoadKeyOptions, what: string): Pr
   if (options.passwordFile !== undefined) {
     let text: string
     try {
+      checkPermissions(options.passwordFile, (await stat(options.passwordFile)).mode, 'password file', options)
       text = await readFile(options.passwordFile, 'utf8')
     } catch (error) {
+      if (error instanceof ConfigError) throw error
       throw new ConfigError('key.password-file', `cannot read password file ${options.passwordFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {cause: error})
     }
     // geth uses the first line of a password file, without its line ending.
@@ -123,6 +139,8 @@ export async function readKeyFile(path: string, options: LoadKeyOptions = {}): P
   if (!/^[0-9a-fA-F]{64}$/.test(trimmed)) {
     throw new ConfigError('key.file-format', `key file ${path} is neither 64 hex characters (geth key format) nor a keystore JSON`)
   }
+  // An unencrypted key readable by others is refused (keystores are encrypted, so they are not).
+  checkPermissions(path, info.mode, 'key file', options)
   const key = hexToBytes(trimmed)
   if (!validKey(key)) throw new ConfigError('key.invalid', `key file ${path} holds an invalid secp256k1 key (zero or ≥ curve order)`)
   return {privateKey: key, format: 'hex'}

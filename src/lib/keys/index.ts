@@ -203,6 +203,7 @@ export async function generateKeyFile(
     await writeHexKeyFile(path, privateKey, {overwrite: options.overwrite})
   }
   const pub = publicKeyOf(privateKey)
+  privateKey.fill(0)
   return {path, format: options.keystore ? 'keystore' : 'hex', ...keyIdentity(pub), address: addressOf(pub)}
 }
 
@@ -210,5 +211,6 @@ export async function generateKeyFile(
 export async function showKeyFile(path: string, options: LoadKeyOptions = {}): Promise<KeyFileInfo> {
   const {privateKey, format} = await readKeyFile(path, options)
   const pub = publicKeyOf(privateKey)
+  privateKey.fill(0)
   return {path, format, ...keyIdentity(pub), address: addressOf(pub)}
 }

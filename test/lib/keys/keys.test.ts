@@ -144,7 +144,7 @@ describe('hex key files (geth format)', () => {
   })
   it('accepts a trailing newline (geth devp2p key files) and rejects bad files with ConfigError', async () => {
     const p = path('hex')
-    writeFileSync(p, WEB3_KEY + '\n')
+    writeFileSync(p, WEB3_KEY + '\n', {mode: 0o600})
     expect(toHex(await loadPrivateKey(p))).toBe(WEB3_KEY)
     const cases: Array<[string, string]> = [
       [WEB3_KEY.slice(1), 'key.file-format'],
@@ -155,11 +155,34 @@ describe('hex key files (geth format)', () => {
     ]
     for (const [content, code] of cases) {
       const q = path('bad')
-      writeFileSync(q, content)
+      writeFileSync(q, content, {mode: 0o600})
       expect((await configError(loadPrivateKey(q))).code, content).toBe(code)
     }
     expect((await configError(loadPrivateKey(join(dir, 'missing')))).code).toBe('key.file-unreadable')
     expect((await configError(loadPrivateKey(dir))).code).toBe('key.file-unreadable')
+  })
+})
+
+describe('file permissions (ssh-style)', () => {
+  it('refuses a hex key file or password file readable by group/others unless told otherwise', async () => {
+    const p = path('open')
+    writeFileSync(p, WEB3_KEY, {mode: 0o644})
+    const {chmodSync} = await import('node:fs')
+    chmodSync(p, 0o644)
+    const err = await configError(loadPrivateKey(p))
+    expect(err.code).toBe('key.file-permissions')
+    expect(err.message).toContain('mode 0644')
+    expect(err.hint).toContain('chmod 600')
+    expect(toHex(await loadPrivateKey(p, {insecurePermissions: true}))).toBe(WEB3_KEY)
+    const ks = path('ks')
+    await writeKeystoreFile(ks, hex(WEB3_KEY), 'pw', {scryptN: 1024})
+    const pw = path('pw')
+    writeFileSync(pw, 'pw\n')
+    chmodSync(pw, 0o640)
+    expect((await configError(loadPrivateKey(ks, {passwordFile: pw}))).code).toBe('key.file-permissions')
+    // keystores are encrypted: their own mode is not checked
+    chmodSync(ks, 0o644)
+    expect(toHex(await loadPrivateKey(ks, {password: 'pw'}))).toBe(WEB3_KEY)
   })
 })
 
@@ -183,7 +206,7 @@ describe('keystore v3', () => {
     expect(json.address).toMatch(/^[0-9a-f]{40}$/)
     expect(readFileSync(p, 'utf8')).not.toContain(toHex(k))
     const pw = path('pw')
-    writeFileSync(pw, 'pässword\nsecond line ignored\n')
+    writeFileSync(pw, 'pässword\nsecond line ignored\n', {mode: 0o600})
     expect(toHex(await loadPrivateKey(p, {passwordFile: pw}))).toBe(toHex(k))
     expect(toHex(await loadPrivateKey(p, {env: {WAKU_DISC_KEY_PASSWORD: 'pässword'}}))).toBe(toHex(k))
     const info = await showKeyFile(p, {password: 'pässword'})

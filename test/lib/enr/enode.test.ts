@@ -1,0 +1,77 @@
+// enode:// URLs against go-ethereum's parseNodeTests (../shared/vectors/enode-parse.json), and the
+// enode URL derived from a record.
+import {readFileSync} from 'node:fs'
+import {describe, expect, it} from 'vitest'
+
+import {decodeEnr, enodeOf, parseEnode, parseEnr} from '../../../src/lib/enr/index.js'
+import {BadInputError, CheckFailedError} from '../../../src/lib/errors.js'
+import {keyIdentity, publicKeyOf} from '../../../src/lib/keys/index.js'
+
+const load = (name: string) => JSON.parse(readFileSync(new URL(`../../../../shared/vectors/${name}`, import.meta.url), 'utf8'))
+const v = load('enode-parse.json')
+
+function errorOf(fn: () => unknown): Error & {code?: string} {
+  try {
+    fn()
+  } catch (error) {
+    return error as Error
+  }
+  throw new Error('expected an error')
+}
+
+describe('enode-parse.json (geth parseNodeTests)', () => {
+  for (const c of v.cases) {
+    it(`${c.input.slice(0, 60) || '(empty)'} → ${c.want_error ?? 'ok'}`, () => {
+      if (c.input.startsWith('enr:')) {
+        if (c.want_error) {
+          const err = errorOf(() => parseEnr(c.input))
+          const expected: Record<string, string> = {EOF: 'enr.empty', 'illegal base64 data at input byte 0': 'enr.base64-length', 'invalid signature on node record': 'signature.bad-length'}
+          expect(err.code).toBe(expected[c.want_error])
+          expect(err).toBeInstanceOf(c.want_error.includes('signature') ? CheckFailedError : BadInputError)
+        } else {
+          const r = parseEnr(c.input)
+          const d = decodeEnr(r)
+          expect(d.seq).toBe(String(c.want.seq))
+          expect(d.ip).toBe(c.want.ip)
+          expect(d.udp).toBe(c.want.udp)
+          expect(d.nodeId).toBe(c.want.derived_node_id)
+          expect(d.signatureValid).toBe(c.want.derived_sig_valid)
+          expect(d.publicKey).toBe(keyIdentity(publicKeyOf(Uint8Array.from(Buffer.from(c.want.private_key_hex, 'hex')))).publicKey)
+        }
+        return
+      }
+      if (c.want_error) {
+        const err = errorOf(() => parseEnode(c.input))
+        expect(err).toBeInstanceOf(BadInputError)
+        const code: Record<string, string> = {
+          'invalid port': 'enode.port',
+          'invalid discport in query': 'enode.discport',
+          'invalid public key (wrong length, want 128 hex chars)': 'enode.public-key',
+          "missing 'enr:' prefix for base64-encoded record": 'enode.scheme',
+        }
+        expect(err.code).toBe(code[c.want_error])
+        if (c.want_error !== "missing 'enr:' prefix for base64-encoded record") expect(err.message).toContain(c.want_error.replace(/ \(.*/, '').replace('invalid public key', 'invalid public key'))
+        return
+      }
+      const e = parseEnode(c.input)
+      const xy = Buffer.from(keyIdentity(Uint8Array.from(Buffer.from(e.publicKey, 'hex'))).publicKeyUncompressed, 'hex').subarray(1).toString('hex')
+      expect(xy).toBe(c.want.pubkey)
+      expect(e.ip ?? null).toBe(c.want.ip)
+      expect(e.tcp).toBe(c.want.tcp)
+      expect(e.udp).toBe(c.want.udp)
+      if (c.want.hostname) expect(e.hostname).toBe(c.want.hostname)
+      expect(e.incomplete).toBe(Boolean(c.want.incomplete))
+      if (c.roundtrip_string) expect(e.url).toBe(c.input)
+    })
+  }
+})
+
+describe('enodeOf', () => {
+  it('matches the URL derived for the EIP-778 record', () => {
+    const eip = load('enr-eip778.json')
+    const r = parseEnr(eip.enr)
+    expect(enodeOf(r)).toBe(eip.derived_verified.enode_url)
+    expect(decodeEnr(r).enode).toBe(eip.derived_verified.enode_url)
+    expect(parseEnode(eip.derived_verified.enode_url).nodeId).toBe(r.nodeId)
+  })
+})
