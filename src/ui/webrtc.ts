@@ -72,7 +72,7 @@ export function renderLink(r: LinkMeasurement & {relayOnly?: boolean; role?: str
   lines.push(`  path        ${r.path}`)
   lines.push(`  offerer     ${pairLine(r.offerer)}`)
   lines.push(`  answerer    ${pairLine(r.answerer)}`)
-  lines.push(`  open        ${ms(r.openMs)}`)
+  lines.push(`  open        ${ms(r.openMs)} (ICE connected after ${ms(r.iceConnectedMs)})`)
   if (r.rttMs.length) lines.push(`  RTT         median ${r.rttMedianMs} ms over ${r.rttMs.length} pings (min ${Math.min(...r.rttMs)}, max ${Math.max(...r.rttMs)})`)
   if (r.throughputMbps !== null) lines.push(`  throughput  ${r.throughputMbps} Mbit/s (${r.bytes} bytes in ${r.transferMs} ms)`)
   return lines.join('\n')

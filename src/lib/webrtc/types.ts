@@ -58,6 +58,12 @@ export interface LinkMeasurement {
   reason?: string
   /** ms from PeerConnection creation (offerer) to the data channel being open. */
   openMs: number | null
+  /**
+   * ms to ICE "connected" on the offerer (same origin as openMs). The gap to openMs is DTLS+SCTP;
+   * about 1 s there is one DTLS retransmission: the answerer's first flight left before the offerer
+   * had the answer (no trickle ICE in our signalling).
+   */
+  iceConnectedMs: number | null
   /** Data-channel ping-pong round trips, ms. */
   rttMs: number[]
   rttMedianMs: number | null

@@ -398,7 +398,7 @@ function pathOf(...sides: (LinkSide | undefined)[]): LinkMeasurement['path'] {
 }
 
 function emptyMeasurement(bytes: number): LinkMeasurement {
-  return {ok: false, openMs: null, rttMs: [], rttMedianMs: null, bytes, throughputMbps: null, transferMs: null, path: 'unknown', logs: []}
+  return {ok: false, openMs: null, iceConnectedMs: null, rttMs: [], rttMedianMs: null, bytes, throughputMbps: null, transferMs: null, path: 'unknown', logs: []}
 }
 
 async function loopback(task: Extract<WorkerTask, {kind: 'loopback'}>): Promise<LinkMeasurement> {
@@ -448,6 +448,7 @@ async function loopback(task: Extract<WorkerTask, {kind: 'loopback'}>): Promise<
   }
   res.offerer = a.side('offerer')
   res.answerer = b.side('answerer')
+  res.iceConnectedMs = a.events.find((e) => e.name === 'ice:connected')?.atMs ?? null
   res.path = pathOf(res.offerer, res.answerer)
   res.logs = logsSince(t)
   return res
@@ -501,6 +502,8 @@ async function peerTask(task: Extract<WorkerTask, {kind: 'peer'}>): Promise<Link
       res.reason = p.state === 'failed' ? 'ICE failed: no candidate pair worked' : `no connection within ${task.connectTimeoutMs} ms`
     } else {
       res.openMs = Math.round((performance.now() - connectStart) * 10) / 10
+      const ice = p.events.find((e) => e.name === 'ice:connected')
+      if (ice) res.iceConnectedMs = Math.max(0, Math.round((ice.atMs - (connectStart - p.t0)) * 10) / 10)
       if (task.role === 'offerer') {
         const m = await measureAsDialer(dc, msgs, task.pings, task.bytes, () => p.side('offerer'))
         res.rttMs = m.rtts
