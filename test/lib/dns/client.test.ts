@@ -4,7 +4,9 @@ import dgram from 'node:dgram'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {resolveTree, type ResolvedTree} from '../../../src/lib/dns/client.js'
-import {ServerTxtResolver} from '../../../src/lib/dns/resolvers.js'
+import http from 'node:http'
+
+import {DohTxtResolver, ServerTxtResolver} from '../../../src/lib/dns/resolvers.js'
 import {startDnsServer, zoneFromTxt, type DnsServerHandle} from '../../../src/lib/dns/server.js'
 import {BRANCH_PREFIX, formatLink, makeTree, subdomainOf} from '../../../src/lib/dns/tree.js'
 import {encodeEnr} from '../../../src/lib/enr/index.js'
@@ -67,6 +69,16 @@ describe('full sync through a real DNS server on loopback', () => {
     expect(result.stats.entries).toBe(Object.keys(txt).length - 1)
   })
 
+  it('the rate limit holds: 36 lookups at 100/s with a burst of 6 cannot finish in under 300 ms', async () => {
+    const {url, txt} = signedTree(30)
+    const resolver = await serve([{domain: 'nodes.example.org', txt}])
+    const started = performance.now()
+    const result = await resolveTree(url, {resolver, concurrency: 32, rateLimit: 100, burst: 6})
+    expect(result.stats.queries).toBe(36)
+    // A token bucket guarantees a lower bound: (36 − 6) tokens at 100/s.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(295)
+  })
+
   it('joins multi-string TXT answers and falls back to TCP on truncation', async () => {
     const big = encodeEnr({privateKey: testKey(77), seq: 1n, ip: '10.0.0.1', udp: 1, extra: {zz: new Uint8Array(120).fill(1)}})
     expect(big.text.length).toBeGreaterThan(255)
@@ -113,6 +125,39 @@ describe('full sync through a real DNS server on loopback', () => {
     expect(result.linkedTrees[0]!.linkedTrees).toEqual([])
     const notFollowed = await resolveTree(urlA, {resolver})
     expect(notFollowed.linkedTrees).toEqual([])
+  })
+
+  it('DNS-over-HTTPS (RFC 8484 POST) through a local DoH front end of the same server', async () => {
+    const {url, txt} = signedTree(20)
+    const upstream = await startDnsServer([zoneFromTxt('nodes.example.org', txt)], {listen: '127.0.0.1:0'})
+    servers.push(upstream)
+    const seen: string[] = []
+    // A minimal DoH front end: forwards the wire-format query to the UDP server and returns its answer.
+    const doh = http.createServer((req, res) => {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        seen.push(`${req.method} ${req.headers['content-type']}`)
+        const sock = dgram.createSocket('udp4')
+        sock.once('message', (msg) => {
+          sock.close()
+          res.writeHead(200, {'content-type': 'application/dns-message'})
+          res.end(msg)
+        })
+        sock.send(Buffer.concat(chunks), upstream.port, '127.0.0.1')
+      })
+    })
+    await new Promise<void>((r) => doh.listen(0, '127.0.0.1', () => r()))
+    try {
+      const resolver = new DohTxtResolver(`http://127.0.0.1:${(doh.address() as {port: number}).port}/dns-query`)
+      const result = await resolveTree(url, {resolver, concurrency: 4})
+      expect(result.nodes).toHaveLength(20)
+      expect(seen.every((s) => s === 'POST application/dns-message')).toBe(true)
+      expect(seen.length).toBe(result.stats.queries)
+    } finally {
+      doh.closeAllConnections()
+      await new Promise<void>((r) => doh.close(() => r()))
+    }
   })
 
   it('a server that does not answer is unreachable (exit 4)', async () => {
