@@ -85,14 +85,47 @@ function formatEnode(xyHex: string, host: string, tcp: number, udp: number): str
   return `enode://${xyHex}@${h}:${tcp}${udp !== tcp ? `?discport=${udp}` : ''}`
 }
 
+export interface NodeEndpoint {
+  ip?: string
+  udp: number
+  tcp: number
+  quic: number
+}
+
+// geth localityScore: how far an address reaches.
+function locality(ip: string): number {
+  let a: ipaddr.IPv4 | ipaddr.IPv6 = ipaddr.parse(ip)
+  if (a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress()) a = (a as ipaddr.IPv6).toIPv4Address()
+  const r = a.range()
+  if (r === 'multicast') return -1
+  if (r === 'unspecified') return 0
+  if (r === 'loopback') return 1
+  if (r === 'linkLocal') return 2
+  if (r === 'private' || r === 'uniqueLocal' || r === 'carrierGradeNat') return 3
+  return 4
+}
+
 /**
- * The enode URL of a record (geth URLv4): IPv4 preferred, tcp as the port, discport when udp
- * differs. Undefined when the record has no IP address.
+ * The endpoint geth would use for a record (p2p/enode newNodeWithID): IPv4 unless the IPv6
+ * address reaches further (unspecified < loopback < link-local < private < global); IPv6 takes
+ * udp6/tcp6, falling back to udp/tcp, and only quic6; multicast addresses are unusable.
+ */
+export function nodeEndpoint(record: EnrRecord): NodeEndpoint {
+  const a = analyzeRecord(record)
+  const s4 = a.ip === undefined ? -1 : locality(a.ip)
+  const s6 = a.ip6 === undefined ? -1 : locality(a.ip6)
+  if (s4 >= 0 && s4 >= s6) return {ip: a.ip, udp: a.ports.udp ?? 0, tcp: a.ports.tcp ?? 0, quic: a.ports.quic ?? 0}
+  if (s6 >= 0) return {ip: a.ip6, udp: a.ports.udp6 ?? a.ports.udp ?? 0, tcp: a.ports.tcp6 ?? a.ports.tcp ?? 0, quic: a.ports.quic6 ?? 0}
+  return {udp: a.ports.udp ?? 0, tcp: a.ports.tcp ?? 0, quic: 0}
+}
+
+/**
+ * The enode URL of a record (geth URLv4) at the endpoint geth would pick: tcp as the port,
+ * discport when udp differs. Undefined when the record has no usable IP address.
  */
 export function enodeOf(record: EnrRecord): string | undefined {
-  const a = analyzeRecord(record)
+  const e = nodeEndpoint(record)
+  if (e.ip === undefined) return undefined
   const xy = bytesToHex(hexToBytes(keyIdentity(record.publicKey).publicKeyUncompressed).subarray(1))
-  if (a.ip !== undefined) return formatEnode(xy, a.ip, a.ports.tcp ?? 0, a.ports.udp ?? 0)
-  if (a.ip6 !== undefined) return formatEnode(xy, a.ip6, a.ports.tcp6 ?? a.ports.tcp ?? 0, a.ports.udp6 ?? a.ports.udp ?? 0)
-  return undefined
+  return formatEnode(xy, e.ip, e.tcp, e.udp)
 }

@@ -71,6 +71,8 @@ export class EnrRecord {
   #peerId?: string
   #text?: string
   #signatureValid?: boolean
+  /** 0x04 ‖ x ‖ y: verifying against the uncompressed key skips a second decompression. */
+  readonly #uncompressed: Uint8Array
 
   /** @internal use parseEnr or encodeEnr. */
   constructor(raw: Uint8Array, signature: Uint8Array, seq: bigint, entries: Entry[], content: Uint8Array[], publicKey: Uint8Array, uncompressedXY: Uint8Array) {
@@ -81,6 +83,9 @@ export class EnrRecord {
     this.seq = seq
     this.#entries = entries
     this.publicKey = publicKey
+    this.#uncompressed = new Uint8Array(65)
+    this.#uncompressed[0] = 4
+    this.#uncompressed.set(uncompressedXY, 1)
     this.#nodeId = bytesToHex(keccak256(uncompressedXY))
   }
 
@@ -100,7 +105,7 @@ export class EnrRecord {
 
   /** Whether the 64-byte r‖s signature (low-s) verifies over keccak256(rlp([seq, k, v, …])). */
   get signatureValid(): boolean {
-    this.#signatureValid ??= this.signature.length === 64 && verifyDigest(this.signature, keccak256(this.signedContent()), this.publicKey)
+    this.#signatureValid ??= this.signature.length === 64 && verifyDigest(this.signature, keccak256(this.signedContent()), this.#uncompressed)
     return this.#signatureValid
   }
 

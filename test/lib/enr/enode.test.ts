@@ -3,7 +3,9 @@
 import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 
-import {decodeEnr, enodeOf, parseEnode, parseEnr} from '../../../src/lib/enr/index.js'
+import {decodeEnr, encodeEnr, enodeOf, nodeEndpoint, parseEnode, parseEnr} from '../../../src/lib/enr/index.js'
+import {buildRecord, EIP778_KEY, u16} from '../../fixtures/enr/build.js'
+import ipaddr from 'ipaddr.js'
 import {BadInputError, CheckFailedError} from '../../../src/lib/errors.js'
 import {keyIdentity, publicKeyOf} from '../../../src/lib/keys/index.js'
 
@@ -73,5 +75,26 @@ describe('enodeOf', () => {
     expect(enodeOf(r)).toBe(eip.derived_verified.enode_url)
     expect(decodeEnr(r).enode).toBe(eip.derived_verified.enode_url)
     expect(parseEnode(eip.derived_verified.enode_url).nodeId).toBe(r.nodeId)
+  })
+})
+
+describe('nodeEndpoint (geth TestNodeEndpoints, enr-record-misc.json)', () => {
+  const misc = load('enr-record-misc.json')
+  for (const c of misc['endpoint_selection_cases(TestNodeEndpoints, null scheme)']) {
+    it(c.name, () => {
+      const entries: Array<[string, Uint8Array]> = []
+      if (c.ip) entries.push(['ip', Uint8Array.from(ipaddr.IPv4.parse(c.ip).toByteArray())])
+      if (c.ip6) entries.push(['ip6', Uint8Array.from(ipaddr.IPv6.parse(c.ip6).toByteArray())])
+      for (const k of ['udp', 'tcp', 'quic', 'udp6', 'tcp6', 'quic6']) if (c[k] !== undefined) entries.push([k, u16(c[k])])
+      const e = nodeEndpoint(parseEnr(buildRecord(entries, EIP778_KEY)))
+      if (c.want_ip !== undefined) expect(e.ip).toBe(ipaddr.parse(c.want_ip).toString())
+      if (c.want_udp !== undefined) expect(e.udp).toBe(c.want_udp)
+      if (c.want_tcp !== undefined) expect(e.tcp).toBe(c.want_tcp)
+      if (c.want_quic !== undefined) expect(e.quic).toBe(c.want_quic)
+    })
+  }
+  it('an enode URL uses the chosen endpoint', () => {
+    const r = encodeEnr({privateKey: EIP778_KEY, ip: '127.0.0.1', udp: 30304, ip6: '2001::ff00:42:8329', udp6: 30306, tcp6: 30307})
+    expect(enodeOf(r)).toMatch(/@\[2001::ff00:42:8329\]:30307\?discport=30306$/)
   })
 })
