@@ -96,3 +96,18 @@ export function parseJson(text: string, what: string): any {
     throw new ProtocolError('DNS_API_BAD_RESPONSE', `${what}: the answer is not JSON (${summarize(text)})`)
   }
 }
+
+/** Waits `ms`, or rejects with the typed abort error. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    const onAbort = (): void => {
+      clearTimeout(t)
+      reject(abortError(signal!, 'publishing'))
+    }
+    signal?.addEventListener('abort', onAbort, {once: true})
+  })
+}

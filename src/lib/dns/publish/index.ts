@@ -7,7 +7,8 @@
  * entries — never a sibling such as `othernodes.example.org` (geth's Cloudflare deployer
  * matches by bare suffix).
  */
-import {CheckFailedError, WakuDiscError, abortError, throwIfAborted} from '../../errors.js'
+import {CheckFailedError, WakuDiscError, throwIfAborted} from '../../errors.js'
+import {sleep} from './http.js'
 import {ENTRY_TTL, ROOT_TTL, loadSignedTree} from '../directory.js'
 import {ROOT_PREFIX, parseRoot} from '../tree.js'
 
@@ -237,20 +238,6 @@ export async function publishTree(dir: string, target: PublishTarget, options: P
     await target.close?.()
   }
   return report
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    const onAbort = (): void => {
-      clearTimeout(t)
-      reject(abortError(signal!, 'publishing'))
-    }
-    signal?.addEventListener('abort', onAbort, {once: true})
-  })
 }
 
 export * from './zonefile.js'

@@ -10,8 +10,8 @@ import aws4 from 'aws4'
 import {XMLBuilder, XMLParser} from 'fast-xml-parser'
 
 import {ConfigError, ProtocolError, UnreachableError} from '../../errors.js'
-import {httpRequest, type HttpOptions} from './http.js'
-import {sleep, type ExistingRecord, type PhaseName, type PublishChange, type PublishTarget} from './index.js'
+import {httpRequest, sleep, type HttpOptions} from './http.js'
+import {type ExistingRecord, type PhaseName, type PublishChange, type PublishTarget} from './index.js'
 import {isTreeRecord} from './index.js'
 
 export const ROUTE53_API = 'https://route53.amazonaws.com'
