@@ -153,3 +153,26 @@ export function selfSignedCert(dir: string): {cert: string; key: string; certPat
   }
   return {cert: readFileSync(certPath, 'utf8'), key: readFileSync(keyPath, 'utf8'), certPath}
 }
+
+export interface Discv5Target {
+  port: number
+  stop(): Promise<void>
+}
+
+/** A @chainsafe/discv5 node on 127.0.0.1 (OS-chosen port) with this identity, answering PINGs. */
+export async function startDiscv5Target(rawKey: Uint8Array, protocolId: 'd5waku' | 'discv5'): Promise<Discv5Target> {
+  const {Discv5, multiaddrFromSocketAddress} = await import('@chainsafe/discv5')
+  const {SignableENR} = await import('@chainsafe/enr')
+  const privateKey = privateKeyFromRaw(rawKey)
+  const node = Discv5.create({
+    enr: SignableENR.createFromPrivateKey(privateKey as never),
+    privateKey: privateKey as never,
+    bindAddrs: {ip4: multiaddrFromSocketAddress({ip: {type: 4, octets: Uint8Array.of(127, 0, 0, 1)}, port: 0})},
+    config: {protocolId},
+  })
+  await node.start()
+  // The OS-chosen port lives on the transport's socket (bindAddrs keeps the configured port 0).
+  const transport = node.sessionService.transport as unknown as {ip4?: {socket?: {address(): {port: number}}}}
+  const port = transport.ip4!.socket!.address().port
+  return {port, stop: () => node.stop()}
+}

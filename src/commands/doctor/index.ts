@@ -8,7 +8,7 @@ import {renderDoctor} from '../../ui/doctor.js'
 export default class Doctor extends BaseCommand<typeof Doctor> {
   static override summary = 'One health report for a node (ENR or multiaddr) or a DNS tree (enrtree://)'
   static override description =
-    'Chains the other checks: for an ENR, decode and lint, a discv5 ping (when this build has the discv5 engine), caps (identify, protocols, metadata, ping, ENR cross-check) and a peer-exchange sample; for a multiaddr, caps and the PX sample; for an enrtree:// URL, the tree\'s verification and caps on a random sample of its nodes. Steps that cannot run say why. Exit 0 when healthy (warnings allowed), 3 when a check failed, 4 when the node is unreachable.'
+    'Chains the other checks: for an ENR, decode and lint, a discv5 PING to its udp endpoint (d5waku for Waku records), caps (identify, protocols, metadata, ping, ENR cross-check) and a peer-exchange sample; for a multiaddr, caps and the PX sample; for an enrtree:// URL, the tree\'s verification and caps on a random sample of its nodes. Steps that cannot run say why. Exit 0 when healthy (warnings allowed), 3 when a check failed, 4 when the node is unreachable.'
   static override examples = [
     '<%= config.bin %> <%= command.id %> enr:-QE…',
     '<%= config.bin %> <%= command.id %> /ip4/127.0.0.1/tcp/60000/p2p/16Uiu2HAm… --json',
@@ -21,6 +21,8 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     sample: Flags.integer({description: 'tree nodes to check with caps (enrtree:// only)', default: 3, min: 0, max: 50}),
     server: Flags.string({description: 'DNS server for enrtree:// (HOST:PORT)', env: 'WAKU_DISC_DNS_SERVER', exclusive: ['doh']}),
     doh: Flags.string({description: 'DNS-over-HTTPS endpoint for enrtree://', env: 'WAKU_DISC_DOH', exclusive: ['server']}),
+    'discv5-protocol': Flags.string({description: "discv5 packet protocol id for the PING (default: d5waku for records with waku2, else discv5)", options: ['d5waku', 'discv5']}),
+    'no-discv5': Flags.boolean({description: 'skip the discv5 PING'}),
   }
 
   async run(): Promise<DoctorReport> {
@@ -31,6 +33,8 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
         signal: this.signal,
         pxPeers: this.flags.num,
         treeSample: this.flags.sample,
+        ...(this.flags['no-discv5'] ? {discv5Ping: false as const} : {}),
+        ...(this.flags['discv5-protocol'] ? {discv5Protocol: this.flags['discv5-protocol'] as 'd5waku' | 'discv5'} : {}),
         ...(this.flags.timeout ? {timeoutMs: this.flags.timeout * 1000} : {}),
         ...(resolver ? {resolver} : {}),
       })

@@ -12,6 +12,9 @@ import {PEER_EXCHANGE_PROTOCOL} from '../libp2p/protocols.js'
 import {parseTarget, type Target} from '../libp2p/target.js'
 import {queryPeerExchange, type PxQueryResult} from '../px/query.js'
 import {resolveTree, verifyTree, type TxtResolver, type VerifyReport} from '../dns/index.js'
+import {discv5Ping, type Discv5ProtocolId} from './discv5-ping.js'
+
+export * from './discv5-ping.js'
 
 export type StepStatus = 'ok' | 'warn' | 'fail' | 'skipped' | 'unavailable'
 
@@ -48,10 +51,12 @@ export interface DoctorOptions {
   resolver?: TxtResolver
   /** Nodes of a tree to check with caps (default 3). */
   treeSample?: number
-  discv5Ping?: Discv5Pinger
+  /** The discv5 PING; default: @chainsafe/discv5 (discv5Ping), false to skip the step. */
+  discv5Ping?: Discv5Pinger | false
+  /** Packet protocol id for the default pinger (default by record: d5waku for Waku, discv5 otherwise). */
+  discv5Protocol?: Discv5ProtocolId
 }
 
-export const NOT_AVAILABLE = 'not available in this build'
 
 const ms = (t0: number) => Math.round((performance.now() - t0) * 100) / 100
 const errJson = (err: unknown): ErrorJson =>
@@ -65,19 +70,33 @@ export async function runDoctor(target: string, options: DoctorOptions = {}): Pr
   if (/^enrtree:\/\//i.test(text)) {
     kind = 'enrtree'
     unreachable = await treeSteps(text, options, steps)
-  } else {
-    // Bad input (neither multiaddr nor ENR) throws here: exit 2 with the parser's message.
+  } else if (text.startsWith('/')) {
+    // Bad input throws here: exit 2 with the parser's message.
     const parsed = parseTarget(text)
-    kind = parsed.kind
-    if (parsed.kind === 'enr') recordSteps(text, steps)
-    await discv5Step(parsed, options, steps)
+    kind = 'multiaddr'
+    steps.push({step: 'discv5-ping', subject: parsed.peerId, status: 'skipped', summary: 'a multiaddr carries no discv5 endpoint', durationMs: 0})
     unreachable = await nodeSteps(parsed, options, steps, true)
+  } else {
+    kind = 'enr'
+    const peerId = recordSteps(text, steps) // throws BadInputError for text that is not a record
+    const pinged = await discv5Step(text, peerId, options, steps)
+    let parsed: Target | undefined
+    try {
+      parsed = parseTarget(text)
+    } catch (err) {
+      if (!isWakuDiscError(err) || err.code !== 'ENR_NOT_DIALABLE') throw err
+      for (const step of ['caps', 'peer-exchange'] as const) {
+        steps.push({step, subject: peerId, status: 'skipped', summary: 'the record has no libp2p address (tcp, tcp6 or multiaddrs)', durationMs: 0})
+      }
+    }
+    if (parsed) unreachable = await nodeSteps(parsed, options, steps, true)
+    else unreachable = pinged === false
   }
   const failed = steps.some((s) => s.status === 'fail')
   return {target: text, kind, steps, ok: !failed && !unreachable, exitCode: unreachable ? ExitCode.unreachable : failed ? ExitCode.checkFailed : ExitCode.ok}
 }
 
-function recordSteps(text: string, steps: DoctorStep[]): void {
+function recordSteps(text: string, steps: DoctorStep[]): string {
   const t0 = performance.now()
   const record = parseEnr(text)
   const decoded = decodeEnr(record)
@@ -101,23 +120,37 @@ function recordSteps(text: string, steps: DoctorStep[]): void {
     durationMs: ms(t1),
     data: findings,
   })
+  return decoded.peerId
 }
 
-async function discv5Step(target: Target, options: DoctorOptions, steps: DoctorStep[]): Promise<void> {
-  if (target.kind !== 'enr') {
-    steps.push({step: 'discv5-ping', subject: target.peerId, status: 'skipped', summary: 'a multiaddr carries no discv5 endpoint', durationMs: 0})
-    return
+/** Returns true on a PONG, false when none came, undefined when the step did not run. */
+async function discv5Step(enr: string, peerId: string, options: DoctorOptions, steps: DoctorStep[]): Promise<boolean | undefined> {
+  if (options.discv5Ping === false) {
+    steps.push({step: 'discv5-ping', subject: peerId, status: 'skipped', summary: 'disabled', durationMs: 0})
+    return undefined
   }
-  if (!options.discv5Ping) {
-    steps.push({step: 'discv5-ping', subject: target.peerId, status: 'unavailable', summary: NOT_AVAILABLE, durationMs: 0})
-    return
-  }
+  const ping: Discv5Pinger = options.discv5Ping ?? ((text, o) => discv5Ping(text, {...o, ...(options.discv5Protocol ? {protocolId: options.discv5Protocol} : {})}))
   const t0 = performance.now()
   try {
-    const pong = await options.discv5Ping(target.enr!.enr, {signal: options.signal})
-    steps.push({step: 'discv5-ping', subject: target.peerId, status: 'ok', summary: `PONG in ${pong.rttMs} ms${pong.enrSeq ? `, ENR seq ${pong.enrSeq}` : ''}`, durationMs: ms(t0), data: pong})
+    const pong = await ping(enr, {signal: options.signal})
+    const stale = pong.enrSeq !== undefined && BigInt(pong.enrSeq) > BigInt(parseEnr(enr, {verifySignature: false}).seq)
+    steps.push({
+      step: 'discv5-ping',
+      subject: peerId,
+      status: stale ? 'warn' : 'ok',
+      summary: `PONG in ${pong.rttMs} ms${pong.enrSeq !== undefined ? `, node's ENR seq ${pong.enrSeq}${stale ? ' (newer than this record: the record is stale)' : ''}` : ''}`,
+      durationMs: ms(t0),
+      data: pong,
+    })
+    return true
   } catch (err) {
-    steps.push({step: 'discv5-ping', subject: target.peerId, status: 'fail', summary: errJson(err).message, durationMs: ms(t0), error: errJson(err)})
+    if (isWakuDiscError(err) && err.code === 'NO_DISCV5_ENDPOINT') {
+      steps.push({step: 'discv5-ping', subject: peerId, status: 'skipped', summary: err.message, durationMs: ms(t0)})
+      return undefined
+    }
+    if (isWakuDiscError(err) && err.exitCode === ExitCode.interrupted) throw err
+    steps.push({step: 'discv5-ping', subject: peerId, status: 'fail', summary: errJson(err).message, durationMs: ms(t0), error: errJson(err)})
+    return false
   }
 }
 

@@ -5,7 +5,7 @@ import {encodeEnr, type EnrRecord} from '../../../src/lib/enr/index.js'
 import {generatePrivateKey} from '../../../src/lib/keys/index.js'
 import {METADATA_PROTOCOL, WAKU_PROTOCOLS} from '../../../src/lib/libp2p/protocols.js'
 import {runCli} from '../../helpers/cli.js'
-import {answer, hex, startTestPeer, type TestPeer} from '../../helpers/libp2p-peers.js'
+import {answer, hex, startDiscv5Target, startTestPeer, type Discv5Target, type TestPeer} from '../../helpers/libp2p-peers.js'
 
 describe('doctor (CLI)', () => {
   const key = generatePrivateKey()
@@ -13,23 +13,26 @@ describe('doctor (CLI)', () => {
   let enr: EnrRecord
   let dns: DnsServerHandle
   let url: string
+  let discv5: Discv5Target
   beforeAll(async () => {
     peer = await startTestPeer({rawKey: key, protocols: {[WAKU_PROTOCOLS.relay]: 'announce', [METADATA_PROTOCOL]: answer(hex('08011a0100'))}}) // cluster 1, shard 0 (packed field 3)
-    enr = encodeEnr({privateKey: key, ip: '127.0.0.1', tcp: peer.port, udp: peer.port, waku2: ['relay'], cluster: 1, shards: [0]})
+    discv5 = await startDiscv5Target(key, 'd5waku')
+    enr = encodeEnr({privateKey: key, ip: '127.0.0.1', tcp: peer.port, udp: discv5.port, waku2: ['relay'], cluster: 1, shards: [0]})
     const tree = makeTree(1n, [enr], [])
     url = tree.sign(generatePrivateKey(), 'doctor.test')
     dns = await startDnsServer([zoneFromTxt('doctor.test', tree.toTxt('doctor.test'))], {listen: '127.0.0.1:0'})
   })
   afterAll(async () => {
     await peer?.stop()
+    await discv5?.stop()
     await dns?.close()
   })
 
-  it('prints one report for an ENR, naming the step this build cannot run', async () => {
+  it('prints one report for an ENR: decode, discv5 PING, caps, and why PX was skipped', async () => {
     const r = await runCli(['doctor', enr.text])
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/\[ok {2}\] decode/)
-    expect(r.stdout).toMatch(/\[n\/a \] discv5-ping +not available in this build/)
+    expect(r.stdout).toMatch(/\[ok {2}\] discv5-ping +PONG in [\d.]+ ms/)
     expect(r.stdout).toMatch(/\[ok {2}\] caps/)
     expect(r.stdout).toMatch(/\[skip\] peer-exchange +the node does not announce peer exchange/)
     expect(r.stdout).toMatch(/healthy/)
@@ -51,5 +54,9 @@ describe('doctor (CLI)', () => {
     expect(dead.stdout).toMatch(/unreachable/)
     const bad = await runCli(['doctor', 'not-a-node'])
     expect(bad.code).toBe(2)
+    // The wrong discv5 protocol id: no PONG, a failed check (exit 3) while caps still passes.
+    const wrongId = await runCli(['doctor', enr.text, '--discv5-protocol', 'discv5', '--json'])
+    expect(wrongId.code).toBe(3)
+    expect(wrongId.json.steps.find((s: any) => s.step === 'discv5-ping')).toMatchObject({status: 'fail', error: {code: 'DISCV5_NO_PONG'}})
   })
 })

@@ -1,12 +1,12 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {ServerTxtResolver, makeTree, startDnsServer, zoneFromTxt, type DnsServerHandle} from '../../../src/lib/dns/index.js'
-import {runDoctor, NOT_AVAILABLE} from '../../../src/lib/doctor/index.js'
+import {discv5Ping, runDoctor} from '../../../src/lib/doctor/index.js'
 import {encodeEnr, type EnrRecord} from '../../../src/lib/enr/index.js'
 import {generatePrivateKey} from '../../../src/lib/keys/index.js'
 import {METADATA_PROTOCOL, PEER_EXCHANGE_PROTOCOL, WAKU_PROTOCOLS} from '../../../src/lib/libp2p/protocols.js'
 import {encodeResponse} from '../../../src/lib/px/codec.js'
-import {answer, hex, startTestPeer, type TestPeer} from '../../helpers/libp2p-peers.js'
+import {answer, hex, startDiscv5Target, startTestPeer, type Discv5Target, type TestPeer} from '../../helpers/libp2p-peers.js'
 
 const META = hex('08011a020001') // cluster 1, shards 0,1 (packed field 3)
 
@@ -14,6 +14,7 @@ describe('doctor', () => {
   const keys = [generatePrivateKey(), generatePrivateKey(), generatePrivateKey()]
   const peers: TestPeer[] = []
   const enrs: EnrRecord[] = []
+  const discv5s: Discv5Target[] = []
   let dns: DnsServerHandle | undefined
   beforeAll(async () => {
     const shared = encodeEnr({privateKey: generatePrivateKey(), ip: '127.0.0.1', tcp: 61_000, udp: 61_001, waku2: ['relay'], cluster: 1, shards: [0]})
@@ -28,21 +29,27 @@ describe('doctor', () => {
         },
       })
       peers.push(p)
-      enrs.push(encodeEnr({privateKey: rawKey, ip: '127.0.0.1', tcp: p.port, udp: p.port, waku2: ['relay'], cluster: 1, shards: [0, 1]}))
+      // The same identity answers discv5 (d5waku) on its own UDP port.
+      const d = await startDiscv5Target(rawKey, 'd5waku')
+      discv5s.push(d)
+      enrs.push(encodeEnr({privateKey: rawKey, ip: '127.0.0.1', tcp: p.port, udp: d.port, waku2: ['relay'], cluster: 1, shards: [0, 1]}))
     }
   })
   afterAll(async () => {
     await Promise.all(peers.map((p) => p.stop()))
+    await Promise.all(discv5s.map((d) => d.stop()))
     await dns?.close()
   })
 
-  it('chains decode, lint, caps and a PX sample for an ENR, and says discv5 ping is not available', async () => {
+  it('chains decode, lint, a discv5 PING (d5waku), caps and a PX sample for an ENR', async () => {
     const r = await runDoctor(enrs[0]!.text)
     expect(r.kind).toBe('enr')
     expect(r.steps.map((s) => s.step)).toEqual(['decode', 'lint', 'discv5-ping', 'caps', 'peer-exchange'])
     const by = Object.fromEntries(r.steps.map((s) => [s.step, s]))
     expect(by.decode!.status).toBe('ok')
-    expect(by['discv5-ping']).toMatchObject({status: 'unavailable', summary: NOT_AVAILABLE})
+    expect(by['discv5-ping']!.status).toBe('ok')
+    expect(by['discv5-ping']!.summary).toMatch(/^PONG in [\d.]+ ms, node's ENR seq \d+$/)
+    expect(by['discv5-ping']!.data).toMatchObject({protocolId: 'd5waku', endpoint: `127.0.0.1:${discv5s[0]!.port}`, observed: expect.stringMatching(/^127\.0\.0\.1:\d+$/)})
     expect(by.caps!.status).toBe('ok')
     expect(by.caps!.summary).toMatch(/nwaku-like; protocols relay,peer-exchange,metadata,ping,identify; cluster 1 shards 0,1; ping/)
     expect(by['peer-exchange']).toMatchObject({status: 'ok'})
@@ -89,6 +96,24 @@ describe('doctor', () => {
     } finally {
       await resolver.close()
     }
+  })
+
+  it('discv5: the wrong protocol id gets no PONG; a record without udp skips the step; one without tcp skips caps', async () => {
+    await expect(discv5Ping(enrs[0]!.text, {protocolId: 'discv5', requestTimeoutMs: 300})).rejects.toMatchObject({code: 'DISCV5_NO_PONG', exitCode: 4})
+    const noUdp = encodeEnr({privateKey: keys[0]!, ip: '127.0.0.1', tcp: peers[0]!.port, waku2: ['relay'], cluster: 1, shards: [0, 1]})
+    const r = await runDoctor(noUdp.text)
+    expect(r.steps.find((s) => s.step === 'discv5-ping')).toMatchObject({status: 'skipped'})
+    expect(r.exitCode).toBe(0)
+    const udpOnly = encodeEnr({privateKey: keys[1]!, ip: '127.0.0.1', udp: discv5s[1]!.port, waku2: ['relay']})
+    const u = await runDoctor(udpOnly.text)
+    expect(u.steps.map((s) => [s.step, s.status])).toEqual([
+      ['decode', 'ok'],
+      ['lint', expect.any(String)],
+      ['discv5-ping', 'ok'],
+      ['caps', 'skipped'],
+      ['peer-exchange', 'skipped'],
+    ])
+    expect(u.exitCode).toBe(0)
   })
 
   it('throws bad input for something that is none of the three', async () => {
