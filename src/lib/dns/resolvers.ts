@@ -75,8 +75,10 @@ interface Pending {
 export interface ServerResolverOptions {
   /** Per-attempt timeout in ms (default 2500; geth uses 5 s per lookup). */
   timeoutMs?: number
-  /** UDP attempts before giving up (default 2). */
+  /** UDP attempts before giving up (default 3; the first waits at most 1 s). */
   attempts?: number
+  /** UDP sockets used in turn (default 4). */
+  sockets?: number
   /** Always use TCP. */
   tcpOnly?: boolean
 }
@@ -85,8 +87,11 @@ export interface ServerResolverOptions {
 export class ServerTxtResolver implements TxtResolver {
   readonly counters: ResolverCounters = {queries: 0, tcpFallbacks: 0, retransmits: 0, bytesReceived: 0}
   readonly description: string
-  private socket?: dgram.Socket
-  private connecting?: Promise<dgram.Socket>
+  /** Several UDP sockets, used in turn: each has its own kernel receive buffer, so a burst of
+   *  answers arriving while the event loop is busy is less likely to be dropped. */
+  private sockets: Array<Promise<dgram.Socket>> = []
+  private open: dgram.Socket[] = []
+  private next = 0
   private readonly pending = new Map<number, Pending>()
   private socketError?: Error
   private readonly timeoutMs: number
@@ -98,7 +103,7 @@ export class ServerTxtResolver implements TxtResolver {
   ) {
     this.description = `server ${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`
     this.timeoutMs = options.timeoutMs ?? 2500
-    this.attempts = options.attempts ?? 2
+    this.attempts = options.attempts ?? 3
   }
 
   async resolveTxt(name: string, options: TxtQueryOptions = {}): Promise<string[]> {
@@ -113,21 +118,25 @@ export class ServerTxtResolver implements TxtResolver {
   }
 
   private ensureSocket(): Promise<dgram.Socket> {
-    if (this.connecting) return this.connecting
-    const type = isIP(this.server.host) === 6 ? 'udp6' : 'udp4'
-    const socket = dgram.createSocket({type})
-    socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo))
-    this.connecting = new Promise((resolve) => {
-      socket.on('error', (error) => {
-        this.socketError = error
-        for (const p of [...this.pending.values()]) p.reject(unreachable(this.description, error))
-        resolve(socket)
-      })
-      socket.connect(this.server.port, this.server.host, () => resolve(socket))
-    })
-    socket.unref()
-    this.socket = socket
-    return this.connecting
+    const want = Math.max(1, this.options.sockets ?? 4)
+    if (this.sockets.length < want) {
+      const type = isIP(this.server.host) === 6 ? 'udp6' : 'udp4'
+      const socket = dgram.createSocket({type, recvBufferSize: 1 << 20})
+      socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo))
+      this.sockets.push(
+        new Promise((resolve) => {
+          socket.on('error', (error) => {
+            this.socketError = error
+            for (const p of [...this.pending.values()]) p.reject(unreachable(this.description, error))
+            resolve(socket)
+          })
+          socket.connect(this.server.port, this.server.host, () => resolve(socket))
+        }),
+      )
+      socket.unref()
+      this.open.push(socket)
+    }
+    return this.sockets[this.next++ % this.sockets.length]!
   }
 
   private async viaUdp(name: string, signal?: AbortSignal): Promise<string[] | 'truncated'> {
@@ -172,10 +181,12 @@ export class ServerTxtResolver implements TxtResolver {
           p.reject(unreachable(this.description, error as Error))
           return
         }
+        // The first attempt gives up sooner (lost datagrams are the common case on a busy host).
+        const wait = p.attempt === 1 && this.attempts > 1 ? Math.min(this.timeoutMs, 1000) : this.timeoutMs
         p.timer = setTimeout(() => {
           if (p.attempt >= this.attempts) p.reject(new UnreachableError('DNS_TIMEOUT', `${this.description} did not answer the TXT query for ${name} (${p.attempt} attempts, ${this.timeoutMs} ms each)`))
           else send()
-        }, this.timeoutMs)
+        }, wait)
       }
       if (this.socketError) p.reject(unreachable(this.description, this.socketError))
       else send()
@@ -245,10 +256,10 @@ export class ServerTxtResolver implements TxtResolver {
 
   async close(): Promise<void> {
     for (const p of [...this.pending.values()]) p.reject(new UnreachableError('DNS_CLOSED', 'resolver closed'))
-    const socket = this.socket
-    this.socket = undefined
-    this.connecting = undefined
-    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()))
+    const open = this.open
+    this.open = []
+    this.sockets = []
+    await Promise.all(open.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))))
   }
 }
 
