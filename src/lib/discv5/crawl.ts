@@ -1,0 +1,1023 @@
+/**
+ * The discv5 crawl engine (SPEC §3), on @chainsafe/discv5 11.0.0's `sendFindNode`.
+ *
+ * What it does about the library's measured behaviour (research/crawlers.md):
+ *  - socket receive buffer raised to 4 MiB (the default 20 KiB drops replies under load);
+ *  - a verified-record cache (every ENR in every NODES reply is signature-checked);
+ *  - new handshakes capped and ramped (each costs ~4 ms of CPU; a burst times out live nodes);
+ *  - a 2.5 s request timeout (1 s marks live nodes dead) and one retry;
+ *  - one request per node in flight, per-node pacing;
+ *  - an own ENR without IP/port (responders then accept the session as verified);
+ *  - a session cache sized for the whole network, and the library's rate limiter left off
+ *    (it bans our own responders in 11.0.0);
+ *  - FINDNODE distance 0 for liveness and freshness (a newer seq replaces the record);
+ *  - a FINDNODE reply of 15 records means a full bucket (the client keeps 5 packets of 3).
+ *
+ * Every destination passes the admission policy (src/lib/net) before a packet is sent, and the
+ * transport re-checks each datagram.
+ */
+import {randomBytes} from 'node:crypto'
+
+import {log2Distance} from '@chainsafe/discv5'
+import {ENR} from '@chainsafe/enr'
+
+import {BadInputError, UnreachableError} from '../errors.js'
+import type {NodeFilter, WakuCapability} from '../enr/index.js'
+import {DestinationPolicy, trustedRangesFor, type RefusalReason} from '../net/index.js'
+import {kademliaSizeEstimate, normalizedDistance, randomWalkEstimate, thinCurve, type CurvePoint, type RandomWalkEstimate} from './analysis.js'
+import {makeTimeoutsLagTolerant, startNode, type SendObservation, type StartedNode, type WireCounters} from './node.js'
+import {resolveProtocolId, type DiscoveryNetwork} from './protocol.js'
+import {isWaku, recordView, viewMatches, type RecordView} from './view.js'
+
+export type CrawlStrategy = 'exhaustive' | 'census' | 'random-walk'
+export const CRAWL_STRATEGIES: readonly CrawlStrategy[] = ['exhaustive', 'census', 'random-walk']
+
+/** A FINDNODE answer with this many records means the bucket is full (5 packets × 3 records). */
+export const FULL_BUCKET = 15
+
+export interface CrawlOptions {
+  /** Bootstrap records (ENR text). */
+  bootnodes: string[]
+  network?: DiscoveryNetwork
+  /** Overrides the network's protocol id. */
+  protocolId?: string
+  strategy?: CrawlStrategy
+  /** Contact private/loopback/link-local addresses wherever they were learned. */
+  allowPrivate?: boolean
+  /** Contact UDP ports ≤ 1024. */
+  allowLowPorts?: boolean
+  /** Extra trusted CIDRs; the bootnodes' own ranges are always added. */
+  trustedRanges?: string[]
+  /** Applied to the reported results (not to the traversal). */
+  filter?: NodeFilter
+  /** Requests in flight at once (default 256). */
+  concurrency?: number
+  /** New handshakes in flight at once (default 48), reached after a ramp. */
+  maxNewSessions?: number
+  /** Milliseconds over which the new-handshake cap ramps up from 8 (default 1000). */
+  rampMs?: number
+  /** Per-request timeout in ms (default 2500). */
+  requestTimeoutMs?: number
+  /** Retries after a timed-out request (default 1). */
+  retries?: number
+  /** Maximum requests per second to one node (default 10). */
+  perNodeRate?: number
+  /** random-walk: stop after this many ms. */
+  durationMs?: number
+  /** random-walk: stop after this many lookups. */
+  maxLookups?: number
+  /** random-walk: lookups run in parallel (default 1, as a Waku node does). */
+  walkers?: number
+  /** Local bind address (default 127.0.0.1 when every bootnode is loopback, else 0.0.0.0). */
+  bindHost?: string
+  bindPort?: number
+  /** 32-byte key of the crawler's identity (default random). */
+  privateKey?: Uint8Array
+  signal?: AbortSignal
+  /** Observes every datagram handed to the socket (tests use it to prove the address policy). */
+  onSend?: (send: SendObservation) => void
+  /** Keep each node's first-discovery time and request count in the result (benchmarks). */
+  recordDiscoveryLog?: boolean
+  /** Milliseconds between progress events (default 250). */
+  progressIntervalMs?: number
+  /** Clock (tests). */
+  now?: () => number
+}
+
+export type NodeStatus = 'responsive' | 'unresponsive' | 'refused' | 'no-address' | 'unvisited'
+
+/** One node as reported (ndjson line, CSV row). */
+export interface CrawledNode extends RecordView {
+  status: NodeStatus
+  /** true: answered; false: contacted and silent; null: never contacted. */
+  responsive: boolean | null
+  /** Why the address was not contacted. */
+  refusal?: RefusalReason
+  /** How many NODES answers listed it. */
+  seenBy: number
+  firstSeen: string
+  lastSeen: string
+  /** Milliseconds to the first answer (including the handshake). */
+  rttMs?: number
+  requests: number
+  timeouts: number
+  /** Node ids of its routing table entries (exhaustive strategy). */
+  neighbours?: string[]
+  /** Whether the node passes the crawl's filter. */
+  matches: boolean
+}
+
+export interface CrawlStats {
+  elapsedMs: number
+  discovered: number
+  responsive: number
+  unresponsive: number
+  refused: number
+  queued: number
+  inFlight: number
+  requests: number
+  timeouts: number
+  handshakes: number
+  wakuResponsive: number
+  lookups: number
+  requestsPerSecond: number
+  wire: WireCounters
+}
+
+export interface CrawlSummary {
+  state: 'complete' | 'cancelled' | 'time-limit'
+  network: DiscoveryNetwork | 'custom'
+  protocolId: string
+  strategy: CrawlStrategy
+  startedAt: string
+  durationMs: number
+  bootnodes: number
+  counts: {
+    discovered: number
+    responsive: number
+    unresponsive: number
+    refused: number
+    noAddress: number
+    unvisited: number
+    /** Responsive nodes with a waku2 field. */
+    waku: number
+    /** Discovered nodes with a waku2 field (responsive or not). */
+    wakuDiscovered: number
+    /** Nodes passing the filter (all statuses). */
+    matching: number
+    matchingResponsive: number
+  }
+  refusals: Partial<Record<RefusalReason, number>>
+  requests: {sent: number; succeeded: number; timeouts: number; failed: number; perResponsiveNode: number}
+  handshakes: number
+  lookups?: {count: number; requestsPerLookup: number}
+  wire: WireCounters
+  capabilities: Partial<Record<WakuCapability, number>>
+  clusters: Record<string, number>
+  shards: Record<string, number>
+  analysis: {
+    networkSize: {enumerated: number; kademliaEstimate: number | null; kademliaSamples: number}
+    /** Waku share among responsive nodes. */
+    wakuShare: number
+    randomWalk: RandomWalkEstimate
+    observed: {requestsToFirstWaku: number | null; msToFirstWaku: number | null}
+  }
+  curve: CurvePoint[]
+}
+
+export interface CrawlResult extends CrawlSummary {
+  /** Every node seen (filter not applied; see `matches`). */
+  nodes: CrawledNode[]
+  /** With recordDiscoveryLog: node id → first discovery. */
+  discoveryLog?: Array<{nodeId: string; ms: number; requests: number}>
+}
+
+export type CrawlEvent =
+  | {type: 'start'; protocolId: string; strategy: CrawlStrategy; bootnodes: number; bindAddress: string; nodeId: string}
+  | {type: 'node'; node: CrawledNode}
+  | {type: 'progress'; stats: CrawlStats}
+  | {type: 'done'; result: CrawlResult}
+
+interface Entry {
+  nodeId: string
+  enr: ENR
+  status: 'queued' | 'visiting' | 'responsive' | 'unresponsive' | 'refused' | 'no-address' | 'known'
+  refusal?: RefusalReason
+  firstSeen: number
+  lastSeen: number
+  seenBy: number
+  requests: number
+  timeouts: number
+  rttMs?: number
+  neighbours?: Set<string>
+  hasSession: boolean
+  /** First-contact attempts that timed out (retried from the back of the queue). */
+  failedVisits: number
+  emitted: boolean
+  nextRequestAt: number
+  view?: RecordView
+}
+
+class AsyncQueue<T> {
+  private readonly items: T[] = []
+  private waiter?: () => void
+  private closed = false
+  push(item: T): void {
+    this.items.push(item)
+    this.waiter?.()
+  }
+  close(): void {
+    this.closed = true
+    this.waiter?.()
+  }
+  async *drain(): AsyncGenerator<T> {
+    for (;;) {
+      while (this.items.length > 0) yield this.items.shift()!
+      if (this.closed) return
+      await new Promise<void>((resolve) => (this.waiter = resolve))
+      this.waiter = undefined
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+function parseBootnode(text: string, index: number): ENR {
+  try {
+    return ENR.decodeTxt(text.trim().startsWith('enr:') ? text.trim() : `enr:${text.trim()}`)
+  } catch (error) {
+    throw new BadInputError('BAD_BOOTNODE', `bootnode ${index + 1}: not a valid ENR (${(error as Error).message})`, {
+      hint: 'give an enr:… record, a file of them, or an enrtree:// URL',
+    })
+  }
+}
+
+function isLoopback(ip: string | undefined): boolean {
+  return ip !== undefined && (ip.startsWith('127.') || ip === '::1')
+}
+
+/** Runs a crawl as a stream of events; the last one is `done` with the full result. */
+export async function* crawl(options: CrawlOptions): AsyncGenerator<CrawlEvent, void, undefined> {
+  const queue = new AsyncQueue<CrawlEvent>()
+  const engine = new CrawlEngine(options, (e) => queue.push(e))
+  const run = engine.run().then(
+    () => queue.close(),
+    (error: unknown) => {
+      queue.close()
+      throw error
+    },
+  )
+  run.catch(() => {})
+  try {
+    for await (const event of queue.drain()) yield event
+  } finally {
+    engine.abort()
+  }
+  await run
+}
+
+/** Runs a crawl to the end and returns its result (events go to `onEvent`). */
+export async function runCrawl(options: CrawlOptions, onEvent?: (event: CrawlEvent) => void): Promise<CrawlResult> {
+  let result: CrawlResult | undefined
+  for await (const event of crawl(options)) {
+    onEvent?.(event)
+    if (event.type === 'done') result = event.result
+  }
+  return result!
+}
+
+class CrawlEngine {
+  private readonly opts: Required<Pick<CrawlOptions, 'concurrency' | 'maxNewSessions' | 'rampMs' | 'requestTimeoutMs' | 'retries' | 'perNodeRate' | 'walkers' | 'progressIntervalMs'>>
+  private readonly strategy: CrawlStrategy
+  private readonly protocolId: string
+  private readonly network: DiscoveryNetwork | 'custom'
+  private readonly now: () => number
+  private readonly entries = new Map<string, Entry>()
+  private readonly queue: string[] = []
+  private queueHead = 0
+  private node?: StartedNode
+  private policy!: DestinationPolicy
+  private startMs = 0
+  private inFlight = 0
+  private newSessionsInFlight = 0
+  private requests = 0
+  private succeeded = 0
+  private timeouts = 0
+  private failed = 0
+  private handshakes = 0
+  private lookups = 0
+  private lookupRequests = 0
+  private rotation = 0
+  private responsiveCount = 0
+  private wakuResponsive = 0
+  private firstWaku?: {requests: number; ms: number}
+  private readonly curve: CurvePoint[] = []
+  private readonly sizeSamples: number[][] = []
+  private readonly discoveryLog: Array<{nodeId: string; ms: number; requests: number}> = []
+  private readonly abortController = new AbortController()
+  private wake?: () => void
+  private state: CrawlSummary['state'] = 'complete'
+  private selfId = ''
+  private lastCurveAt = -1
+
+  constructor(
+    private readonly options: CrawlOptions,
+    private readonly emit: (event: CrawlEvent) => void,
+  ) {
+    this.strategy = options.strategy ?? 'exhaustive'
+    if (!CRAWL_STRATEGIES.includes(this.strategy)) {
+      throw new BadInputError('BAD_STRATEGY', `unknown strategy ${JSON.stringify(this.strategy)}`, {hint: `use one of ${CRAWL_STRATEGIES.join(', ')}`})
+    }
+    this.protocolId = resolveProtocolId(options.network ?? 'waku', options.protocolId)
+    this.network = options.protocolId !== undefined && options.protocolId !== resolveProtocolId(options.network ?? 'waku') ? 'custom' : (options.network ?? 'waku')
+    this.now = options.now ?? (() => performance.now())
+    this.opts = {
+      concurrency: options.concurrency ?? 256,
+      maxNewSessions: options.maxNewSessions ?? 48,
+      rampMs: options.rampMs ?? 1000,
+      requestTimeoutMs: options.requestTimeoutMs ?? 2500,
+      retries: options.retries ?? 1,
+      perNodeRate: options.perNodeRate ?? 10,
+      walkers: options.walkers ?? 1,
+      progressIntervalMs: options.progressIntervalMs ?? 250,
+    }
+    for (const [name, value, min] of [
+      ['concurrency', this.opts.concurrency, 1],
+      ['maxNewSessions', this.opts.maxNewSessions, 1],
+      ['requestTimeoutMs', this.opts.requestTimeoutMs, 100],
+      ['retries', this.opts.retries, 0],
+      ['perNodeRate', this.opts.perNodeRate, 0],
+      ['walkers', this.opts.walkers, 1],
+    ] as const) {
+      if (!Number.isFinite(value) || value < min) throw new BadInputError('BAD_CRAWL_OPTION', `${name} must be at least ${min}, got ${value}`)
+    }
+  }
+
+  abort(): void {
+    this.abortController.abort()
+    this.wake?.()
+  }
+
+  private get aborted(): boolean {
+    return this.abortController.signal.aborted
+  }
+
+  private elapsed(): number {
+    return this.now() - this.startMs
+  }
+
+  async run(): Promise<void> {
+    const bootnodes = this.options.bootnodes.map((b, i) => parseBootnode(b, i))
+    if (bootnodes.length === 0) {
+      throw new BadInputError('NO_BOOTNODES', 'no bootstrap nodes to start crawling from', {hint: 'give --bootnode, --enrtree or --testnet'})
+    }
+    const bootIps = bootnodes.map((b) => b.ip).filter((ip): ip is string => ip !== undefined)
+    this.policy = new DestinationPolicy({
+      allowPrivate: this.options.allowPrivate,
+      allowLowPorts: this.options.allowLowPorts,
+      trustedRanges: [...trustedRangesFor(bootIps), ...(this.options.trustedRanges ?? [])],
+    })
+    const bindHost = this.options.bindHost ?? (bootIps.length > 0 && bootIps.every(isLoopback) ? '127.0.0.1' : '0.0.0.0')
+    const signal = this.options.signal
+    const onAbort = () => {
+      if (this.state === 'complete') this.state = 'cancelled'
+      this.abort()
+    }
+    if (signal?.aborted) onAbort()
+    signal?.addEventListener('abort', onAbort, {once: true})
+    this.node = await startNode({
+      privateKey: this.options.privateKey ?? new Uint8Array(randomBytes(32)),
+      protocolId: this.protocolId,
+      bindHost,
+      bindPort: this.options.bindPort ?? 0,
+      advertise: false,
+      staticTable: true,
+      policy: this.policy,
+      onSend: this.options.onSend,
+      config: {
+        requestTimeout: this.opts.requestTimeoutMs,
+        sessionCacheCapacity: 50_000,
+        lookupTimeout: 10_000,
+        allowUnverifiedSessions: true,
+      },
+    })
+    this.selfId = this.node.nodeId
+    makeTimeoutsLagTolerant(this.node.discv5, () => this.lagMs)
+    this.startMs = this.now()
+    this.emit({type: 'start', protocolId: this.protocolId, strategy: this.strategy, bootnodes: bootnodes.length, bindAddress: `${bindHost}:${this.node.port}`, nodeId: this.selfId})
+    // Partial answers of requests that later time out still name real nodes.
+    ;(this.node.discv5 as unknown as NodeJS.EventEmitter).on('discovered', (enr: ENR) => this.learn(enr, undefined))
+    const progress = setInterval(() => this.emitProgress(), this.opts.progressIntervalMs)
+    const lagProbe = this.startLagProbe()
+    try {
+      for (const b of bootnodes) this.learn(b, undefined)
+      if (this.strategy === 'random-walk') await this.randomWalk()
+      else await this.visitAll()
+    } finally {
+      clearInterval(progress)
+      clearInterval(lagProbe)
+      signal?.removeEventListener('abort', onAbort)
+      await this.node.stop().catch(() => {})
+    }
+    this.sampleCurve(true)
+    this.emitProgress()
+    const result = this.finish()
+    this.emit({type: 'done', result})
+  }
+
+  // ---------------------------------------------------------------- node table
+
+  private learn(enr: ENR, from: string | undefined): void {
+    const id = enr.nodeId
+    if (id === this.selfId) return
+    const t = this.now()
+    const existing = this.entries.get(id)
+    if (existing) {
+      existing.lastSeen = t
+      if (from !== undefined) existing.seenBy++
+      if (enr.seq > existing.enr.seq) {
+        existing.enr = enr
+        existing.view = undefined
+        // A record with a new address gets a second chance.
+        if (existing.status === 'refused' || existing.status === 'no-address') {
+          existing.status = 'known'
+          this.admit(existing)
+        }
+      }
+      return
+    }
+    const entry: Entry = {
+      nodeId: id,
+      enr,
+      status: 'known',
+      firstSeen: t,
+      lastSeen: t,
+      seenBy: from === undefined ? 0 : 1,
+      requests: 0,
+      timeouts: 0,
+      hasSession: false,
+      failedVisits: 0,
+      emitted: false,
+      nextRequestAt: 0,
+    }
+    this.entries.set(id, entry)
+    if (this.options.recordDiscoveryLog) this.discoveryLog.push({nodeId: id, ms: this.startMs === 0 ? 0 : t - this.startMs, requests: this.requests})
+    this.admit(entry)
+    this.sampleCurve(false)
+  }
+
+  /** Decides whether a node may be contacted; queues it (census/exhaustive) or keeps it known. */
+  private admit(entry: Entry): void {
+    const ip = entry.enr.ip
+    const udp = entry.enr.udp
+    if (ip === undefined || udp === undefined) {
+      entry.status = 'no-address'
+      this.finalize(entry)
+      return
+    }
+    const decision = this.policy.check(ip, udp)
+    if (!decision.allowed) {
+      entry.status = 'refused'
+      entry.refusal = decision.reason
+      this.finalize(entry)
+      return
+    }
+    if (this.strategy !== 'random-walk') {
+      entry.status = 'queued'
+      this.queue.push(entry.nodeId)
+      this.wake?.()
+    }
+  }
+
+  private viewOf(entry: Entry): RecordView {
+    entry.view ??= recordView(entry.enr)
+    return entry.view
+  }
+
+  private report(entry: Entry): CrawledNode {
+    const view = this.viewOf(entry)
+    const status: NodeStatus =
+      entry.status === 'responsive' || entry.status === 'unresponsive' || entry.status === 'refused' || entry.status === 'no-address' ? entry.status : 'unvisited'
+    const node: CrawledNode = {
+      ...view,
+      status,
+      responsive: status === 'responsive' ? true : status === 'unresponsive' ? false : null,
+      seenBy: entry.seenBy,
+      firstSeen: new Date(Date.now() - (this.now() - entry.firstSeen)).toISOString(),
+      lastSeen: new Date(Date.now() - (this.now() - entry.lastSeen)).toISOString(),
+      requests: entry.requests,
+      timeouts: entry.timeouts,
+      matches: viewMatches(view, this.options.filter),
+    }
+    if (entry.refusal !== undefined) node.refusal = entry.refusal
+    if (entry.rttMs !== undefined) node.rttMs = Math.round(entry.rttMs)
+    if (entry.neighbours) node.neighbours = [...entry.neighbours]
+    return node
+  }
+
+  /** Emits a node once its state is final. */
+  private finalize(entry: Entry): void {
+    if (entry.emitted) return
+    entry.emitted = true
+    this.emit({type: 'node', node: this.report(entry)})
+  }
+
+  private markResponsive(entry: Entry, rttMs: number): void {
+    if (entry.status === 'responsive') return
+    entry.status = 'responsive'
+    entry.rttMs ??= rttMs
+    this.responsiveCount++
+    if (isWaku(this.viewOf(entry))) {
+      this.wakuResponsive++
+      this.firstWaku ??= {requests: this.requests, ms: this.elapsed()}
+    }
+    this.sampleCurve(false)
+  }
+
+  // ---------------------------------------------------------------- requests
+
+  /**
+   * New handshakes allowed in flight: ramps up from 8 over rampMs, then follows a delay-based
+   * controller (hsLimit): handshake round trips far above the fastest one seen mean the remote side
+   * or our own event loop is saturated, so fewer new sessions start. Timeouts do not shrink it:
+   * dead nodes are expected and cost no CPU.
+   */
+  private handshakeCap(): number {
+    const ramp = this.opts.rampMs <= 0 ? 1 : Math.min(1, this.elapsed() / this.opts.rampMs)
+    const ramped = Math.max(Math.min(8, this.opts.maxNewSessions), Math.round(this.opts.maxNewSessions * ramp))
+    return Math.max(1, Math.min(ramped, Math.floor(this.hsLimit)))
+  }
+
+  private hsLimit = Number.POSITIVE_INFINITY
+  private hsBaseRtt = Number.POSITIVE_INFINITY
+  private hsRttEwma = 0
+
+  private onHandshakeRtt(rtt: number): void {
+    if (!Number.isFinite(this.hsLimit)) this.hsLimit = this.opts.maxNewSessions
+    this.hsBaseRtt = Math.min(this.hsBaseRtt, rtt)
+    this.hsRttEwma = this.hsRttEwma === 0 ? rtt : 0.8 * this.hsRttEwma + 0.2 * rtt
+    if (rtt > 4 * this.hsBaseRtt + 100) this.hsLimit = Math.max(4, this.hsLimit * 0.9)
+    else this.hsLimit = Math.min(this.opts.maxNewSessions, this.hsLimit + 0.5)
+  }
+
+  /** Event-loop lag now (ms), measured by a 50 ms probe. */
+  private lagMs = 0
+
+  /**
+   * Our own event loop is the other saturation signal: a handshake costs ~4 ms of CPU here, and
+   * when replies queue up behind each other the library's request timers fire before the replies
+   * are read (timers run before I/O in each loop turn), marking live nodes dead. High lag shrinks
+   * the new-handshake limit quickly; acquire() also holds new handshakes while lag is high.
+   */
+  private startLagProbe(): NodeJS.Timeout {
+    let expected = this.now() + 50
+    return setInterval(() => {
+      const t = this.now()
+      const lag = Math.max(0, t - expected)
+      // Decaying maximum: one slow turn keeps counting for a few probes.
+      this.lagMs = Math.max(lag, this.lagMs * 0.7)
+      expected = t + 50
+      if (this.lagMs > 60) {
+        if (!Number.isFinite(this.hsLimit)) this.hsLimit = this.opts.maxNewSessions
+        this.hsLimit = Math.max(2, this.hsLimit * 0.7)
+      }
+    }, 50)
+  }
+
+  /** How long a silent first contact keeps its handshake slot. */
+  private slotHoldMs(): number {
+    return Math.min(this.opts.requestTimeoutMs, Math.max(300, 3 * this.hsRttEwma))
+  }
+
+  /** Waits until another request may start to this node, honouring global and per-node limits. */
+  private async acquire(entry: Entry): Promise<boolean> {
+    for (;;) {
+      if (this.aborted) return false
+      const needsHandshake = !entry.hasSession
+      const ok =
+        this.inFlight < this.opts.concurrency && (!needsHandshake || (this.newSessionsInFlight < this.handshakeCap() && (this.lagMs < 150 || this.newSessionsInFlight === 0)))
+      if (ok) {
+        const wait = entry.nextRequestAt - this.now()
+        if (wait > 0) {
+          await sleep(wait)
+          continue
+        }
+        this.inFlight++
+        return true
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 20)
+        this.releaseWaiters.push(() => {
+          clearTimeout(t)
+          resolve()
+        })
+      })
+    }
+  }
+
+  private releaseWaiters: Array<() => void> = []
+
+  private release(): void {
+    const waiters = this.releaseWaiters
+    this.releaseWaiters = []
+    for (const w of waiters) w()
+  }
+
+  /** One FINDNODE with retries; resolves to the records, or undefined after the last timeout. */
+  private async findNode(entry: Entry, distances: number[], retries = this.opts.retries): Promise<ENR[] | undefined> {
+    for (let attempt = 0; attempt <= retries; attempt++) {
+      if (!(await this.acquire(entry))) return undefined
+      const handshake = !entry.hasSession
+      let slotHeld = false
+      let slotTimer: NodeJS.Timeout | undefined
+      if (handshake) {
+        this.newSessionsInFlight++
+        slotHeld = true
+        this.handshakes++
+        // A silent node must not hold a handshake slot for the whole timeout: its CPU cost, if
+        // it ever answers, is what the cap protects against, and that is paid only on answer.
+        slotTimer = setTimeout(() => {
+          if (slotHeld) {
+            slotHeld = false
+            this.newSessionsInFlight--
+            this.release()
+          }
+        }, this.slotHoldMs())
+      }
+      const started = this.now()
+      entry.requests++
+      this.requests++
+      if (this.strategy === 'random-walk') this.lookupRequests++
+      entry.nextRequestAt = started + (this.opts.perNodeRate > 0 ? 1000 / this.opts.perNodeRate : 0)
+      try {
+        const enrs = await this.node!.discv5.sendFindNode(entry.enr, distances)
+        this.succeeded++
+        if (handshake) this.onHandshakeRtt(this.now() - started)
+        entry.hasSession = true
+        this.markResponsive(entry, this.now() - started)
+        return enrs
+      } catch (error) {
+        const message = (error as Error).message ?? ''
+        if (this.aborted) return undefined
+        if (/timeout|RPC failure/i.test(message)) {
+          this.timeouts++
+          entry.timeouts++
+          entry.hasSession = false
+        } else {
+          this.failed++
+          return undefined
+        }
+      } finally {
+        if (slotTimer) clearTimeout(slotTimer)
+        if (slotHeld) {
+          slotHeld = false
+          this.newSessionsInFlight--
+        }
+        this.inFlight--
+        this.release()
+      }
+    }
+    return undefined
+  }
+
+  private absorb(entry: Entry, enrs: ENR[]): number {
+    for (const enr of enrs) {
+      this.learn(enr, entry.nodeId)
+      if (entry.neighbours && enr.nodeId !== entry.nodeId) entry.neighbours.add(enr.nodeId)
+    }
+    return enrs.length
+  }
+
+  // ---------------------------------------------------------------- census / exhaustive
+
+  private async visitAll(): Promise<void> {
+    const visits = new Set<Promise<void>>()
+    for (;;) {
+      if (this.aborted) break
+      while (this.queueHead < this.queue.length && visits.size < this.opts.concurrency) {
+        const id = this.queue[this.queueHead++]!
+        const entry = this.entries.get(id)!
+        if (entry.status !== 'queued') continue
+        entry.status = 'visiting'
+        const p = (this.strategy === 'census' ? this.census(entry) : this.exhaustive(entry)).finally(() => {
+          visits.delete(p)
+          this.wake?.()
+        })
+        visits.add(p)
+      }
+      if (this.queueHead >= this.queue.length && visits.size === 0) break
+      await new Promise<void>((resolve) => {
+        this.wake = resolve
+        setTimeout(resolve, 50)
+      })
+      this.wake = undefined
+    }
+    if (this.aborted) await Promise.race([Promise.allSettled([...visits]), sleep(200)])
+    else await Promise.allSettled([...visits])
+  }
+
+  /** Distances the census rotates over: the buckets that are non-empty in a network this size. */
+  private censusDistance(): number {
+    const known = Math.max(this.entries.size, 16)
+    const span = Math.min(16, Math.max(3, Math.ceil(Math.log2(known)) - 1))
+    const d = 256 - (this.rotation % span)
+    this.rotation++
+    return d
+  }
+
+  /**
+   * A first contact that timed out goes to the back of the queue instead of being retried at
+   * once: under load the retry then meets a quieter remote, and dead nodes do not delay others.
+   */
+  private requeue(entry: Entry): boolean {
+    if (this.aborted || entry.failedVisits >= this.opts.retries) return false
+    entry.failedVisits++
+    entry.status = 'queued'
+    this.queue.push(entry.nodeId)
+    return true
+  }
+
+  private async census(entry: Entry): Promise<void> {
+    const enrs = await this.findNode(entry, [this.censusDistance()], 0)
+    if (enrs === undefined) {
+      if (this.requeue(entry)) return
+      if (!this.aborted) entry.status = 'unresponsive'
+    } else {
+      this.absorb(entry, enrs)
+    }
+    if (!this.aborted) this.finalize(entry)
+  }
+
+  /**
+   * Every routing-table bucket of the node, from distance 256 down: one distance per request while
+   * buckets come back full (15+), then one request for the next three distances; stop when that
+   * comes back short. FINDNODE [0] first gives the node's current record.
+   */
+  private async exhaustive(entry: Entry): Promise<void> {
+    entry.neighbours = new Set()
+    const self = await this.findNode(entry, [0], 0)
+    if (self === undefined) {
+      if (this.requeue(entry)) return
+      if (!this.aborted) {
+        entry.status = 'unresponsive'
+        this.finalize(entry)
+      }
+      return
+    }
+    for (const enr of self) if (enr.nodeId === entry.nodeId && enr.seq > entry.enr.seq) this.learn(enr, undefined)
+    let d = 256
+    let consecutiveFailures = 0
+    while (d >= 1 && !this.aborted) {
+      const single = await this.findNode(entry, [d])
+      if (single === undefined) {
+        if (++consecutiveFailures >= 2) break
+        d--
+        continue
+      }
+      consecutiveFailures = 0
+      this.absorb(entry, single)
+      if (single.length >= FULL_BUCKET) {
+        d--
+        continue
+      }
+      const tail = [d - 1, d - 2, d - 3].filter((x) => x >= 1)
+      if (tail.length === 0) break
+      const rest = await this.findNode(entry, tail)
+      if (rest === undefined) break
+      this.absorb(entry, rest)
+      if (rest.length < FULL_BUCKET) break
+      d -= 4
+    }
+    if (!this.aborted) this.finalize(entry)
+  }
+
+  // ---------------------------------------------------------------- random walk
+
+  /** The crawler's own routing table (k-buckets around its id), as a Waku node keeps one. */
+  private readonly table = new Map<number, string[]>()
+
+  private tableInsert(entry: Entry): void {
+    const d = log2Distance(this.selfId, entry.nodeId)
+    const bucket = this.table.get(d) ?? []
+    if (bucket.includes(entry.nodeId)) return
+    if (bucket.length < 16) bucket.push(entry.nodeId)
+    this.table.set(d, bucket)
+  }
+
+  private closestInTable(target: string, count: number): Entry[] {
+    const all: Entry[] = []
+    for (const ids of this.table.values()) for (const id of ids) all.push(this.entries.get(id)!)
+    return all.sort((a, b) => normalizedDistance(a.nodeId, target) - normalizedDistance(b.nodeId, target)).slice(0, count)
+  }
+
+  private async randomWalk(): Promise<void> {
+    const deadline = this.options.durationMs !== undefined ? this.elapsed() + this.options.durationMs : Number.POSITIVE_INFINITY
+    const maxLookups = this.options.maxLookups ?? Number.POSITIVE_INFINITY
+    if (deadline === Number.POSITIVE_INFINITY && maxLookups === Number.POSITIVE_INFINITY && !this.options.signal) {
+      throw new BadInputError('UNBOUNDED_WALK', 'random-walk needs a duration, a lookup limit or an abort signal')
+    }
+    for (const entry of this.entries.values()) if (entry.status === 'known') this.tableInsert(entry)
+    let started = 0
+    const walker = async () => {
+      while (!this.aborted && started < maxLookups && this.elapsed() < deadline) {
+        started++
+        await this.lookup(randomBytes(32).toString('hex'), deadline)
+        this.lookups++
+        if (this.table.size === 0) break
+      }
+    }
+    await Promise.all(Array.from({length: this.opts.walkers}, () => walker()))
+    if (!this.aborted && this.elapsed() >= deadline) this.state = 'time-limit'
+    for (const entry of this.entries.values()) this.finalize(entry)
+  }
+
+  /** One Kademlia lookup (α = 3, k = 16, three distances per request, like geth and nwaku). */
+  private async lookup(target: string, deadline: number): Promise<void> {
+    const k = 16
+    const alpha = 3
+    const candidates = new Map<string, Entry>()
+    for (const e of this.closestInTable(target, k)) candidates.set(e.nodeId, e)
+    const asked = new Set<string>()
+    const failed = new Set<string>()
+    const byDistance = () =>
+      [...candidates.values()].filter((e) => !failed.has(e.nodeId)).sort((a, b) => normalizedDistance(a.nodeId, target) - normalizedDistance(b.nodeId, target))
+    const step = async (entry: Entry) => {
+      asked.add(entry.nodeId)
+      const d = Math.max(1, log2Distance(target, entry.nodeId))
+      const distances = [d, d + 1, d - 1].filter((x) => x >= 1 && x <= 256)
+      // Lookups route around silent nodes instead of retrying them (as geth and nim-eth do).
+      const enrs = await this.findNode(entry, distances, 0)
+      if (enrs === undefined) {
+        if (!this.aborted && entry.status !== 'responsive') entry.status = 'unresponsive'
+        failed.add(entry.nodeId)
+        return
+      }
+      this.tableInsert(entry)
+      for (const enr of enrs) {
+        this.learn(enr, entry.nodeId)
+        const e = this.entries.get(enr.nodeId)
+        if (e && (e.status === 'known' || e.status === 'responsive')) candidates.set(e.nodeId, e)
+      }
+    }
+    const running = new Set<Promise<void>>()
+    for (;;) {
+      if (this.aborted || this.elapsed() >= deadline) break
+      const closest = byDistance().slice(0, k)
+      const next = closest.filter((e) => !asked.has(e.nodeId))
+      if (next.length === 0 && running.size === 0) break
+      while (running.size < alpha && next.length > 0) {
+        const e = next.shift()!
+        const p = step(e).finally(() => running.delete(p))
+        running.add(p)
+      }
+      if (running.size === 0) break
+      await Promise.race(running)
+    }
+    await Promise.allSettled([...running])
+    const found = byDistance()
+      .filter((e) => asked.has(e.nodeId) && e.status === 'responsive')
+      .slice(0, k)
+      .map((e) => normalizedDistance(e.nodeId, target))
+    if (found.length >= k / 2) this.sizeSamples.push(found)
+  }
+
+  // ---------------------------------------------------------------- reporting
+
+  private sampleCurve(force: boolean): void {
+    if (this.startMs === 0) return
+    const ms = this.elapsed()
+    if (!force && this.curve.length > 0 && ms - this.lastCurveAt < 20) return
+    this.lastCurveAt = ms
+    this.curve.push({ms: Math.round(ms), requests: this.requests, discovered: this.entries.size, responsive: this.responsiveCount})
+  }
+
+  private stats(): CrawlStats {
+    let refused = 0
+    let unresponsive = 0
+    for (const e of this.entries.values()) {
+      if (e.status === 'refused' || e.status === 'no-address') refused++
+      else if (e.status === 'unresponsive') unresponsive++
+    }
+    const elapsedMs = this.startMs === 0 ? 0 : this.elapsed()
+    return {
+      elapsedMs: Math.round(elapsedMs),
+      discovered: this.entries.size,
+      responsive: this.responsiveCount,
+      unresponsive,
+      refused,
+      queued: this.queue.length - this.queueHead,
+      inFlight: this.inFlight,
+      requests: this.requests,
+      timeouts: this.timeouts,
+      handshakes: this.handshakes,
+      wakuResponsive: this.wakuResponsive,
+      lookups: this.lookups,
+      requestsPerSecond: elapsedMs > 0 ? Math.round((this.requests / elapsedMs) * 1000) : 0,
+      wire: {...(this.node?.transport.counters ?? {packetsOut: 0, bytesOut: 0, packetsIn: 0, bytesIn: 0, refusedSends: 0, decodeErrors: 0})},
+    }
+  }
+
+  private emitProgress(): void {
+    if (this.startMs === 0) return
+    this.emit({type: 'progress', stats: this.stats()})
+  }
+
+  private finish(): CrawlResult {
+    const nodes: CrawledNode[] = []
+    for (const entry of this.entries.values()) {
+      if (!entry.emitted) this.finalize(entry)
+      nodes.push(this.report(entry))
+    }
+    const counts = {
+      discovered: nodes.length,
+      responsive: 0,
+      unresponsive: 0,
+      refused: 0,
+      noAddress: 0,
+      unvisited: 0,
+      waku: 0,
+      wakuDiscovered: 0,
+      matching: 0,
+      matchingResponsive: 0,
+    }
+    const refusals: Partial<Record<RefusalReason, number>> = {}
+    const capabilities: Partial<Record<WakuCapability, number>> = {}
+    const clusters: Record<string, number> = {}
+    const shards: Record<string, number> = {}
+    for (const n of nodes) {
+      const waku = n.waku?.waku2 !== undefined
+      if (waku) counts.wakuDiscovered++
+      if (n.matches) counts.matching++
+      switch (n.status) {
+        case 'responsive':
+          counts.responsive++
+          if (n.matches) counts.matchingResponsive++
+          if (waku) {
+            counts.waku++
+            for (const c of n.waku!.waku2!.capabilities) capabilities[c] = (capabilities[c] ?? 0) + 1
+          }
+          if (n.waku?.cluster !== undefined) {
+            clusters[String(n.waku.cluster)] = (clusters[String(n.waku.cluster)] ?? 0) + 1
+            for (const s of n.waku.shards ?? []) shards[`${n.waku.cluster}/${s}`] = (shards[`${n.waku.cluster}/${s}`] ?? 0) + 1
+          }
+          break
+        case 'unresponsive':
+          counts.unresponsive++
+          break
+        case 'refused':
+          counts.refused++
+          refusals[n.refusal!] = (refusals[n.refusal!] ?? 0) + 1
+          break
+        case 'no-address':
+          counts.noAddress++
+          break
+        default:
+          counts.unvisited++
+      }
+    }
+    const size = kademliaSizeEstimate(this.sizeSamples)
+    const n = this.strategy === 'random-walk' && size.estimate !== null ? size.estimate : counts.responsive
+    const p = counts.responsive > 0 ? counts.waku / counts.responsive : 0
+    const result: CrawlResult = {
+      state: this.state,
+      network: this.network,
+      protocolId: this.protocolId,
+      strategy: this.strategy,
+      startedAt: new Date(Date.now() - this.elapsed()).toISOString(),
+      durationMs: Math.round(this.elapsed()),
+      bootnodes: this.options.bootnodes.length,
+      counts,
+      refusals,
+      requests: {
+        sent: this.requests,
+        succeeded: this.succeeded,
+        timeouts: this.timeouts,
+        failed: this.failed,
+        perResponsiveNode: counts.responsive > 0 ? round2(this.requests / counts.responsive) : 0,
+      },
+      handshakes: this.handshakes,
+      wire: {...this.node!.transport.counters},
+      capabilities,
+      clusters,
+      shards,
+      analysis: {
+        networkSize: {enumerated: counts.responsive, kademliaEstimate: size.estimate === null ? null : Math.round(size.estimate), kademliaSamples: size.samples},
+        wakuShare: round4(p),
+        randomWalk: roundEstimate(randomWalkEstimate({p, n: Math.max(1, n)})),
+        observed: {requestsToFirstWaku: this.firstWaku?.requests ?? null, msToFirstWaku: this.firstWaku ? Math.round(this.firstWaku.ms) : null},
+      },
+      curve: thinCurve(this.curve),
+      nodes,
+    }
+    if (this.strategy === 'random-walk') result.lookups = {count: this.lookups, requestsPerLookup: this.lookups > 0 ? round2(this.lookupRequests / this.lookups) : 0}
+    if (this.options.recordDiscoveryLog) result.discoveryLog = this.discoveryLog
+    return result
+  }
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100
+}
+
+function round4(x: number): number {
+  return Math.round(x * 10_000) / 10_000
+}
+
+function roundEstimate(e: RandomWalkEstimate): RandomWalkEstimate {
+  return {
+    ...e,
+    n: Math.round(e.n),
+    queries: e.queries === null ? null : round2(e.queries),
+    hopsPerQuery: e.hopsPerQuery === null ? null : round2(e.hopsPerQuery),
+    overlayHops: e.overlayHops === null ? null : round2(e.overlayHops),
+  }
+}
+
+/** Throws UnreachableError when a finished crawl reached none of its bootnodes. */
+export function assertReachedSomething(result: CrawlSummary): void {
+  if (result.counts.responsive === 0 && result.state === 'complete') {
+    throw new UnreachableError('NO_RESPONSE', `no bootnode answered (${result.bootnodes} tried, protocol id ${result.protocolId})`, {
+      hint: 'check the network (--network waku uses d5waku, ethereum uses discv5) and that the bootnodes are up',
+    })
+  }
+}

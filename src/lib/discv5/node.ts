@@ -1,0 +1,306 @@
+/**
+ * Creating @chainsafe/discv5 11.0.0 instances the way waku-disc needs them: the patched protocol id
+ * (patches/@chainsafe+discv5+11.0.0.patch), a raised socket receive buffer, and a transport that
+ * counts packets and bytes and refuses any destination the admission policy rejects, as a last
+ * line of defence below the crawl scheduler.
+ */
+import {createSocket, type Socket} from 'node:dgram'
+
+import {Discv5, UDPTransportService, multiaddrFromSocketAddress} from '@chainsafe/discv5'
+import {encodePacket, type IPacket} from '@chainsafe/discv5/packet'
+import {SignableENR} from '@chainsafe/enr'
+import {privateKeyFromRaw} from '@libp2p/crypto/keys'
+import ipaddr from 'ipaddr.js'
+
+import {UnreachableError} from '../errors.js'
+import {DestinationPolicy} from '../net/index.js'
+import {installDiscv5Crypto, installEnrVerifyCache} from './crypto-cache.js'
+
+/** The library's multiaddr type (its own @multiformats/multiaddr 12 copy). */
+/** The library's config type (not exported by name from its package entry). */
+export type Discv5Config = NonNullable<Parameters<typeof Discv5.create>[0]['config']>
+
+export type LibMultiaddr = Parameters<Discv5['sendFindNode']>[0] & {toOptions(): {family: number; host: string; port: number}}
+
+export interface WireCounters {
+  packetsOut: number
+  bytesOut: number
+  packetsIn: number
+  bytesIn: number
+  /** Sends refused by the transport's policy (should stay 0: the scheduler filters first). */
+  refusedSends: number
+  decodeErrors: number
+}
+
+export interface SendObservation {
+  host: string
+  port: number
+  bytes: number
+}
+
+export interface GuardedTransportInit {
+  bindHost: string
+  bindPort: number
+  nodeId: string
+  protocolId: string
+  /** When set, every send is checked against it and refused sends are dropped and counted. */
+  policy?: DestinationPolicy
+  /** Receive buffer size in bytes (default 4 MiB; the library's default is 20 KiB). */
+  recvBufferSize?: number
+  /** Called for every datagram actually handed to the socket. */
+  onSend?: (send: SendObservation) => void
+}
+
+interface SocketSlot {
+  socket?: Socket
+}
+
+/** Builds a library multiaddr for ip:port/udp. */
+export function udpMultiaddr(host: string, port: number): LibMultiaddr {
+  const parsed = ipaddr.parse(host)
+  const octets = parsed.kind() === 'ipv4' ? (parsed as ipaddr.IPv4).octets : (parsed as ipaddr.IPv6).toByteArray()
+  return multiaddrFromSocketAddress({
+    ip: {type: parsed.kind() === 'ipv4' ? 4 : 6, octets: Uint8Array.from(octets)},
+    port,
+  }) as unknown as LibMultiaddr
+}
+
+/** UDP transport with counters, a receive-buffer raise and a destination guard. */
+export class GuardedTransport extends UDPTransportService {
+  readonly counters: WireCounters = {packetsOut: 0, bytesOut: 0, packetsIn: 0, bytesIn: 0, refusedSends: 0, decodeErrors: 0}
+  private readonly guard?: DestinationPolicy
+  private readonly recvBufferSize: number
+  private readonly onSend?: (send: SendObservation) => void
+
+  constructor(init: GuardedTransportInit) {
+    const addr = udpMultiaddr(init.bindHost, init.bindPort)
+    const family = ipaddr.parse(init.bindHost).kind()
+    super({
+      bindAddrs: (family === 'ipv4' ? {ip4: addr} : {ip6: addr}) as never,
+      nodeId: init.nodeId,
+      protocolId: init.protocolId,
+    })
+    this.guard = init.policy
+    this.recvBufferSize = init.recvBufferSize ?? 4 * 1024 * 1024
+    this.onSend = init.onSend
+    const self = this as unknown as {handleIncoming: (data: Buffer, rinfo: {address: string}) => void}
+    const original = self.handleIncoming
+    self.handleIncoming = (data, rinfo) => {
+      this.counters.packetsIn++
+      this.counters.bytesIn += data.length
+      original(data, rinfo)
+    }
+    ;(this as unknown as NodeJS.EventEmitter).on('decodeError', () => {
+      this.counters.decodeErrors++
+    })
+  }
+
+  private get slots(): SocketSlot[] {
+    const self = this as unknown as {ip4?: SocketSlot; ip6?: SocketSlot}
+    return [self.ip4, self.ip6].filter((s): s is SocketSlot => s !== undefined)
+  }
+
+  /** The bound sockets (after start). */
+  get sockets(): Socket[] {
+    return this.slots.map((s) => s.socket).filter((s): s is Socket => s !== undefined)
+  }
+
+  /** The port actually bound (after start). */
+  get boundPort(): number {
+    const socket = this.sockets[0]
+    return socket ? socket.address().port : 0
+  }
+
+  override async start(): Promise<void> {
+    await super.start()
+    for (const socket of this.sockets) {
+      try {
+        socket.setRecvBufferSize(this.recvBufferSize)
+      } catch {
+        // net.core.rmem_max may cap it; the kernel then keeps the largest allowed size.
+      }
+      // A datagram socket error (e.g. EPERM from a firewall) must not crash the process.
+      socket.on('error', () => {})
+    }
+  }
+
+  override async send(to: LibMultiaddr, toId: string, packet: IPacket): Promise<void> {
+    const {host, port, family} = to.toOptions()
+    if (this.guard && !this.guard.isAllowed(host, port)) {
+      this.counters.refusedSends++
+      return
+    }
+    const slot = (this as unknown as {ip4?: SocketSlot; ip6?: SocketSlot})[family === 4 ? 'ip4' : 'ip6']
+    const socket = slot?.socket
+    if (!socket) return
+    const bytes = encodePacket(toId, packet)
+    this.counters.packetsOut++
+    this.counters.bytesOut += bytes.length
+    this.onSend?.({host, port, bytes: bytes.length})
+    socket.send(bytes, port, host)
+  }
+}
+
+export interface CreateNodeOptions {
+  /** 32-byte secp256k1 private key. */
+  privateKey: Uint8Array
+  protocolId: string
+  bindHost: string
+  /** 0 = any free port. */
+  bindPort?: number
+  /** Advertise ip/udp in the node's own ENR (testnet nodes do; a crawler must not). */
+  advertise?: boolean
+  /** Extra ENR entries (Waku keys, tcp…), set before the address. */
+  enrEntries?: Record<string, Uint8Array>
+  /** tcp entry of an advertised record (default: the UDP port). */
+  tcpPort?: number
+  config?: Discv5Config
+  policy?: DestinationPolicy
+  recvBufferSize?: number
+  onSend?: (send: SendObservation) => void
+  /**
+   * Keep the library from changing the routing table on its own: no insertion of peers that
+   * contacted us (which, with full buckets, makes it ping an eviction candidate, a new handshake
+   * per contact) and no removal on failures. A crawler keeps its own tables; a testnet node keeps
+   * the table it was seeded with.
+   */
+  staticTable?: boolean
+}
+
+export interface StartedNode {
+  discv5: Discv5
+  transport: GuardedTransport
+  port: number
+  /** The node's own ENR text (after the address was set). */
+  enrText: string
+  nodeId: string
+  stop(): Promise<void>
+}
+
+/** Largest setInterval delay Node accepts; used to switch the library's periodic pings off. */
+const NEVER_MS = 2_147_483_647
+
+/**
+ * Creates and starts a discv5 node. Throws UnreachableError when the port cannot be bound (the
+ * library itself never settles start() on a bind error in 11.0.0).
+ */
+export async function startNode(options: CreateNodeOptions): Promise<StartedNode> {
+  installEnrVerifyCache()
+  await installDiscv5Crypto()
+  await probeBind(options.bindHost, options.bindPort ?? 0)
+  const enr = SignableENR.createV4(options.privateKey, options.enrEntries ?? {})
+  const transport = new GuardedTransport({
+    bindHost: options.bindHost,
+    bindPort: options.bindPort ?? 0,
+    nodeId: enr.nodeId,
+    protocolId: options.protocolId,
+    policy: options.policy,
+    recvBufferSize: options.recvBufferSize,
+    onSend: options.onSend,
+  })
+  const discv5 = Discv5.create({
+    enr,
+    privateKey: privateKeyFromRaw(options.privateKey) as never,
+    bindAddrs: transport.bindAddrs.length > 0 && ipaddr.parse(options.bindHost).kind() === 'ipv4' ? {ip4: transport.bindAddrs[0]!} : ({ip6: transport.bindAddrs[0]!} as never),
+    transport,
+    config: {
+      protocolId: options.protocolId,
+      enrUpdate: false,
+      pingInterval: NEVER_MS,
+      ...options.config,
+    },
+  })
+  if (options.staticTable) {
+    ;(discv5 as unknown as {connectionUpdated: () => void}).connectionUpdated = () => {}
+  }
+  await discv5.start()
+  const port = transport.boundPort
+  if (options.advertise) {
+    enr.ip = options.bindHost
+    enr.udp = port
+    enr.tcp = options.tcpPort ?? port
+  }
+  return {
+    discv5,
+    transport,
+    port,
+    enrText: enr.encodeTxt(),
+    nodeId: enr.nodeId,
+    async stop() {
+      await discv5.stop()
+    },
+  }
+}
+
+/**
+ * 11.0.0 binds without an error listener: an in-use port leaves start() pending forever. Probe the
+ * port first so the user gets a typed error instead of a hang.
+ */
+async function probeBind(host: string, port: number): Promise<void> {
+  if (port === 0) return
+  const socket = createSocket(ipaddr.parse(host).kind() === 'ipv4' ? 'udp4' : 'udp6')
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject)
+      socket.bind(port, host, () => resolve())
+    })
+  } catch (error) {
+    throw new UnreachableError('BIND_FAILED', `cannot bind UDP ${host}:${port}: ${(error as Error).message}`, {
+      hint: 'choose another port, or 0 for any free port',
+    })
+  } finally {
+    await new Promise<void>((resolve) => {
+      try {
+        socket.close(() => resolve())
+      } catch {
+        resolve()
+      }
+    })
+  }
+}
+
+interface TimeoutMapLike {
+  timeouts: Map<unknown, NodeJS.Timeout>
+  onTimeout?: (key: unknown, value: unknown) => void
+  has(key: unknown): boolean
+  get(key: unknown): unknown
+  delete(key: unknown): boolean
+  setTimeout(key: unknown, timeout: number): void
+}
+
+/**
+ * Makes the library's request timeouts tolerant of a busy event loop. Node runs expired timers
+ * before it reads the socket in each loop turn, so after a long busy stretch a request whose
+ * answer is already waiting in the socket buffer times out anyway. Here an expired request
+ * first lets one I/O phase run (setImmediate), and while the loop is lagging (lagMs() above
+ * 100 ms) it is given up to three short extensions. Replaces `setTimeout` on the session
+ * service's request map of this one instance.
+ */
+export function makeTimeoutsLagTolerant(discv5: Discv5, lagMs: () => number): void {
+  const map = (discv5 as unknown as {sessionService: {activeRequests: TimeoutMapLike}}).sessionService.activeRequests
+  const extensions = new Map<unknown, number>()
+  map.setTimeout = function (this: TimeoutMapLike, key: unknown, timeout: number) {
+    if (!this.get(key)) return
+    clearTimeout(this.timeouts.get(key))
+    const fire = () => {
+      setImmediate(() => {
+        if (!this.has(key)) {
+          extensions.delete(key)
+          return
+        }
+        const used = extensions.get(key) ?? 0
+        const lag = lagMs()
+        if (lag > 100 && used < 3) {
+          extensions.set(key, used + 1)
+          this.timeouts.set(key, setTimeout(fire, Math.min(1000, 2 * lag)))
+          return
+        }
+        extensions.delete(key)
+        const value = this.get(key)
+        this.delete(key)
+        this.onTimeout?.(key, value)
+      })
+    }
+    this.timeouts.set(key, setTimeout(fire, timeout))
+  }
+}

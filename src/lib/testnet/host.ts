@@ -1,0 +1,249 @@
+/**
+ * Hosts a share of a testnet's nodes (in the calling thread or inside a worker thread): honest
+ * @chainsafe/discv5 responders, dead nodes (advertised, never listening), and misbehaving ones.
+ */
+import {createSocket, type Socket} from 'node:dgram'
+import {randomBytes} from 'node:crypto'
+
+import {log2Distance, type Discv5} from '@chainsafe/discv5'
+import {ENR, SignableENR} from '@chainsafe/enr'
+
+import {startNode, type StartedNode} from '../discv5/node.js'
+import {seededRandom, wakuEntries, type WakuProfile} from './records.js'
+
+/** How a node behaves. Liars answer but lie, stay silent, send garbage or flood. */
+export type NodeRole = 'honest' | 'dead' | 'silent' | 'garbage' | 'wrong-distance' | 'flood' | 'bad-address'
+
+export const LIAR_ROLES: readonly NodeRole[] = ['silent', 'garbage', 'wrong-distance', 'flood', 'bad-address']
+
+export interface HostedNodeSpec {
+  index: number
+  privateKey: string // hex
+  role: NodeRole
+  waku?: WakuProfile
+}
+
+export interface HostInit {
+  protocolId: string
+  host: string
+  nodes: HostedNodeSpec[]
+  seed: number
+}
+
+export interface HostedNodeInfo {
+  index: number
+  enr: string
+  nodeId: string
+  port: number
+  /** The record's parts, so other hosts can rebuild it without re-checking our own signature. */
+  parts: RecordParts
+}
+
+/** An ENR's content (structured-clone safe). */
+export interface RecordParts {
+  kvs: Array<[string, Uint8Array]>
+  seq: bigint
+  signature: Uint8Array
+}
+
+function partsOf(enr: ENR): RecordParts {
+  return {kvs: [...enr.kvs.entries()], seq: enr.seq, signature: enr.signature}
+}
+
+/** Addresses a `bad-address` liar advertises for made-up neighbours: all must be refused by default. */
+const FORBIDDEN_ENDPOINTS: ReadonlyArray<[string, number]> = [
+  ['10.0.0.7', 30303],
+  ['192.168.1.20', 9000],
+  ['172.16.5.5', 9000],
+  ['100.64.0.9', 9000],
+  ['169.254.169.254', 9000],
+  ['224.0.0.251', 5353],
+  ['239.255.255.250', 19000],
+  ['255.255.255.255', 9000],
+  ['0.0.0.0', 9000],
+  ['192.0.2.33', 9000],
+  ['198.51.100.8', 9000],
+  ['203.0.113.77', 9000],
+  ['127.0.0.1', 53],
+  ['127.0.0.1', 123],
+  ['127.0.0.1', 1024],
+  ['240.0.0.1', 9000],
+]
+
+interface Hosted {
+  spec: HostedNodeSpec
+  node?: StartedNode
+  socket?: Socket
+  enr: string
+  nodeId: string
+  port: number
+  parts: RecordParts
+}
+
+function keyBytes(hex: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(hex, 'hex'))
+}
+
+async function bindRaw(host: string): Promise<Socket> {
+  const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4')
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject)
+    socket.bind(0, host, () => resolve())
+  })
+  socket.on('error', () => {})
+  return socket
+}
+
+function staticEnr(spec: HostedNodeSpec, host: string, port: number): ENR {
+  const enr = SignableENR.createV4(keyBytes(spec.privateKey), spec.waku ? wakuEntries(spec.waku) : {})
+  enr.ip = host
+  enr.udp = port
+  enr.tcp = port
+  return enr.toENR()
+}
+
+export class TestnetHost {
+  private readonly hosted: Hosted[] = []
+  private fakes: ENR[] = []
+
+  constructor(private readonly init: HostInit) {}
+
+  /** Binds every node of this host and returns their records. */
+  async start(): Promise<HostedNodeInfo[]> {
+    const {host, protocolId} = this.init
+    for (const spec of this.init.nodes) {
+      if (spec.role === 'dead' || spec.role === 'silent' || spec.role === 'garbage') {
+        const socket = await bindRaw(host)
+        const port = socket.address().port
+        const enr = staticEnr(spec, host, port)
+        if (spec.role === 'dead') {
+          await new Promise<void>((resolve) => socket.close(() => resolve()))
+          this.hosted.push({spec, enr: enr.encodeTxt(), nodeId: enr.nodeId, port, parts: partsOf(enr)})
+        } else {
+          if (spec.role === 'garbage') {
+            socket.on('message', (_msg, rinfo) => {
+              const junk = randomBytes(63 + Math.floor(Math.random() * 400))
+              socket.send(junk, rinfo.port, rinfo.address)
+            })
+          }
+          this.hosted.push({spec, socket, enr: enr.encodeTxt(), nodeId: enr.nodeId, port, parts: partsOf(enr)})
+        }
+        continue
+      }
+      const node = await startNode({
+        privateKey: keyBytes(spec.privateKey),
+        protocolId,
+        bindHost: host,
+        advertise: true,
+        staticTable: true,
+        enrEntries: spec.waku ? wakuEntries(spec.waku) : {},
+        // lru-cache preallocates its capacity: keep it small per node (crawlers + a few pings).
+        config: {sessionCacheCapacity: 256, requestTimeout: 2000},
+        recvBufferSize: 1024 * 1024,
+      })
+      this.hosted.push({spec, node, enr: node.enrText, nodeId: node.nodeId, port: node.port, parts: partsOf(node.discv5.enr.toENR())})
+    }
+    return this.hosted.map((h) => ({index: h.spec.index, enr: h.enr, nodeId: h.nodeId, port: h.port, parts: h.parts}))
+  }
+
+  /** Fills every live node's routing table with the other records, in a random order per node. */
+  seed(records: RecordParts[]): void {
+    // Records this testnet signed itself: rebuilt without a second signature check.
+    const decoded = records.map((r) => new ENR(new Map(r.kvs), r.seq, r.signature))
+    const rand = seededRandom(this.init.seed)
+    if (this.hosted.some((h) => h.spec.role === 'bad-address')) this.fakes = makeFakes(rand)
+    const order = decoded.map((_, i) => i)
+    for (const h of this.hosted) {
+      if (!h.node) continue
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(rand() * (i + 1))
+        ;[order[i], order[j]] = [order[j]!, order[i]!]
+      }
+      for (const i of order) {
+        const enr = decoded[i]!
+        if (enr.nodeId === h.nodeId) continue
+        h.node.discv5.addEnr(enr)
+      }
+      this.installBehaviour(h)
+    }
+  }
+
+  private installBehaviour(h: Hosted): void {
+    const discv5 = h.node!.discv5
+    const role = h.spec.role
+    if (role === 'honest') return
+    const internals = discv5 as unknown as {
+      handleFindNode: (nodeAddr: unknown, message: {id: bigint; distances: number[]}) => void
+      sessionService: {sendResponse: (nodeAddr: unknown, message: unknown) => void}
+      kbuckets: {valuesOfDistance: (d: number) => ENR[]}
+    }
+    const send = (nodeAddr: unknown, id: bigint, total: number, enrs: ENR[]) =>
+      internals.sessionService.sendResponse(nodeAddr, {type: 4, id, total, enrs})
+    const own = discv5.enr.toENR()
+    internals.handleFindNode = (nodeAddr, message) => {
+      const {id, distances} = message
+      if (distances.includes(0)) return send(nodeAddr, id, 1, [own])
+      const asked = distances[0] ?? 256
+      switch (role) {
+        case 'wrong-distance': {
+          // Neighbours from other buckets than the ones asked for.
+          const other = asked === 256 ? 255 : 256
+          const lies = internals.kbuckets.valuesOfDistance(other).slice(0, 3)
+          send(nodeAddr, id, 1, lies)
+          return
+        }
+        case 'flood': {
+          const real = internals.kbuckets.valuesOfDistance(asked).slice(0, 3)
+          const total = 60
+          for (let i = 0; i < total; i++) send(nodeAddr, id, total, real)
+          return
+        }
+        case 'bad-address': {
+          const lies = this.fakes.filter((f) => log2Distance(f.nodeId, h.nodeId) === asked).slice(0, 3)
+          const real = internals.kbuckets.valuesOfDistance(asked).slice(0, 3)
+          send(nodeAddr, id, 2, lies)
+          send(nodeAddr, id, 2, real)
+          return
+        }
+        default:
+          return
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.hosted.map(async (h) => {
+        if (h.node) await h.node.stop().catch(() => {})
+        if (h.socket) await new Promise<void>((resolve) => h.socket!.close(() => resolve()))
+      }),
+    )
+  }
+
+  /** The live discv5 instances (tests use them to observe traffic). */
+  get liveNodes(): Discv5[] {
+    return this.hosted.flatMap((h) => (h.node ? [h.node.discv5] : []))
+  }
+}
+
+/** Signed records of made-up nodes at forbidden addresses (shared by every bad-address liar). */
+function makeFakes(rand: () => number): ENR[] {
+  const out: ENR[] = []
+  for (let i = 0; i < 96; i++) {
+    const [ip, port] = FORBIDDEN_ENDPOINTS[Math.floor(rand() * FORBIDDEN_ENDPOINTS.length)]!
+    const enr = SignableENR.createV4(new Uint8Array(randomKey()))
+    enr.ip = ip
+    enr.udp = port
+    out.push(enr.toENR())
+  }
+  return out
+}
+
+/** A random valid secp256k1 private key. */
+export function randomKey(): Uint8Array {
+  for (;;) {
+    const k = randomBytes(32)
+    // Reject 0 and values ≥ n (n starts with 0xffff…fffe): astronomically rare, cheap to check.
+    if (k.some((b) => b !== 0) && k[0]! < 0xff) return new Uint8Array(k)
+  }
+}

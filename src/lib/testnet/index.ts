@@ -1,0 +1,264 @@
+/**
+ * A local discv5 network on loopback for demos, tests and benchmarks (SPEC §3 `testnet`).
+ *
+ * N nodes, a share of them with Waku ENRs (caps, cluster, shards, multiaddrs), the rest plain;
+ * routing tables filled directly (every node `addEnr`s every other record in its own random
+ * order, so buckets hold a uniform sample: no warm-up lookups), optional dead nodes (advertised,
+ * in tables, never listening) and liars (silent, garbage, wrong distances, NODES floods, records
+ * pointing at forbidden addresses). Large networks are spread over worker threads so that a
+ * crawler in the main thread keeps its own core.
+ */
+import {cpus} from 'node:os'
+import {Worker} from 'node:worker_threads'
+
+import {BadInputError} from '../errors.js'
+import {resolveProtocolId} from '../discv5/protocol.js'
+import {LIAR_ROLES, TestnetHost, randomKey, type HostInit, type HostedNodeInfo, type HostedNodeSpec, type NodeRole, type RecordParts} from './host.js'
+import {randomWakuProfile, seededRandom, WAKU_CAPS} from './records.js'
+
+export {LIAR_ROLES, type NodeRole} from './host.js'
+
+export interface TestnetOptions {
+  /** Number of nodes (1–5000). */
+  nodes: number
+  /** Share of nodes with Waku ENRs, 0–1 (default 0.8). The bootnode is always a Waku node. */
+  wakuShare?: number
+  /** Waku cluster id of the Waku nodes (default 1). */
+  cluster?: number
+  /** Shards 0…S-1 the Waku nodes draw their `rs` shards from (default 8). */
+  shards?: number
+  /** 'd5waku' (default) or 'discv5'. */
+  protocolId?: string
+  /** Share of dead nodes, 0–0.9 (default 0). */
+  dead?: number
+  /** Share of misbehaving nodes, 0–0.9 (default 0). */
+  liars?: number
+  /** Loopback address to bind (default 127.0.0.1). */
+  host?: string
+  /** Worker threads hosting the nodes; 0 = this thread (default: 1 from 200 nodes on, else 0). */
+  workers?: number
+  /** PRNG seed for roles and Waku profiles (default random). */
+  seed?: number
+  signal?: AbortSignal
+}
+
+export interface TestnetNode {
+  index: number
+  nodeId: string
+  enr: string
+  port: number
+  role: NodeRole
+  /** True when the node listens (honest or liar). */
+  live: boolean
+  waku: boolean
+  caps?: string[]
+  cluster?: number
+  shards?: number[]
+}
+
+/** What `testnet --json` prints once the network is up. */
+export interface TestnetDescription {
+  protocolId: string
+  host: string
+  /** ENR of node 0 (honest, Waku): give it to `crawl --bootnode`. */
+  bootnode: string
+  counts: {nodes: number; live: number; honest: number; dead: number; liars: number; waku: number; liveWaku: number}
+  liarRoles: Partial<Record<NodeRole, number>>
+  workers: number
+  startupMs: number
+  nodes: TestnetNode[]
+}
+
+export interface Testnet extends TestnetDescription {
+  stop(): Promise<void>
+  /** Hosts running in this thread (workers = 0), for tests that inspect nodes. */
+  readonly localHosts: readonly TestnetHost[]
+}
+
+interface HostHandle {
+  start(): Promise<HostedNodeInfo[]>
+  seed(records: RecordParts[]): Promise<void>
+  stop(): Promise<void>
+}
+
+function checkFraction(name: string, value: number | undefined, fallback: number, max = 1): number {
+  const v = value ?? fallback
+  if (!Number.isFinite(v) || v < 0 || v > max) {
+    throw new BadInputError('BAD_TESTNET_OPTION', `${name} must be a fraction between 0 and ${max}, got ${value}`)
+  }
+  return v
+}
+
+function localHandle(init: HostInit, hosts: TestnetHost[]): HostHandle {
+  const host = new TestnetHost(init)
+  hosts.push(host)
+  return {
+    start: () => host.start(),
+    seed: async (records) => host.seed(records),
+    stop: () => host.stop(),
+  }
+}
+
+function workerUrl(): {url: URL; execArgv: string[]} {
+  const here = import.meta.url
+  if (here.endsWith('.ts')) return {url: new URL('./worker.ts', here), execArgv: ['--import', 'tsx']}
+  return {url: new URL('./worker.js', here), execArgv: []}
+}
+
+function workerHandle(init: HostInit): HostHandle {
+  const {url, execArgv} = workerUrl()
+  const worker = new Worker(url, {workerData: init, execArgv})
+  let exited = false
+  worker.once('exit', () => {
+    exited = true
+  })
+  const next = (want: string) =>
+    new Promise<{type: string; nodes?: HostedNodeInfo[]; message?: string}>((resolve, reject) => {
+      const onMessage = (msg: {type: string; message?: string}) => {
+        if (msg.type !== want && msg.type !== 'error') return
+        cleanup()
+        if (msg.type === 'error') reject(new Error(`testnet worker: ${msg.message}`))
+        else resolve(msg)
+      }
+      const onError = (err: Error) => {
+        cleanup()
+        reject(err)
+      }
+      const onExit = (code: number) => {
+        cleanup()
+        reject(new Error(`testnet worker exited with code ${code}`))
+      }
+      const cleanup = () => {
+        worker.off('message', onMessage)
+        worker.off('error', onError)
+        worker.off('exit', onExit)
+      }
+      worker.on('message', onMessage)
+      worker.on('error', onError)
+      worker.on('exit', onExit)
+    })
+  const ready = next('ready')
+  ready.catch(() => {})
+  return {
+    start: async () => (await ready).nodes!,
+    seed: async (records) => {
+      const done = next('seeded')
+      worker.postMessage({type: 'seed', records})
+      await done
+    },
+    stop: async () => {
+      if (exited) return
+      const done = next('stopped').catch(() => {})
+      worker.postMessage({type: 'stop'})
+      await Promise.race([done, new Promise((r) => setTimeout(r, 5000))])
+      await worker.terminate()
+    },
+  }
+}
+
+/** Starts a testnet; resolves once every node listens and every routing table is filled. */
+export async function startTestnet(options: TestnetOptions): Promise<Testnet> {
+  const started = Date.now()
+  const n = options.nodes
+  if (!Number.isInteger(n) || n < 1 || n > 5000) {
+    throw new BadInputError('BAD_TESTNET_OPTION', `--nodes must be an integer from 1 to 5000, got ${n}`)
+  }
+  const wakuShare = checkFraction('--waku-share', options.wakuShare, 0.8)
+  const deadShare = checkFraction('--dead', options.dead, 0, 0.9)
+  const liarShare = checkFraction('--liars', options.liars, 0, 0.9)
+  if (deadShare + liarShare > 0.95) throw new BadInputError('BAD_TESTNET_OPTION', '--dead plus --liars must leave some honest nodes')
+  const cluster = options.cluster ?? 1
+  const shardCount = options.shards ?? 8
+  if (!Number.isInteger(cluster) || cluster < 0 || cluster > 65_535) throw new BadInputError('BAD_TESTNET_OPTION', `--cluster must be 0–65535, got ${cluster}`)
+  if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > 64) throw new BadInputError('BAD_TESTNET_OPTION', `--shards must be 1–64, got ${shardCount}`)
+  const protocolId = resolveProtocolId('waku', options.protocolId)
+  const host = options.host ?? '127.0.0.1'
+  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31)
+  const rand = seededRandom(seed)
+  const workers = Math.max(0, Math.min(options.workers ?? (n >= 200 ? 1 : 0), cpus().length * 2, n))
+
+  // Roles: node 0 is the honest Waku bootnode; dead and liar roles go to a random subset of the rest.
+  const roles: NodeRole[] = Array.from({length: n}, () => 'honest')
+  const others = Array.from({length: n - 1}, (_, i) => i + 1)
+  for (let i = others.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1))
+    ;[others[i], others[j]] = [others[j]!, others[i]!]
+  }
+  const deadCount = Math.round(deadShare * n)
+  const liarCount = Math.round(liarShare * n)
+  others.slice(0, deadCount).forEach((i) => (roles[i] = 'dead'))
+  others.slice(deadCount, deadCount + liarCount).forEach((i, k) => (roles[i] = LIAR_ROLES[k % LIAR_ROLES.length]!))
+
+  const specs: HostedNodeSpec[] = roles.map((role, index) => {
+    const isWaku = index === 0 || rand() < wakuShare
+    return {
+      index,
+      role,
+      privateKey: Buffer.from(randomKey()).toString('hex'),
+      waku: isWaku ? randomWakuProfile(rand, index, cluster, shardCount) : undefined,
+    }
+  })
+
+  const localHosts: TestnetHost[] = []
+  const shares = workers === 0 ? [specs] : Array.from({length: workers}, (_, w) => specs.filter((_, i) => i % workers === w))
+  const handles = shares.map((nodes, w) => {
+    const init: HostInit = {protocolId, host, nodes, seed: seed + w + 1}
+    return workers === 0 ? localHandle(init, localHosts) : workerHandle(init)
+  })
+  const stopAll = async () => {
+    await Promise.all(handles.map((h) => h.stop().catch(() => {})))
+  }
+  try {
+    const infos = (await Promise.all(handles.map((h) => h.start()))).flat()
+    if (options.signal?.aborted) throw options.signal.reason
+    const byIndex = new Map(infos.map((i) => [i.index, i]))
+    const records = specs.map((s) => byIndex.get(s.index)!.parts)
+    await Promise.all(handles.map((h) => h.seed(records)))
+    if (options.signal?.aborted) throw options.signal.reason
+
+    const nodes: TestnetNode[] = specs.map((s) => {
+      const info = byIndex.get(s.index)!
+      const node: TestnetNode = {
+        index: s.index,
+        nodeId: info.nodeId,
+        enr: info.enr,
+        port: info.port,
+        role: s.role,
+        live: s.role !== 'dead',
+        waku: s.waku !== undefined,
+      }
+      if (s.waku) {
+        node.caps = WAKU_CAPS.filter((_, bit) => (s.waku!.caps >> bit) & 1)
+        node.cluster = s.waku.cluster
+        node.shards = s.waku.shards
+      }
+      return node
+    })
+    const liarRoles: Partial<Record<NodeRole, number>> = {}
+    for (const node of nodes) if (node.role !== 'honest' && node.role !== 'dead') liarRoles[node.role] = (liarRoles[node.role] ?? 0) + 1
+    const live = nodes.filter((x) => x.live)
+    return {
+      protocolId,
+      host,
+      bootnode: nodes[0]!.enr,
+      counts: {
+        nodes: n,
+        live: live.length,
+        honest: nodes.filter((x) => x.role === 'honest').length,
+        dead: deadCount,
+        liars: liarCount,
+        waku: nodes.filter((x) => x.waku).length,
+        liveWaku: live.filter((x) => x.waku).length,
+      },
+      liarRoles,
+      workers,
+      startupMs: Date.now() - started,
+      nodes,
+      localHosts,
+      stop: stopAll,
+    }
+  } catch (error) {
+    await stopAll()
+    throw error
+  }
+}
