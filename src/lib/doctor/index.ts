@@ -12,6 +12,7 @@ import {PEER_EXCHANGE_PROTOCOL} from '../libp2p/protocols.js'
 import {parseTarget, type Target} from '../libp2p/target.js'
 import {queryPeerExchange, type PxQueryResult} from '../px/query.js'
 import {resolveTree, verifyTree, type TxtResolver, type VerifyReport} from '../dns/index.js'
+import {DestinationPolicy, trustedRangesFor} from '../net/index.js'
 import {discv5Ping, type Discv5ProtocolId} from './discv5-ping.js'
 
 export * from './discv5-ping.js'
@@ -230,6 +231,10 @@ async function treeSteps(url: string, options: DoctorOptions, steps: DoctorStep[
   })
   const sample = options.treeSample ?? 3
   if (sample === 0 || report.nodes === 0) return false
+  // Tree records are addresses learned from the network: dial only public ones, or ones in the
+  // range of the DNS server the user pointed us at (a loopback test tree may list loopback nodes).
+  const server = (options.resolver as {server?: {host?: string}} | undefined)?.server?.host
+  const policy = new DestinationPolicy({trustedRanges: server ? trustedRangesFor([server]) : []})
   // A light client's view: random descent to `sample` leaves.
   const picked = await resolveTree(url, {resolver: options.resolver!, signal: options.signal, random: sample, lenient: true})
   let reached = 0
@@ -241,7 +246,28 @@ async function treeSteps(url: string, options: DoctorOptions, steps: DoctorStep[
       steps.push({step: 'caps', subject: n.nodeId, status: 'skipped', summary: errJson(err).message, durationMs: 0, error: errJson(err)})
       continue
     }
-    if (!(await nodeSteps(t, options, steps, false))) reached++
+    const allowed = t.multiaddrs.filter((a) => admissible(a, policy))
+    if (allowed.length === 0) {
+      steps.push({step: 'caps', subject: t.peerId, status: 'skipped', summary: `not dialled: no admissible address (${t.multiaddrs.map((a) => `${a.split('/p2p/')[0]}: ${refusal(a, policy)}`).join('; ')})`, durationMs: 0})
+      continue
+    }
+    if (!(await nodeSteps({...t, multiaddrs: allowed}, options, steps, false))) reached++
   }
   return picked.nodes.length > 0 && reached === 0
+}
+
+function ipPortOf(addr: string): {ip: string; port: number} | undefined {
+  const m = /^\/ip[46]\/([^/]+)\/(?:tcp|udp)\/(\d+)/.exec(addr)
+  return m ? {ip: m[1]!, port: Number(m[2])} : undefined
+}
+
+/** DNS names pass (libp2p resolves them); IP addresses go through the admission policy. */
+function admissible(addr: string, policy: DestinationPolicy): boolean {
+  const ep = ipPortOf(addr)
+  return ep ? policy.isAllowed(ep.ip, ep.port) : true
+}
+
+function refusal(addr: string, policy: DestinationPolicy): string {
+  const ep = ipPortOf(addr)
+  return ep ? (policy.check(ep.ip, ep.port).reason ?? 'allowed') : 'allowed'
 }

@@ -88,6 +88,19 @@ describe('doctor', () => {
         expect(s.status).toBe('ok')
       }
       expect(r.exitCode).toBe(0)
+      // Nodes of a tree at private/metadata addresses are never dialled.
+      const hostile = makeTree(4n, [encodeEnr({privateKey: generatePrivateKey(), ip: '169.254.169.254', tcp: 8080, waku2: ['relay']})], [])
+      const hostileUrl = hostile.sign(treeKey, 'hostile.test')
+      const dns2 = await startDnsServer([zoneFromTxt('hostile.test', hostile.toTxt('hostile.test'))], {listen: '127.0.0.1:0'})
+      const resolver2 = new ServerTxtResolver({host: '127.0.0.1', port: dns2.port}, {timeoutMs: 1000})
+      try {
+        const h = await runDoctor(hostileUrl, {resolver: resolver2, treeSample: 1})
+        expect(h.steps[1]).toMatchObject({step: 'caps', status: 'skipped'})
+        expect(h.steps[1]!.summary).toMatch(/not dialled: no admissible address \(\/ip4\/169\.254\.169\.254\/tcp\/8080: metadata\)/)
+      } finally {
+        await resolver2.close()
+        await dns2.close()
+      }
       // A wrong key in the URL fails the verification step (exit 3).
       const wrong = url.replace(/enrtree:\/\/[A-Z2-7]+@/, `enrtree://${url.slice(10, 62).split('').reverse().join('')}@`)
       const bad = await runDoctor(wrong, {resolver, treeSample: 0})
