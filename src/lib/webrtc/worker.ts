@@ -428,7 +428,7 @@ async function loopback(task: Extract<WorkerTask, {kind: 'loopback'}>): Promise<
     await b.gathered(task.gatherTimeoutMs, 100)
     a.setRemote(b.localSdp(), 'answer')
     const ok = await a.until(() => opened || a.state === 'failed' || a.state === 'closed', task.connectTimeoutMs)
-    await b.until(() => !!bdc, 2000)
+    await b.until(() => !!bdc, 10_000)
     if (!ok || !opened || !bdc) {
       res.reason = opened ? 'the answerer never saw the data channel' : a.state === 'failed' ? 'ICE failed' : `no connection within ${task.connectTimeoutMs} ms`
     } else {

@@ -9,7 +9,7 @@ if (noCoturn && process.env.CI === 'true') throw new Error('CI=true but turnserv
 describe('webrtc pair (loopback)', () => {
   it('opens a data channel and reports open time, RTT and throughput in JSON', async () => {
     const r = await cli(['webrtc', 'pair', '--json', '--bytes', '500000', '--pings', '5'])
-    expect(r.code, r.stderr).toBe(0)
+    expect(r.code, r.stderr + r.stdout).toBe(0)
     const j = r.json
     expect(j.ok).toBe(true)
     expect(j.path).toBe('direct')
@@ -25,7 +25,7 @@ describe('webrtc pair (loopback)', () => {
 
   it('prints the human report without --json', async () => {
     const r = await cli(['webrtc', 'pair', '--bytes', '0', '--pings', '2'])
-    expect(r.code, r.stderr).toBe(0)
+    expect(r.code, r.stderr + r.stdout).toBe(0)
     expect(r.stdout).toMatch(/^Pair: connected/)
     expect(r.stdout).toMatch(/RTT +median [\d.]+ ms over 2 pings/)
   })
