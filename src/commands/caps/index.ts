@@ -30,6 +30,7 @@ export default class Caps extends BaseCommand<typeof Caps> {
     nodes: Flags.string({description: 'also check every record of this node set (nodes.json, crawl NDJSON or ENR list)'}),
     concurrency: Flags.integer({description: 'targets checked at once', default: DEFAULT_CONCURRENCY, min: 1, max: 512}),
     'no-ping': Flags.boolean({description: 'skip the libp2p ping'}),
+    ndjson: Flags.boolean({description: 'stream one JSON line per target as it completes, then a summary line', exclusive: ['json']}),
   }
 
   /**
@@ -76,11 +77,18 @@ export default class Caps extends BaseCommand<typeof Caps> {
         },
       },
       (event, state) => {
-        if (event.type === 'result' && targets.length > 1) this.progress(renderFleetProgress(event.report, state.summary.done, state.summary.total))
+        if (event.type !== 'result') return
+        if (this.flags.ndjson) process.stdout.write(JSON.stringify({type: 'target', ...event.report}) + '\n')
+        else if (targets.length > 1) this.progress(renderFleetProgress(event.report, state.summary.done, state.summary.total))
       },
     )
     if (skipped.length) report.skipped = skipped
-    this.out(renderFleet(report))
+    if (this.flags.ndjson) {
+      for (const k of skipped) process.stdout.write(JSON.stringify({type: 'skipped', ...k}) + '\n')
+      process.stdout.write(JSON.stringify({type: 'summary', ...report.summary, exitCode: report.exitCode, durationMs: report.durationMs}) + '\n')
+    } else {
+      this.out(renderFleet(report))
+    }
     this.resultExitCode = report.exitCode
     return report
   }

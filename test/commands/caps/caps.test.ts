@@ -7,7 +7,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {encodeEnr} from '../../../src/lib/enr/index.js'
 import {generatePrivateKey} from '../../../src/lib/keys/index.js'
 import {METADATA_PROTOCOL, WAKU_PROTOCOLS} from '../../../src/lib/libp2p/protocols.js'
-import {runCli} from '../../helpers/cli.js'
+import {parseNdjson, runCli} from '../../helpers/cli.js'
 import {answer, hex, selfSignedCert, startTestPeer, type TestPeer} from '../../helpers/libp2p-peers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'waku-disc-caps-'))
@@ -72,6 +72,11 @@ describe('caps (CLI)', () => {
     expect(r.stdout).toMatch(/skipped .*nodes\.txt.*no libp2p address/)
     expect(r.stdout).toMatch(/║ peer +│ status/)
     expect(r.stderr).toMatch(/\[3\/3\]/)
+    const nd = await runCli(['caps', peers[0]!.tcp, list, '--nodes', nodes, '--ndjson'])
+    const lines = parseNdjson(nd.stdout)
+    expect(lines.filter((l) => l.type === 'target')).toHaveLength(3)
+    expect(lines.filter((l) => l.type === 'skipped')).toHaveLength(1)
+    expect(lines.at(-1)).toMatchObject({type: 'summary', total: 3, ok: 3, exitCode: 0})
     const json = await runCli(['caps', peers[0]!.tcp, list, '--nodes', nodes, '--json'])
     expect(json.json.summary).toEqual({total: 3, done: 3, ok: 3, unmet: 0, unreachable: 0})
     const enrTarget = json.json.targets.find((t: any) => t.target.kind === 'enr')
