@@ -65,8 +65,8 @@ async function serveInChild(domain: string, txt: Record<string, string>): Promis
     import {startDnsServer, zoneFromTxt} from ${JSON.stringify(server)}
     const {domain, txt} = JSON.parse(readFileSync(${JSON.stringify(join(dir, 'txt.json'))}, 'utf8'))
     const s = await startDnsServer([zoneFromTxt(domain, txt)], {listen: '127.0.0.1:0', delayMs: ${DELAY_MS}})
-    process.stdout.write('port ' + s.port + '\n')
-    process.stdin.on('end', async () => { process.stdout.write('stats ' + JSON.stringify(s.stats) + '\n'); await s.close(); process.exit(0) })
+    process.stdout.write('port ' + s.port + '\\n')
+    process.stdin.on('end', async () => { process.stdout.write('stats ' + JSON.stringify(s.stats) + '\\n'); await s.close(); process.exit(0) })
     process.stdin.resume()
   `
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {stdio: ['pipe', 'pipe', 'inherit'], cwd: fileURLToPath(new URL('..', import.meta.url))})
@@ -143,7 +143,7 @@ async function resolveBench(): Promise<void> {
     }
     const best = results[1]!
     const js = results[3]!
-    line(`waku-disc (concurrency 256) vs js-waku: ${(js.ms / best.ms).toFixed(1)}× faster in wall time; ${best.nodes} vs ${js.nodes} of 3,000 nodes (js-waku's visited set covers branches, so each top-level branch yields at most one leaf)`)
+    line(`full sync: waku-disc ${best.nodes}/3000 nodes in ${ms(best.ms)} (${(best.ms / best.nodes).toFixed(2)} ms/node); js-waku ${js.nodes}/3000 in ${ms(js.ms)} (${js.nodes ? (js.ms / js.nodes).toFixed(0) : '∞'} ms/node): its visited set covers branches, so each top-level branch yields at most one leaf`)
     line(`(the full resolve is CPU-bound on checking 3,000 ENR signatures, ${ms(results[1]!.ms - results[2]!.ms)} of it here; without that check it is ${(results[2]!.ms / limit).toFixed(1)}× the round-trip limit)`)
   } finally {
     const stats = await server.close()
