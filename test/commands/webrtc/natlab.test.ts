@@ -143,6 +143,23 @@ describe.skipIf(reason !== undefined)(`NAT lab${reason ? ` (skipped: ${reason})`
     expect(l2r.json.ok).toBe(true)
   })
 
+  it('a full-cone (endpoint-independent filtering) NAT reaches a symmetric one directly via a prflx candidate', async () => {
+    await lab.setNat('A', 'sym')
+    await lab.setNat('B', 'dmz')
+    const room = `dmz-${process.pid}`
+    const args = ['--json', '--signal', signalUrl, '--room', room, '--stun', `stun:${PUB_IP}:3478`, '--connect-timeout', '15000', '--bytes', '0', '--pings', '3']
+    const listener = lab.runCliIn(lab.ns.b, ['webrtc', 'listen', ...args])
+    await new Promise((r) => setTimeout(r, 1500))
+    const d = await lab.runCliIn(lab.ns.a, ['webrtc', 'dial', ...args])
+    const l = await listener
+    expect(d.code, d.stderr).toBe(0)
+    expect(d.json.path).toBe('direct')
+    const types = [d.json.offerer?.selectedPair, d.json.answerer?.selectedPair].flatMap((p: any) => (p ? [p.local.type, p.remote.type] : []))
+    expect(types).toContain('prflx')
+    expect(l.json.ok).toBe(true)
+    await lab.setNat('B', 'eim')
+  })
+
   it('`stun serve` in the lab answers `webrtc probe` (RFC 5780) and Debian stun / turnutils_stunclient', async () => {
     await lab.setNat('A', 'eim')
     const srv = await lab.startCliIn(lab.ns.pub, ['stun', 'serve', '--listen', `${PUB_IP}:3490`, '--alt', `${PUB_IP2}:3491`], /RFC 5780: on/)
