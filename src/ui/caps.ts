@@ -44,7 +44,7 @@ export function renderCapsCard(r: CapsReport, c: ChalkInstance = colorsFor()): s
 }
 
 export function renderFleet(f: FleetReport, c: ChalkInstance = colorsFor()): string {
-  if (f.targets.length === 1 && !f.skipped?.length) return renderCapsCard(f.targets[0]!, c)
+  if (f.targets.length === 1 && f.summary.total === 1 && !f.skipped?.length) return renderCapsCard(f.targets[0]!, c)
   const rows = f.targets.map((r) => [
     r.target.peerId.length > 16 ? `…${r.target.peerId.slice(-12)}` : r.target.peerId,
     statusText(r.status, c),
@@ -57,7 +57,7 @@ export function renderFleet(f: FleetReport, c: ChalkInstance = colorsFor()): str
   const s = f.summary
   const out = [table([['peer', 'status', 'agent', 'protocols', 'cluster/shards', 'ping ms', 'unmet / error'], ...rows])]
   for (const k of f.skipped ?? []) out.push(`skipped ${k.where}: ${k.error.message}`)
-  out.push(`${s.total} targets: ${s.ok} ok, ${s.unmet} unmet, ${s.unreachable} unreachable in ${f.durationMs} ms`)
+  out.push(`${s.total} targets: ${s.ok} ok, ${s.unmet} unmet, ${s.unreachable} unreachable in ${f.durationMs} ms${f.interrupted ? ` (interrupted after ${s.done})` : ''}`)
   return out.join('\n')
 }
 

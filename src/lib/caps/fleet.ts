@@ -3,7 +3,7 @@
  * typed events and folded by a pure reducer into the fleet report (table, --json and exit code all
  * come from that one state).
  */
-import {BadInputError, ExitCode, isWakuDiscError, type ErrorJson} from '../errors.js'
+import {BadInputError, ExitCode, InterruptedError, isWakuDiscError, type ErrorJson} from '../errors.js'
 import {createProbeNode, type ProbeNode} from '../libp2p/node.js'
 import {parseTarget, type Target} from '../libp2p/target.js'
 import {checkCapabilities, type CapsOptions, type CapsReport} from './check.js'
@@ -37,6 +37,8 @@ export interface FleetReport {
   /** 0 all expectations hold, 3 some unmet, 4 some target unreachable (canary semantics). */
   exitCode: number
   durationMs: number
+  /** Set when the run was interrupted (Ctrl-C): `targets` holds what finished. */
+  interrupted?: boolean
 }
 
 export function initialFleetState(): FleetReport {
@@ -152,12 +154,19 @@ export async function* checkFleet(targets: readonly Target[], options: FleetOpti
   }
 }
 
-/** Runs the whole fleet and returns the folded report. */
+/** Runs the whole fleet and returns the folded report; on interruption, the part that finished (exit 130). */
 export async function runFleet(targets: readonly Target[], options: FleetOptions = {}, onEvent?: (e: FleetEvent, state: FleetReport) => void): Promise<FleetReport> {
   let state = initialFleetState()
-  for await (const event of checkFleet(targets, options)) {
-    state = foldFleet(state, event)
-    onEvent?.(event, state)
+  const started = performance.now()
+  try {
+    for await (const event of checkFleet(targets, options)) {
+      state = foldFleet(state, event)
+      onEvent?.(event, state)
+    }
+  } catch (err) {
+    if (!(err instanceof InterruptedError)) throw err
+    state = foldFleet(state, {type: 'done', durationMs: Math.round(performance.now() - started)})
+    return {...state, interrupted: true, exitCode: ExitCode.interrupted}
   }
   return state
 }

@@ -123,6 +123,38 @@ describe('caps (CLI)', () => {
     }
   })
 
+  it('prints the finished part of a fleet on Ctrl-C and exits 130', async () => {
+    const slow = await startTestPeer({
+      protocols: {
+        [METADATA_PROTOCOL]: async (stream, conn) => {
+          await new Promise((r) => setTimeout(r, 4000))
+          await answer(hex('0801'))(stream, conn)
+        },
+      },
+    })
+    try {
+      let firstDone!: () => void
+      const first = new Promise<void>((resolve) => (firstDone = resolve))
+      let child: {kill(sig: NodeJS.Signals): boolean} | undefined
+      const run = runCli(['caps', peers[0]!.tcp, slow.tcp, '--concurrency', '1', '--ndjson'], {
+        onSpawn: (c) => {
+          child = c
+          c.stdout!.on('data', (d: Buffer) => d.toString().includes('"type":"target"') && firstDone())
+        },
+      })
+      // Interrupt while the slow target is being checked, once the fast one has been reported.
+      await first
+      child!.kill('SIGINT')
+      const r = await run
+      expect(r.code).toBe(130)
+      const lines = parseNdjson(r.stdout)
+      expect(lines.filter((l) => l.type === 'target').map((l) => l.target.peerId)).toEqual([peers[0]!.peerId])
+      expect(lines.at(-1)).toMatchObject({type: 'summary', total: 2, done: 1, ok: 1, exitCode: 130})
+    } finally {
+      await slow.stop()
+    }
+  })
+
   it('rejects unknown capabilities, bad shards and targets without a peer id (exit 2)', async () => {
     const a = await runCli(['caps', peers[0]!.tcp, '--expect', 'telepathy'])
     expect(a.code).toBe(2)
