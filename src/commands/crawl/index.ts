@@ -1,0 +1,316 @@
+import {createWriteStream, type WriteStream} from 'node:fs'
+import {stat} from 'node:fs/promises'
+
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../cli/base-command.js'
+import {
+  CRAWL_STRATEGIES,
+  WAKU_NETWORK_BOOTNODES,
+  assertReachedSomething,
+  crawl,
+  crawlNodeSet,
+  csvHeader,
+  csvRow,
+  initialCrawlView,
+  monitorCrawls,
+  reduceCrawl,
+  stripNodes,
+  type CrawlOptions,
+  type CrawlStrategy,
+  type CrawlSummary,
+  type CrawledNode,
+  type DiscoveryNetwork,
+  type MonitorSummary,
+} from '../../lib/discv5/index.js'
+import {createTxtResolver, resolveTree} from '../../lib/dns/index.js'
+import {WAKU2_BITS, type NodeFilter, type WakuCapability} from '../../lib/enr/index.js'
+import {BadInputError, ExitCode} from '../../lib/errors.js'
+import {collectInputLines} from '../../lib/input/lines.js'
+import {readNodeSetFile, writeNodeSetFile} from '../../lib/nodeset/index.js'
+import {startTestnet, type Testnet} from '../../lib/testnet/index.js'
+import {liveViewAllowed} from '../../ui/colors.js'
+import {crawlStatusLine, renderCrawlSummary, renderMonitorRound, renderMonitorSummary, startCrawlDashboard} from '../../ui/crawl.js'
+
+export interface CrawlCommandResult extends CrawlSummary {
+  filter: NodeFilter
+  outputs: {ndjsonLines?: number; out?: string; outNodes?: number; csv?: string; csvRows?: number}
+  testnet?: {nodes: number; live: number; dead: number; liars: number; protocolId: string}
+}
+
+function parseCaps(text: string | undefined): WakuCapability[] | undefined {
+  if (text === undefined) return undefined
+  const known: readonly WakuCapability[] = WAKU2_BITS
+  const caps = text
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean)
+  for (const c of caps) {
+    if (!known.includes(c as WakuCapability)) throw new BadInputError('BAD_CAPABILITY', `--caps: unknown capability ${JSON.stringify(c)}`, {hint: `use ${known.join(', ')}`})
+  }
+  return caps as WakuCapability[]
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile()
+  } catch {
+    return false
+  }
+}
+
+/** --bootnode values: ENR text, or a file (ENR list, geth nodes.json, crawl NDJSON), or - for stdin. */
+async function loadBootnodes(values: string[], signal: AbortSignal): Promise<string[]> {
+  const out: string[] = []
+  for (const value of values) {
+    if (value !== '-' && (await isFile(value))) {
+      const set = await readNodeSetFile(value, {signal, lenient: true})
+      out.push(...Object.values(set).map((e) => e.record))
+      continue
+    }
+    const lines = await collectInputLines([value])
+    out.push(...lines.map((l) => l.text))
+  }
+  if (out.length === 0) throw new BadInputError('NO_BOOTNODES', '--bootnode gave no records')
+  return out
+}
+
+export default class Crawl extends BaseCommand<typeof Crawl> {
+  static override description = `Crawl a discv5 network (Waku's d5waku DHT or Ethereum's discv5) and report who is on it: every node's record, liveness, Waku capabilities, clusters and shards, with a discovery curve and the random-walk cost analysis.
+
+Strategies: exhaustive (default; enumerates every responsive node's routing table bucket by bucket, so the output includes neighbours), census (one rotating-distance FINDNODE per node: the fastest full node list), random-walk (Kademlia lookups toward random targets, as Waku nodes discover today; runs until --duration or --max-lookups). Addresses a public node could not legitimately point at (private, loopback, link-local, multicast, reserved, UDP ports ≤ 1024) are never contacted unless the bootnode sits in that range or --allow-private / --allow-low-ports is given.`
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --testnet 200',
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --network waku --bootnode enr:-QESuEB4… --strategy census --out nodes.json',
+    '<%= config.bin %> <%= command.id %> --network ethereum --bootnode ./bootnodes.txt --json',
+    '<%= config.bin %> <%= command.id %> --enrtree enrtree://AIRVQ5DDA4FFWLRBCHJWUWOO6X6S4ZTZ5B667LQ6AJU6PEYDLRD5O@sandbox.waku.nodes.status.im --waku-only --caps store --ndjson',
+    '<%= config.bin %> <%= command.id %> --strategy random-walk --duration 60',
+    '<%= config.bin %> <%= command.id %> --monitor 300 --metrics-port 9464 --out nodes.json',
+  ]
+  static override flags = {
+    network: Flags.string({description: "which DHT: waku (protocol id d5waku) or ethereum (discv5)", options: ['waku', 'ethereum'], default: 'waku', env: 'WAKU_DISC_NETWORK'}),
+    'protocol-id': Flags.string({description: 'override the 6-byte packet protocol id (e.g. d5waku, discv5)'}),
+    bootnode: Flags.string({description: 'bootstrap node: ENR, or a file of ENRs / nodes.json (repeatable; - for stdin)', multiple: true, exclusive: ['enrtree', 'testnet']}),
+    enrtree: Flags.string({description: 'bootstrap from an EIP-1459 tree (enrtree://KEY@domain): its nodes with a UDP port', exclusive: ['testnet']}),
+    'dns-server': Flags.string({description: 'DNS server for --enrtree (HOST:PORT; default: the system resolver)', env: 'WAKU_DISC_DNS_SERVER'}),
+    testnet: Flags.integer({description: 'offline demo: start a local testnet of N nodes on loopback and crawl it', min: 2, max: 5000}),
+    'testnet-dead': Flags.string({description: 'with --testnet: share of dead nodes', default: '0.1'}),
+    'testnet-liars': Flags.string({description: 'with --testnet: share of misbehaving nodes', default: '0.05'}),
+    strategy: Flags.string({char: 's', description: 'crawl strategy', options: [...CRAWL_STRATEGIES], default: 'exhaustive'}),
+    'allow-private': Flags.boolean({description: 'also contact private, loopback and link-local addresses learned from any node'}),
+    'allow-low-ports': Flags.boolean({description: 'also contact UDP ports 1–1024'}),
+    'trusted-range': Flags.string({description: 'CIDR to contact whatever its class (repeatable)', multiple: true}),
+    'waku-only': Flags.boolean({description: 'report only nodes with a waku2 field'}),
+    caps: Flags.string({description: 'report only nodes with all these Waku capabilities (comma-separated: relay,store,filter,lightpush,sync,mix)'}),
+    cluster: Flags.integer({description: 'report only nodes of this Waku cluster', min: 0, max: 65_535}),
+    shard: Flags.integer({description: 'report only nodes announcing this shard', min: 0, max: 1023}),
+    concurrency: Flags.integer({description: 'requests in flight at once', default: 256, min: 1, max: 4096}),
+    'max-new-sessions': Flags.integer({description: 'new handshakes in flight at once (each costs ~4 ms of CPU)', default: 48, min: 1, max: 1024}),
+    'request-timeout': Flags.integer({description: 'per-request timeout in ms', default: 2500, min: 100}),
+    'node-rate': Flags.integer({description: 'maximum requests per second to one node', default: 10, min: 0}),
+    duration: Flags.integer({description: 'random-walk: stop after this many seconds', min: 1}),
+    'max-lookups': Flags.integer({description: 'random-walk: stop after this many lookups', min: 1}),
+    walkers: Flags.integer({description: 'random-walk: lookups in parallel', default: 1, min: 1, max: 64}),
+    port: Flags.integer({description: 'local UDP port (0 = any)', default: 0, min: 0, max: 65_535}),
+    ndjson: Flags.boolean({description: 'stream nodes to stdout as found, one JSON object per line', exclusive: ['json']}),
+    out: Flags.string({description: "write the responsive nodes as geth's nodes.json (- for stdout)"}),
+    csv: Flags.string({description: 'write every reported node as a CSV row to this file'}),
+    monitor: Flags.integer({description: 'crawl again every INTERVAL seconds, tracking per-node first/last seen and uptime', min: 1}),
+    rounds: Flags.integer({description: 'with --monitor: stop after this many rounds', min: 1}),
+    'metrics-port': Flags.integer({description: 'with --monitor: serve Prometheus metrics on this port (0 = any free port)', min: 0, max: 65_535}),
+    'metrics-host': Flags.string({description: 'with --monitor: address for the metrics server', default: '127.0.0.1'}),
+  }
+
+  private csvStream?: WriteStream
+
+  async run(): Promise<CrawlCommandResult | MonitorSummary> {
+    const f = this.flags
+    const network = f.network as DiscoveryNetwork
+    const filter: NodeFilter = {}
+    if (f['waku-only']) filter.wakuOnly = true
+    const caps = parseCaps(f.caps)
+    if (caps) filter.capabilities = caps
+    if (f.cluster !== undefined) filter.cluster = f.cluster
+    if (f.shard !== undefined) filter.shard = f.shard
+    if (f.out === '-' && (f.ndjson || this.jsonEnabled())) throw new BadInputError('STDOUT_TAKEN', '--out - cannot be combined with --ndjson or --json')
+    if (f.strategy === 'random-walk' && f.duration === undefined && f['max-lookups'] === undefined && f.monitor === undefined) {
+      this.progress('random-walk runs until Ctrl-C (give --duration or --max-lookups to bound it)')
+    }
+
+    let testnet: Testnet | undefined
+    try {
+      let bootnodes: string[]
+      if (f.testnet !== undefined) {
+        this.progress(`starting a ${f.testnet}-node testnet on 127.0.0.1…`)
+        testnet = await startTestnet({
+          nodes: f.testnet,
+          protocolId: f['protocol-id'] ?? (network === 'ethereum' ? 'discv5' : 'd5waku'),
+          dead: Number(f['testnet-dead']),
+          liars: Number(f['testnet-liars']),
+          signal: this.signal,
+        })
+        this.progress(`testnet up in ${(testnet.startupMs / 1000).toFixed(1)} s: ${testnet.counts.live} live nodes, ${testnet.counts.dead} dead, ${testnet.counts.liars} liars`)
+        bootnodes = [testnet.bootnode]
+      } else if (f.bootnode && f.bootnode.length > 0) {
+        bootnodes = await loadBootnodes(f.bootnode, this.signal)
+      } else if (f.enrtree) {
+        bootnodes = await this.treeBootnodes(f.enrtree, f['dns-server'])
+      } else if (network === 'waku' && f['protocol-id'] === undefined) {
+        this.progress(`bootstrapping from The Waku Network's fleet (${WAKU_NETWORK_BOOTNODES.length} nodes)`)
+        bootnodes = [...WAKU_NETWORK_BOOTNODES]
+      } else {
+        throw new BadInputError('NO_BOOTNODES', `no bootstrap nodes for --network ${network}`, {hint: 'give --bootnode ENR (repeatable) or --enrtree URL'})
+      }
+
+      const options: CrawlOptions = {
+        bootnodes,
+        network,
+        protocolId: f['protocol-id'],
+        strategy: f.strategy as CrawlStrategy,
+        allowPrivate: f['allow-private'],
+        allowLowPorts: f['allow-low-ports'],
+        trustedRanges: f['trusted-range'],
+        filter,
+        concurrency: f.concurrency,
+        maxNewSessions: f['max-new-sessions'],
+        requestTimeoutMs: f['request-timeout'],
+        perNodeRate: f['node-rate'],
+        durationMs: f.duration === undefined ? undefined : f.duration * 1000,
+        maxLookups: f['max-lookups'],
+        walkers: f.walkers,
+        bindPort: f.port,
+        signal: this.signal,
+      }
+      if (testnet) options.protocolId = testnet.protocolId
+      if (f.csv) {
+        this.csvStream = createWriteStream(f.csv, {encoding: 'utf8'})
+        this.csvStream.write(csvHeader() + '\n')
+      }
+      if (f.monitor !== undefined) return await this.runMonitor(options, f.monitor)
+      const result = await this.runOnce(options, filter)
+      if (testnet) result.testnet = {nodes: testnet.counts.nodes, live: testnet.counts.live, dead: testnet.counts.dead, liars: testnet.counts.liars, protocolId: testnet.protocolId}
+      return result
+    } finally {
+      if (this.csvStream) await new Promise<void>((resolve) => this.csvStream!.end(() => resolve()))
+      if (testnet) await testnet.stop()
+    }
+  }
+
+  private async treeBootnodes(url: string, server: string | undefined): Promise<string[]> {
+    const resolver = createTxtResolver({server})
+    try {
+      this.progress(`resolving ${url}…`)
+      const tree = await resolveTree(url, {resolver, signal: this.signal, lenient: true})
+      const records = tree.nodes.map((n) => n.enr)
+      if (records.length === 0) throw new BadInputError('NO_BOOTNODES', `${url} holds no node records`)
+      this.progress(`${records.length} records from the tree`)
+      return records
+    } finally {
+      await resolver.close()
+    }
+  }
+
+  private writeNode(node: CrawledNode, counters: {ndjson: number; csv: number}): void {
+    if (!node.matches) return
+    if (this.flags.ndjson) {
+      process.stdout.write(JSON.stringify(node) + '\n')
+      counters.ndjson++
+    }
+    if (this.csvStream) {
+      this.csvStream.write(csvRow(node) + '\n')
+      counters.csv++
+    }
+  }
+
+  private async runOnce(options: CrawlOptions, filter: NodeFilter): Promise<CrawlCommandResult> {
+    const f = this.flags
+    const live = this.showProgress && liveViewAllowed()
+    let view = initialCrawlView()
+    const dashboard = live ? startCrawlDashboard(view) : undefined
+    let lastLine = 0
+    const counters = {ndjson: 0, csv: 0}
+    const nodes: CrawledNode[] = []
+    let summary: CrawlSummary | undefined
+    try {
+      for await (const event of crawl(options)) {
+        view = reduceCrawl(view, event)
+        if (event.type === 'node') {
+          nodes.push(event.node)
+          this.writeNode(event.node, counters)
+        } else if (event.type === 'done') {
+          summary = stripNodes(event.result)
+        } else if (event.type === 'progress' && !dashboard && Date.now() - lastLine >= 2000) {
+          lastLine = Date.now()
+          this.progress(crawlStatusLine(view))
+        }
+        dashboard?.update(view)
+      }
+    } finally {
+      dashboard?.stop()
+    }
+    const result: CrawlCommandResult = {...summary!, filter, outputs: {}}
+    if (f.ndjson) result.outputs.ndjsonLines = counters.ndjson
+    if (f.csv) {
+      result.outputs.csv = f.csv
+      result.outputs.csvRows = counters.csv
+    }
+    if (f.out) {
+      const set = crawlNodeSet(nodes)
+      await writeNodeSetFile(f.out, set)
+      result.outputs.out = f.out
+      result.outputs.outNodes = Object.keys(set).length
+    }
+    if (!f.ndjson && f.out !== '-') this.out(renderCrawlSummary(result))
+    else if (this.showProgress) process.stderr.write(renderCrawlSummary(result, process.stderr) + '\n')
+    if (result.state === 'cancelled') this.resultExitCode = ExitCode.interrupted
+    else assertReachedSomething(result)
+    return result
+  }
+
+  private async runMonitor(options: CrawlOptions, intervalSeconds: number): Promise<MonitorSummary> {
+    const f = this.flags
+    let done: MonitorSummary | undefined
+    const counters = {ndjson: 0, csv: 0}
+    const scores = new Map<string, number>()
+    const firstResponse = new Map<string, string>()
+    for await (const event of monitorCrawls({
+      ...options,
+      intervalMs: intervalSeconds * 1000,
+      rounds: f.rounds,
+      metricsPort: f['metrics-port'],
+      metricsHost: f['metrics-host'],
+    })) {
+      switch (event.type) {
+        case 'metrics':
+          this.progress(`Prometheus metrics at ${event.url}`)
+          break
+        case 'crawl':
+          if (event.event.type === 'node') this.writeNode(event.event.node, counters)
+          if (event.event.type === 'done' && f.out) {
+            const nodes = event.event.result.nodes
+            for (const n of nodes) {
+              if (n.status !== 'responsive') continue
+              scores.set(n.nodeId, (scores.get(n.nodeId) ?? 0) + 1)
+              if (!firstResponse.has(n.nodeId)) firstResponse.set(n.nodeId, n.firstSeen.replace(/\.\d{3}Z$/, 'Z'))
+            }
+            await writeNodeSetFile(f.out, crawlNodeSet(nodes, {scores, firstResponse}))
+          }
+          break
+        case 'round': {
+          const meanUptime = event.nodes.length > 0 ? event.nodes.reduce((a, n) => a + n.uptime, 0) / event.nodes.length : 0
+          this.progress(renderMonitorRound(event.round, event.summary, event.nodes.length, meanUptime))
+          break
+        }
+        case 'done':
+          done = event.summary
+          break
+        default:
+          break
+      }
+    }
+    this.out(renderMonitorSummary(done!))
+    if (done!.state === 'cancelled') this.resultExitCode = ExitCode.interrupted
+    return done!
+  }
+}

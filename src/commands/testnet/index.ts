@@ -1,0 +1,78 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../cli/base-command.js'
+import {BadInputError} from '../../lib/errors.js'
+import {startTestnet, type TestnetDescription} from '../../lib/testnet/index.js'
+import {renderTestnet} from '../../ui/testnet.js'
+
+function fraction(name: string, text: string): number {
+  const v = Number(text)
+  if (text.trim() === '' || !Number.isFinite(v)) throw new BadInputError('BAD_TESTNET_OPTION', `${name} must be a number between 0 and 1, got ${JSON.stringify(text)}`)
+  return v
+}
+
+export default class Testnet extends BaseCommand<typeof Testnet> {
+  static override description = `Run a local discv5 network on loopback: N nodes (Waku ENRs with capabilities, cluster, shards and multiaddrs for a chosen share, plain records for the rest), routing tables filled directly so startup takes seconds, optionally with dead nodes and misbehaving ones (silent, garbage replies, wrong distances, NODES floods, records pointing at forbidden addresses). Prints the bootnode ENR and runs until interrupted; --json prints the description once ready.`
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --nodes 200',
+    '<%= config.bin %> <%= command.id %> --nodes 1000 --dead 0.2 --liars 0.1 --json',
+    '<%= config.bin %> <%= command.id %> --nodes 100 --protocol-id discv5 --waku-share 0.1',
+  ]
+  static override flags = {
+    nodes: Flags.integer({char: 'n', description: 'number of nodes', required: true, min: 1, max: 5000}),
+    'waku-share': Flags.string({description: 'share of nodes with Waku ENRs (0–1)', default: '0.8'}),
+    cluster: Flags.integer({description: 'Waku cluster id of the Waku nodes', default: 1, min: 0, max: 65_535}),
+    shards: Flags.integer({description: 'Waku nodes draw their shards from 0…S-1', default: 8, min: 1, max: 64}),
+    'protocol-id': Flags.string({description: 'packet protocol id: d5waku (Waku) or discv5 (Ethereum)', default: 'd5waku'}),
+    dead: Flags.string({description: 'share of dead nodes (in routing tables, never listening)', default: '0'}),
+    liars: Flags.string({description: 'share of misbehaving nodes', default: '0'}),
+    host: Flags.string({description: 'loopback address to bind', default: '127.0.0.1'}),
+    workers: Flags.integer({description: 'worker threads hosting the nodes (default: 1 from 200 nodes on)', min: 0, max: 16}),
+    seed: Flags.integer({description: 'seed for roles and Waku profiles (repeatable layouts)'}),
+  }
+
+  async run(): Promise<Omit<TestnetDescription, 'nodes'> & {nodes: TestnetDescription['nodes']}> {
+    const f = this.flags
+    if (!/^(127\.|::1$)/.test(f.host)) throw new BadInputError('TESTNET_NOT_LOOPBACK', `--host ${f.host} is not a loopback address`, {hint: 'testnets bind to 127.0.0.0/8 or ::1 only'})
+    this.progress(`starting ${f.nodes} nodes…`)
+    const testnet = await startTestnet({
+      nodes: f.nodes,
+      wakuShare: fraction('--waku-share', f['waku-share']),
+      cluster: f.cluster,
+      shards: f.shards,
+      protocolId: f['protocol-id'],
+      dead: fraction('--dead', f.dead),
+      liars: fraction('--liars', f.liars),
+      host: f.host,
+      workers: f.workers,
+      seed: f.seed,
+      signal: this.signal,
+    })
+    try {
+      const {stop: _stop, localHosts: _hosts, ...description} = testnet
+      if (this.jsonEnabled()) {
+        // Printed now (not at exit) so that scripts can read it while the network runs.
+        this.logJson(description)
+      } else {
+        this.out(renderTestnet(description))
+      }
+      await new Promise<void>((resolve) => {
+        if (this.signal.aborted) resolve()
+        this.signal.addEventListener('abort', () => resolve(), {once: true})
+      })
+      this.progress('stopping…')
+      return description
+    } finally {
+      await testnet.stop()
+    }
+  }
+
+  // The description was printed once when ready; do not print it again at exit.
+  protected override logJson(json: unknown): void {
+    if (this.printedJson) return
+    this.printedJson = true
+    super.logJson(json)
+  }
+
+  private printedJson = false
+}

@@ -1,0 +1,26 @@
+import {table} from 'table'
+
+import type {TestnetDescription} from '../lib/testnet/index.js'
+import {colorsFor} from './colors.js'
+
+/** What `testnet` prints once the network is up. */
+export function renderTestnet(d: TestnetDescription, stream: NodeJS.WriteStream = process.stdout): string {
+  const c = colorsFor(stream)
+  const liars = Object.entries(d.liarRoles)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')
+  const rows = [
+    ['protocol id', d.protocolId],
+    ['nodes', `${d.counts.nodes} on ${d.host} (${d.counts.live} live: ${d.counts.honest} honest${d.counts.liars ? `, ${d.counts.liars} liars` : ''}; ${d.counts.dead} dead)`],
+    ['Waku nodes', `${d.counts.waku} (${d.counts.liveWaku} live)`],
+    ['liars', liars || 'none'],
+    ['started in', `${(d.startupMs / 1000).toFixed(1)} s${d.workers ? ` on ${d.workers} worker thread(s)` : ''}`],
+  ]
+  return [
+    table(rows, {singleLine: true}).trimEnd(),
+    `${c.bold('bootnode')} ${d.bootnode}`,
+    '',
+    `crawl it: waku-disc crawl --bootnode ${d.bootnode.slice(0, 24)}… ${d.protocolId === 'discv5' ? '--network ethereum' : ''}`.trimEnd(),
+    'Ctrl-C stops the testnet.',
+  ].join('\n')
+}
