@@ -126,6 +126,5 @@ export function nodeEndpoint(record: EnrRecord): NodeEndpoint {
 export function enodeOf(record: EnrRecord): string | undefined {
   const e = nodeEndpoint(record)
   if (e.ip === undefined) return undefined
-  const xy = bytesToHex(hexToBytes(keyIdentity(record.publicKey).publicKeyUncompressed).subarray(1))
-  return formatEnode(xy, e.ip, e.tcp, e.udp)
+  return formatEnode(bytesToHex(record.publicKeyUncompressed.subarray(1)), e.ip, e.tcp, e.udp)
 }

@@ -89,6 +89,11 @@ export class EnrRecord {
     this.#nodeId = bytesToHex(keccak256(uncompressedXY))
   }
 
+  /** The 65-byte uncompressed public key 0x04 ‖ x ‖ y (a copy). */
+  get publicKeyUncompressed(): Uint8Array {
+    return Uint8Array.from(this.#uncompressed)
+  }
+
   get nodeId(): string {
     return this.#nodeId!
   }
