@@ -113,9 +113,12 @@ export function decodeMultiaddrs(bytes: Uint8Array): Field<MultiaddrsValue> {
     const body = bytes.subarray(start, start + length)
     try {
       const ma = multiaddr(Uint8Array.from(body))
-      // Round-trip check: the library accepts some byte strings it cannot reproduce.
       const text = ma.toString()
       const components = ma.getComponents()
+      // The text must encode back to the same bytes, else the entry is not a canonical multiaddr
+      // and what we show is not what another decoder would read.
+      const again = multiaddr(text).bytes
+      if (again.length !== body.length || again.some((b, i) => b !== body[i])) throw new Error('does not re-encode to the same bytes')
       if (components.some((c) => c.name === 'p2p')) {
         value.withP2p.push(index)
         value.addresses.push(components.at(-1)?.name === 'p2p-circuit' ? text : `${text}/p2p-circuit`)

@@ -90,6 +90,11 @@ describe('lintEnr', () => {
     const junk = Uint8Array.from([0, 3, 0xff, 0xff, 0xff])
     expect(find(lint([...good, ['multiaddrs', junk]]), 'multiaddrs.unparseable-entry')?.severity).toBe('warning')
     expect(find(lint([...good, ['multiaddrs', new Uint8Array(0)]]), 'multiaddrs.empty')?.severity).toBe('info')
+    // /dns4/a.org with its length as a non-minimal varint (0x85 0x00): not the canonical bytes.
+    const odd = Uint8Array.from([0x36, 0x85, 0x00, ...new TextEncoder().encode('a.org')])
+    const oddField = Uint8Array.from([0, odd.length, ...odd])
+    expect(find(lint([...good, ['multiaddrs', oddField]]), 'multiaddrs.unparseable-entry')).toBeDefined()
+    expect(decodeEnr(parseEnr(buildRecord([...good, ['multiaddrs', oddField]]))).waku?.multiaddrs).toEqual([])
   })
 
   it('udp.missing, dialable.none, zero ports', () => {
