@@ -12,6 +12,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {writeKeystoreFile} from '../../../src/lib/keys/index.js'
 import {formatNodeSet, nodeSetFromRecords} from '../../../src/lib/nodeset/index.js'
 import {runCli} from '../../helpers/cli.js'
+import {knotMissing, startKnot} from '../../helpers/knot.js'
 import {startCloudflareFake} from '../../lib/dns/fakes/cloudflare.js'
 import {testRecords} from '../../lib/dns/fixtures.js'
 
@@ -20,7 +21,7 @@ let dir: string
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'waku-disc-cmd-dns-'))
   await writeFile(join(dir, 'enrs.txt'), `# the EIP-1459 example nodes\n${vector.want_nodes.join('\n')}\n`)
-  await writeFile(join(dir, 'key.hex'), vector.signing_key_hex)
+  await writeFile(join(dir, 'key.hex'), vector.signing_key_hex, {mode: 0o600})
 })
 afterAll(async () => {
   await rm(dir, {recursive: true, force: true})
@@ -86,13 +87,13 @@ describe('build → sign → txt → verify', () => {
     const tree = join(dir, 'ks')
     await runCli(['dns-tree', 'build', join(dir, 'enrs.txt'), '--domain', 'ks.example.org', '--out', tree])
     await writeKeystoreFile(join(dir, 'ks.json'), Uint8Array.from(Buffer.from(vector.signing_key_hex, 'hex')), 'pw123', {scryptN: 1024})
-    await writeFile(join(dir, 'pw'), 'pw123\n')
+    await writeFile(join(dir, 'pw'), 'pw123\n', {mode: 0o600})
     const r1 = await runCli(['dns-tree', 'sign', tree, '--key-file', join(dir, 'ks.json'), '--password-file', join(dir, 'pw'), '--json'])
-    expect(r1.code, r1.stderr).toBe(0)
+    expect(r1.code, r1.stdout + r1.stderr).toBe(0)
     expect(r1.json.url).toBe(vector.tree_url.replace('@n', '@ks.example.org'))
     const r2 = await runCli(['dns-tree', 'sign', tree, '--key-file', join(dir, 'key.hex'), '--json'])
     expect(r2.json).toMatchObject({previousSeq: '1', seq: '2'})
-    await writeFile(join(dir, 'wrongpw'), 'nope\n')
+    await writeFile(join(dir, 'wrongpw'), 'nope\n', {mode: 0o600})
     const bad = await runCli(['dns-tree', 'sign', tree, '--key-file', join(dir, 'ks.json'), '--password-file', join(dir, 'wrongpw')])
     expect(bad.code).toBe(6)
   })
@@ -214,6 +215,34 @@ describe('publish', () => {
     expect(text).toContain(vector.txt_records['2XS2367YHAXJFGLZHVAWLQD4ZY.n'])
     const again = await runCli(['dns-tree', 'publish', tree, '--to', 'zone-file', '--zone-file', zone, '--json'])
     expect(again.json.changes).toEqual({create: [], update: [], delete: []})
+  })
+
+  it.skipIf(knotMissing !== undefined && process.env.CI !== 'true')('rfc2136 into a real knotd, then resolve through it: the same node set, verified', async () => {
+    const knot = await startKnot({zone: 'example.org'})
+    try {
+      const recs = testRecords(25, (i) => ({waku2: ['relay'], cluster: 1, shards: [i % 8]}))
+      await writeFile(join(dir, 'knot-nodes.json'), formatNodeSet(nodeSetFromRecords(recs)))
+      const tree = join(dir, 'knot-tree')
+      const built = await runCli(['dns-tree', 'build', join(dir, 'knot-nodes.json'), '--domain', 'fleet.example.org', '--out', tree])
+      expect(built.code, built.stderr).toBe(0)
+      const signed = await runCli(['dns-tree', 'sign', tree, '--key-file', join(dir, 'key.hex'), '--json'])
+      expect(signed.code, signed.stdout + signed.stderr).toBe(0)
+      const url = signed.json.url
+      await writeFile(join(dir, 'tsig.key'), `key "${knot.tsig.name}" {\n  algorithm hmac-sha256;\n  secret "${knot.tsig.secret}";\n};\n`)
+      const pub = await runCli(['dns-tree', 'publish', tree, '--to', 'rfc2136', '--server', knot.address, '--tsig-key-file', join(dir, 'tsig.key'), '--json'])
+      expect(pub.code, pub.stdout + pub.stderr).toBe(0)
+      expect(pub.json).toMatchObject({complete: true})
+      expect(pub.stdout + pub.stderr).not.toContain(knot.tsig.secret)
+      const r = await runCli(['dns-tree', 'resolve', url, '--server', knot.address, '--json'])
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.json.nodes.map((n: {enr: string}) => n.enr).sort()).toEqual(recs.map((x) => x.text).sort())
+      const verify = await runCli(['dns-tree', 'verify', url, '--server', knot.address])
+      expect(verify.code).toBe(0)
+      const again = await runCli(['dns-tree', 'publish', tree, '--to', 'rfc2136', '--server', knot.address, '--tsig-key-file', join(dir, 'tsig.key'), '--json'])
+      expect(again.json.changes).toEqual({create: [], update: [], delete: []})
+    } finally {
+      await knot.stop()
+    }
   })
 
   it('cloudflare through the fake: the token comes from the environment and is never printed', async () => {
