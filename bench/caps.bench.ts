@@ -6,6 +6,8 @@
  * cost and the ratio.
  */
 import {spawn} from 'node:child_process'
+import {readFileSync} from 'node:fs'
+import {availableParallelism, loadavg} from 'node:os'
 import {createInterface} from 'node:readline'
 import {fileURLToPath} from 'node:url'
 
@@ -15,15 +17,27 @@ import {createProbeNode} from '../src/lib/libp2p/node.js'
 const N = Number(process.env.CAPS_BENCH_TARGETS ?? 100)
 const expect = {capabilities: ['relay' as const, 'store' as const], cluster: 1, shards: [0]}
 
-async function startTargets(delayMs: number): Promise<{addrs: string[]; stop(): void}> {
+/** CPU time (ms) a process has used so far, from /proc (Linux), or NaN elsewhere. */
+function procCpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 // utime + stime, USER_HZ = 100
+  } catch {
+    return Number.NaN
+  }
+}
+
+async function startTargets(delayMs: number): Promise<{addrs: string[]; pid?: number; stop(): void}> {
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('caps-targets.ts', import.meta.url)), String(N), String(delayMs)], {stdio: ['pipe', 'pipe', 'inherit']})
   const first = await new Promise<string>((resolve, reject) => {
     createInterface({input: child.stdout!}).once('line', resolve)
     child.once('exit', (code) => reject(new Error(`targets exited with ${code}`)))
   })
-  return {addrs: JSON.parse(first), stop: () => child.kill('SIGTERM')}
+  return {addrs: JSON.parse(first), pid: child.pid, stop: () => child.kill('SIGTERM')}
 }
 
+const cores = availableParallelism()
+console.log(`machine: ${cores} cores, load average ${loadavg()[0]!.toFixed(1)} (other work on the machine skews every figure below)`)
 const node = await createProbeNode()
 try {
   for (const delayMs of [0, 50]) {
@@ -34,12 +48,18 @@ try {
       const targets = parseTargets(peers.addrs)
       await checkCapabilities(targets[0]!, {node, expect}) // warm-up for both modes
       const c0 = process.cpuUsage()
+      const t0cpu = procCpuMs(peers.pid)
       const s0 = performance.now()
       let seqOk = 0
       for (const t of targets) if ((await checkCapabilities(t, {node, expect})).status === 'ok') seqOk++
       const sequentialMs = performance.now() - s0
       const seqCpu = process.cpuUsage(c0)
-      console.log(`sequential: ${N} targets in ${sequentialMs.toFixed(0)} ms (${(sequentialMs / N).toFixed(1)} ms/target, ${seqOk} ok, checker CPU ${((seqCpu.user + seqCpu.system) / 1000).toFixed(0)} ms)`)
+      const seqTargetsCpu = procCpuMs(peers.pid) - t0cpu
+      const seqCheckerCpu = (seqCpu.user + seqCpu.system) / 1000
+      console.log(`sequential: ${N} targets in ${sequentialMs.toFixed(0)} ms (${(sequentialMs / N).toFixed(1)} ms/target, ${seqOk} ok, CPU: checker ${seqCheckerCpu.toFixed(0)} ms, targets ${seqTargetsCpu.toFixed(0)} ms)`)
+      // Both sides do a noise handshake (secp256k1) per check: with no latency to hide, the CPU is the limit.
+      const floorMs = (seqCheckerCpu + seqTargetsCpu) / Math.min(cores, 2)
+      console.log(`CPU floor for ${N} checks on ${Math.min(cores, 2)} cores: ${floorMs.toFixed(0)} ms (${(floorMs / N).toFixed(1)} ms/target); sequential latency floor: ${(N * delayMs).toFixed(0)} ms of metadata delay`)
       for (const concurrency of [16, 100]) {
         const c1 = process.cpuUsage()
         const p0 = performance.now()
