@@ -3,6 +3,7 @@ import {table} from 'table'
 
 import type {BuildTreeReport, DiffReport, ResolvedTree, SignTreeReport, TreeProblem, VerifyReport} from '../lib/dns/index.js'
 import type {PublishReport} from '../lib/dns/publish/index.js'
+import type {DecodedEnr} from '../lib/enr/index.js'
 import {colorsFor} from './colors.js'
 
 function problemLines(problems: TreeProblem[], c: ChalkInstance): string[] {
@@ -91,4 +92,18 @@ export function renderPublishReport(r: PublishReport, c: ChalkInstance = colorsF
   for (const w of r.warnings) lines.push(`  ${c.yellow('warning')} ${w}`)
   if (!r.complete && !r.dryRun) lines.push(`  ${c.red('not complete')}: run the same command again to finish (publishing is idempotent)`)
   return lines.join('\n')
+}
+
+export function renderDecodedNodes(nodes: DecodedEnr[]): string {
+  if (nodes.length === 0) return '(no nodes)'
+  const rows = nodes.map((d) => [
+    d.nodeId.slice(0, 12) + '…',
+    d.seq,
+    [d.ip && `${d.ip}:${d.tcp ?? '-'}/${d.udp ?? '-'}`, d.ip6].filter(Boolean).join(' ') || '-',
+    d.waku?.waku2?.capabilities.join(',') ?? '-',
+    d.waku?.cluster !== undefined ? `${d.waku.cluster}/${(d.waku.shards ?? []).join(',')}` : '-',
+    String(d.dialable.length),
+    String(d.warnings.filter((w) => w.severity !== 'info').length),
+  ])
+  return table([['node', 'seq', 'ip:tcp/udp', 'waku2', 'cluster/shards', 'dialable', 'warnings'], ...rows]).trimEnd()
 }

@@ -1,10 +1,11 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {createTxtResolver, resolveTree, writeResolvedTreeDirectory, type ResolvedTree, type TxtResolver} from '../../lib/dns/index.js'
+import {createTxtResolver, readSeenSeq, recordSeenSeq, resolveTree, writeResolvedTreeDirectory, type ResolvedTree, type TxtResolver} from '../../lib/dns/index.js'
+import {decodeEnr, parseEnr, type DecodedEnr} from '../../lib/enr/index.js'
 import {BadInputError} from '../../lib/errors.js'
 import {formatNodeSet, writeNodeSetFile} from '../../lib/nodeset/index.js'
-import {renderResolved} from '../../ui/dns.js'
+import {renderDecodedNodes, renderResolved} from '../../ui/dns.js'
 
 /** Resolver flags shared by resolve, verify and diff. */
 export const resolverFlags = {
@@ -36,13 +37,20 @@ export default class DnsTreeResolve extends BaseCommand<typeof DnsTreeResolve> {
     random: Flags.integer({description: 'random descent: return N distinct leaves, one query at a time', min: 1}),
     lenient: Flags.boolean({description: 'keep going after errors: return the valid part and list every problem (exit 3 if any)'}),
     'min-seq': Flags.string({description: 'reject a root whose seq is below this (replay/rollback protection)'}),
+    state: Flags.string({description: 'JSON file remembering the highest seq seen per tree URL: an older root is rejected, a newer one recorded'}),
+    decode: Flags.boolean({description: 'add every record decoded (Waku capabilities, shards, addresses) to the output'}),
     out: Flags.string({description: 'also write the tree as a directory (enrtree-info.json + nodes.json, like geth dns sync)'}),
     'nodes-out': Flags.string({description: 'also write the nodes as a geth nodes.json (- for stdout)'}),
   }
 
-  async run(): Promise<ResolvedTree> {
+  async run(): Promise<ResolvedTree & {decoded?: DecodedEnr[]}> {
     const f = this.flags
     if (f['min-seq'] !== undefined && !/^\d+$/.test(f['min-seq'])) throw new BadInputError('DNS_BAD_SEQ', `--min-seq ${JSON.stringify(f['min-seq'])} is not a non-negative integer`)
+    let minSeq = f['min-seq'] !== undefined ? BigInt(f['min-seq']) : undefined
+    if (f.state) {
+      const seen = await readSeenSeq(f.state, this.args.url.trim())
+      if (seen !== undefined && (minSeq === undefined || seen > minSeq)) minSeq = seen
+    }
     const resolver = resolverFrom(f)
     let last = 0
     try {
@@ -54,13 +62,14 @@ export default class DnsTreeResolve extends BaseCommand<typeof DnsTreeResolve> {
         lenient: f.lenient,
         followLinks: f['follow-links'],
         ...(f.random !== undefined ? {random: f.random} : {}),
-        ...(f['min-seq'] !== undefined ? {minSeq: BigInt(f['min-seq'])} : {}),
+        ...(minSeq !== undefined ? {minSeq} : {}),
         onProgress: (p) => {
           if (Date.now() - last < 1000) return
           last = Date.now()
           this.progress(`fetched ${p.fetched} entries, ${p.nodes} nodes, ${p.pending} pending`)
         },
       })
+      if (f.state && !result.problems.some((p) => p.code === 'DNS_SEQ_ROLLBACK')) await recordSeenSeq(f.state, this.args.url.trim(), result.seq)
       if (f.out) await writeResolvedTreeDirectory(f.out, result)
       if (f['nodes-out']) {
         const set = Object.fromEntries(result.nodes.map((n) => [n.nodeId, {seq: n.seq, record: n.enr}]))
@@ -70,6 +79,11 @@ export default class DnsTreeResolve extends BaseCommand<typeof DnsTreeResolve> {
       }
       if (f['nodes-out'] !== '-') this.out(renderResolved(result, f.format as 'summary' | 'table' | 'enr'))
       if (result.problems.some((p) => p.severity === 'error')) this.resultExitCode = 3
+      if (f.decode) {
+        const decoded = result.nodes.map((n) => decodeEnr(parseEnr(n.enr, {verifySignature: false})))
+        if (!this.jsonEnabled() && f.format !== 'enr') this.out(renderDecodedNodes(decoded))
+        return {...result, decoded}
+      }
       return result
     } finally {
       await resolver.close()

@@ -6,7 +6,7 @@
  */
 import {randomInt} from 'node:crypto'
 
-import {CheckFailedError, UnreachableError, WakuDiscError, abortError, throwIfAborted} from '../errors.js'
+import {BadInputError, CheckFailedError, UnreachableError, WakuDiscError, abortError, throwIfAborted} from '../errors.js'
 import {
   LINK_PREFIX,
   MAX_CHILDREN,
@@ -412,4 +412,43 @@ async function resolveTreeAt(url: string, options: ResolveTreeOptions, linkDepth
       rateLimit: rate,
     },
   }
+}
+
+/**
+ * Rollback protection across runs: the highest seq seen per tree URL, kept in a small JSON file
+ * (`{"enrtree://…": "42"}`), as EIP-1459 asks clients to do.
+ */
+export async function readSeenSeq(path: string, url: string): Promise<bigint | undefined> {
+  const {readFile} = await import('node:fs/promises')
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new BadInputError('DNS_STATE_FILE', `${path}: cannot read (${(error as NodeJS.ErrnoException).code})`)
+  }
+  let state: Record<string, unknown>
+  try {
+    state = JSON.parse(text)
+  } catch {
+    throw new BadInputError('DNS_STATE_FILE', `${path}: not JSON`)
+  }
+  const seen = state[url]
+  return typeof seen === 'string' && /^\d+$/.test(seen) ? BigInt(seen) : undefined
+}
+
+export async function recordSeenSeq(path: string, url: string, seq: string): Promise<void> {
+  const {readFile, writeFile, rename} = await import('node:fs/promises')
+  let state: Record<string, string> = {}
+  try {
+    state = JSON.parse(await readFile(path, 'utf8'))
+  } catch {
+    state = {}
+  }
+  const old = state[url]
+  if (old !== undefined && /^\d+$/.test(old) && BigInt(old) >= BigInt(seq)) return
+  state[url] = seq
+  const tmp = `${path}.tmp-${process.pid}`
+  await writeFile(tmp, JSON.stringify(state, null, 2) + '\n')
+  await rename(tmp, path)
 }

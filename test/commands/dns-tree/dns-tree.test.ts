@@ -169,6 +169,18 @@ describe('serve → resolve / verify / diff over loopback', () => {
       expect(rollback.code).toBe(3)
       expect(rollback.json.error.code).toBe('DNS_SEQ_ROLLBACK')
 
+      // --state remembers the seq; a replayed older tree is then refused. --decode adds Waku fields.
+      const state = join(dir, 'seen.json')
+      const s1 = await runCli(['dns-tree', 'resolve', url, '--server', server_, '--state', state, '--decode', '--json'])
+      expect(s1.code, s1.stderr).toBe(0)
+      expect(s1.json.decoded).toHaveLength(30)
+      expect(s1.json.decoded[0]).toMatchObject({nodeId: s1.json.nodes[0].nodeId, udp: expect.any(Number)})
+      expect(JSON.parse(await readFile(state, 'utf8'))).toEqual({[url]: '1'})
+      await writeFile(state, JSON.stringify({[url]: '5'}))
+      const s2 = await runCli(['dns-tree', 'resolve', url, '--server', server_, '--state', state])
+      expect(s2.code).toBe(3)
+      expect(s2.stderr).toMatch(/DNS_SEQ_ROLLBACK/)
+
       // diff: the live tree against an unsigned rebuild with fewer nodes, same seq → warning.
       const next = join(dir, 'next')
       await writeFile(join(dir, 'next.json'), formatNodeSet(nodeSetFromRecords(testRecords(30).slice(5))))
