@@ -6,6 +6,8 @@ import {afterEach, describe, expect, it} from 'vitest'
 import {resolveTree, type ResolvedTree} from '../../../src/lib/dns/client.js'
 import http from 'node:http'
 
+import dnsPacket from 'dns-packet'
+
 import {DohTxtResolver, ServerTxtResolver} from '../../../src/lib/dns/resolvers.js'
 import {startDnsServer, zoneFromTxt, type DnsServerHandle} from '../../../src/lib/dns/server.js'
 import {BRANCH_PREFIX, formatLink, makeTree, subdomainOf} from '../../../src/lib/dns/tree.js'
@@ -157,6 +159,31 @@ describe('full sync through a real DNS server on loopback', () => {
     } finally {
       doh.closeAllConnections()
       await new Promise<void>((r) => doh.close(() => r()))
+    }
+  })
+
+  it('a server answering garbage is a protocol error (exit 5), an answer for another name is ignored', async () => {
+    const sock = dgram.createSocket('udp4')
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()))
+    let mode: 'garbage' | 'wrong-name' = 'garbage'
+    sock.on('message', (msg, rinfo) => {
+      const reply =
+        mode === 'garbage'
+          ? Buffer.concat([msg.subarray(0, 2), Buffer.from([0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0, 0xff, 0xff, 0xff])])
+          : dnsPacket.encode({type: 'response', id: msg.readUInt16BE(0), questions: [{type: 'TXT', name: 'other.example', class: 'IN'}], answers: []})
+      sock.send(reply, rinfo.port, rinfo.address)
+    })
+    const port = sock.address().port
+    try {
+      const r1 = new ServerTxtResolver({host: '127.0.0.1', port}, {timeoutMs: 200})
+      resolvers.push(r1)
+      await expect(resolveTree(signedTree().url, {resolver: r1})).rejects.toMatchObject({exitCode: 5, code: 'DNS_BAD_RESPONSE'})
+      mode = 'wrong-name'
+      const r2 = new ServerTxtResolver({host: '127.0.0.1', port}, {timeoutMs: 100, attempts: 2})
+      resolvers.push(r2)
+      await expect(resolveTree(signedTree().url, {resolver: r2})).rejects.toMatchObject({exitCode: 4, code: 'DNS_TIMEOUT'})
+    } finally {
+      sock.close()
     }
   })
 

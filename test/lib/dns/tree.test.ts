@@ -145,3 +145,41 @@ describe('tree layout properties', () => {
     expect(() => makeTree(1n, [], ['enrtree://nodes.example.org'])).toThrow(/invalid link "enrtree:\/\/nodes.example.org": invalid link entry: missing public key/)
   })
 })
+
+describe('untrusted input never crashes the parsers', () => {
+  const prefixes = ['', 'enr:', 'enrtree-branch:', 'enrtree://', 'enrtree-root:v1 e=', 'enrtree-root:v1 ']
+  const isTyped = (e: unknown): boolean => typeof (e as {exitCode?: unknown}).exitCode === 'number' && typeof (e as {code?: unknown}).code === 'string'
+
+  it('parseEntry / parseRoot / parseTreeUrl: a value or a typed error for any text', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...prefixes), fc.string({maxLength: 400}), (prefix, rest) => {
+        for (const parse of [parseEntry, parseRoot, parseTreeUrl] as Array<(t: string) => unknown>) {
+          try {
+            parse(prefix + rest)
+          } catch (error) {
+            expect(isTyped(error), String(error)).toBe(true)
+          }
+        }
+      }),
+      {numRuns: 500},
+    )
+  })
+
+  it('mutated valid entries: every mutation parses or fails typed', () => {
+    const v = vectors('dnsdisc-example-tree.json')
+    const texts = Object.values(v.txt_records) as string[]
+    fc.assert(
+      fc.property(fc.constantFrom(...texts), fc.nat(), fc.integer({min: 0, max: 0x7f}), (text, at, code) => {
+        const i = at % text.length
+        const mutated = text.slice(0, i) + String.fromCharCode(code) + text.slice(i + 1)
+        const parse = mutated.startsWith('enrtree-root:') ? parseRoot : parseEntry
+        try {
+          parse(mutated)
+        } catch (error) {
+          expect(isTyped(error), String(error)).toBe(true)
+        }
+      }),
+      {numRuns: 300},
+    )
+  })
+})
