@@ -209,6 +209,17 @@ class Peer {
   }
 }
 
+/**
+ * Declares the offerer the DTLS client (`a=setup:active` instead of `actpass`). The answerer then
+ * waits as DTLS server, and the first DTLS flight leaves the offerer only after the offerer's own ICE
+ * check succeeded. With actpass the answerer usually becomes the client and, since it gets ICE
+ * connectivity before the offerer even has the answer, its ClientHello is dropped and retransmitted
+ * 1 s later: every channel then took over a second to open.
+ */
+function offererActive(sdp: string): string {
+  return sdp.replace(/^a=setup:actpass\r?$/m, 'a=setup:active\r')
+}
+
 function logsSince(t: number): string[] {
   return logs.filter((l) => l.t >= t).map((l) => l.text)
 }
@@ -424,7 +435,7 @@ async function loopback(task: Extract<WorkerTask, {kind: 'loopback'}>): Promise<
   const amsgs = onMessages(adc)
   try {
     await a.gathered(task.gatherTimeoutMs, 100)
-    b.setRemote(a.localSdp(), 'offer')
+    b.setRemote(offererActive(a.localSdp()), 'offer')
     await b.gathered(task.gatherTimeoutMs, 100)
     a.setRemote(b.localSdp(), 'answer')
     const ok = await a.until(() => opened || a.state === 'failed' || a.state === 'closed', task.connectTimeoutMs)
