@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {encodeEnr, type EnrRecord} from '../../../src/lib/enr/index.js'
-import {generatePrivateKey} from '../../../src/lib/keys/index.js'
+import {generatePrivateKey, keyIdentity, publicKeyOf, writeHexKeyFile} from '../../../src/lib/keys/index.js'
 import {PEER_EXCHANGE_PROTOCOL} from '../../../src/lib/libp2p/protocols.js'
 import {queryPeerExchange, startPxServer, type PxServer} from '../../../src/lib/px/index.js'
 import {parseNdjson, runCli} from '../../helpers/cli.js'
@@ -80,10 +80,13 @@ describe('px serve (CLI)', () => {
   it('listens on tcp and ws, answers nwaku status codes with a rate limit, and reports on Ctrl-C', async () => {
     const nodes = join(dir, 'serve-nodes.txt')
     writeFileSync(nodes, records.map((r) => r.text).join('\n') + '\n')
+    const key = generatePrivateKey()
+    const keyFile = join(dir, 'serve.key')
+    await writeHexKeyFile(keyFile, key)
     let listening: any
     let proc: {kill(sig: NodeJS.Signals): boolean} | undefined
     const seen = new Promise<void>((resolve) => {
-      void runCli(['px', 'serve', '--nodes', nodes, '--listen', '/ip4/127.0.0.1/tcp/0', '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--rate-limit', '2/1m', '--ndjson', '--timeout', '60'], {
+      void runCli(['px', 'serve', '--nodes', nodes, '--listen', '/ip4/127.0.0.1/tcp/0', '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--rate-limit', '2/1m', '--key', keyFile, '--ndjson', '--timeout', '60'], {
         onSpawn: (child) => {
           proc = child
           let buf = ''
@@ -99,7 +102,7 @@ describe('px serve (CLI)', () => {
     })
     let finished: Awaited<ReturnType<typeof runCli>> | undefined
     await seen
-    expect(listening).toMatchObject({type: 'listening', records: 6})
+    expect(listening).toMatchObject({type: 'listening', records: 6, peerId: keyIdentity(publicKeyOf(key)).peerId})
     const tcp = listening.addresses.find((a: string) => !a.includes('/ws'))
     const ws = listening.addresses.find((a: string) => a.includes('/ws'))
     expect(ws).toMatch(/\/ws\/p2p\/16Uiu2/)

@@ -149,6 +149,12 @@ describe('px query against hostile or odd responders', () => {
     await expect(queryPeerExchange(q.tcp, {numPeers: 1, timeouts: {protocolMs: 500}})).rejects.toBeInstanceOf(UnreachableError)
   })
 
+  it('reassembles an answer that arrives one byte at a time (length prefix split across chunks)', async () => {
+    const p = await start(dripAnswer(encodeResponse({enrs: [good.raw, good2.raw]}), 2), true)
+    const r = await queryPeerExchange(p.tcp, {numPeers: 2, timeouts: {protocolMs: 20_000}})
+    expect(r.peers.map((x) => x.enr)).toEqual([good.text, good2.text])
+  })
+
   it('turns garbage protobuf, truncation, an empty answer and a missing response field into ProtocolErrors', async () => {
     const garbage = await start(hex('0aff'))
     await expect(queryPeerExchange(garbage.tcp)).rejects.toMatchObject({code: 'BAD_PROTOBUF'})
