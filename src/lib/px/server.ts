@@ -104,6 +104,8 @@ export async function startPxServer(options: PxServerOptions): Promise<PxServer>
     const limit = options.rateLimit
     if (!limit) return false
     const t = now()
+    // Forget finished windows now and then, so a stream of fresh peer ids cannot grow the map forever.
+    if (windows.size > 10_000) for (const [k, v] of windows) if (t - v.start >= limit.periodMs) windows.delete(k)
     const w = windows.get(peer)
     if (!w || t - w.start >= limit.periodMs) {
       windows.set(peer, {start: t, count: 1})
