@@ -12,6 +12,8 @@ import {encodeBase64url, enrInputToBytes} from './text.js'
 
 /** EIP-778: "The maximum encoded size of a node record is 300 bytes." */
 export const ENR_SIZE_LIMIT = 300
+/** Inputs larger than this are not even decoded (records between 301 bytes and this are, to show why they fail). */
+const MAX_PARSE_BYTES = 4096
 
 export interface LintFinding {
   code: string
@@ -45,7 +47,7 @@ export interface ParseEnrOptions {
   verifySignature?: boolean
   /**
    * Do not throw for malformed values of known keys (ip, ports, Waku keys); they are reported by
-   * decodeEnr/lintEnr instead. The record must still be structurally valid and signed.
+   * decodeEnr/lintEnr instead. Size and signature are still checked.
    */
   lenientFields?: boolean
 }
@@ -181,6 +183,11 @@ function structural(code: string, message: string, options?: {cause?: unknown; d
  */
 export function inspectEnr(input: string | Uint8Array, options: ParseEnrOptions = {}): EnrInspection {
   const {bytes} = enrInputToBytes(input)
+  // Far past the limit: refuse before decoding (geth checks the size first too), so a huge input
+  // costs nothing beyond its base64 decoding.
+  if (bytes.length > MAX_PARSE_BYTES) {
+    throw new CheckFailedError('size.over-limit', `record is ${bytes.length} bytes, over EIP-778's 300-byte limit; geth and sigp-based peers reject it`)
+  }
   let top: RlpItem
   try {
     top = decodeRlpItem(bytes)

@@ -107,6 +107,11 @@ describe('go-ethereum record cases (enr-record-misc.json)', () => {
     expect(err.code).toBe('size.over-limit')
     expect(err.message).toMatch(/301 bytes/)
   })
+  it('a huge input is refused by size before any decoding', () => {
+    const err = errorOf(() => parseEnr('enr:' + 'A'.repeat(400_000)))
+    expect(err).toBeInstanceOf(CheckFailedError)
+    expect(err.code).toBe('size.over-limit')
+  })
   it('keys must be sorted bytewise and unique (not localeCompare order)', () => {
     // Byte order: '-' < '1' < 'Z' < '_' < 'a'; localeCompare would put '_' and '-' first and 'Z' last.
     const keys = ['Z', 'a', '_', '1', '-']
