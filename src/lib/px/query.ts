@@ -9,7 +9,7 @@ import {BadInputError, ProtocolError, abortError, isWakuDiscError, type ErrorJso
 import {createProbeNode, type ProbeNode} from '../libp2p/node.js'
 import {PEER_EXCHANGE_PROTOCOL} from '../libp2p/protocols.js'
 import {DEFAULT_TIMEOUTS, dialTarget, openStream, round, stepSignal, withPeerLock, type StepTimeouts} from '../libp2p/session.js'
-import {readFrame, writeFrame} from '../libp2p/stream.js'
+import {readFrame, writeFrame, type Frame} from '../libp2p/stream.js'
 import {parseTarget, type Target} from '../libp2p/target.js'
 import {checkDestination, trustedRangesFor} from '../net/index.js'
 import {decodeRpc, effectiveStatus, encodeQuery, PX_STATUS, type PxStyle} from './codec.js'
@@ -99,19 +99,24 @@ export async function queryPeerExchange(targetInput: string | Target, options: P
 async function exchange(node: ProbeNode, target: Target, numPeers: number, timeouts: StepTimeouts, options: PxQueryOptions): Promise<PxQueryResult> {
   {
     const dialled = await dialTarget(node, target, {signal: options.signal, timeoutMs: timeouts.dialMs})
-    const signal = stepSignal(options.signal, timeouts.protocolMs)
-    const started = performance.now()
-    const stream = await openStream(dialled.connection, PEER_EXCHANGE_PROTOCOL, signal)
-    let frame
+    let frame: Frame
+    let exchangeMs: number
     try {
-      await writeFrame(stream, encodeQuery(numPeers, options.style), signal)
-      await stream.close({signal}).catch(() => undefined)
-      frame = await readFrame(stream, {maxBytes: options.maxResponseBytes ?? pxResponseLimit(numPeers), signal, what: 'peer-exchange response'})
+      const signal = stepSignal(options.signal, timeouts.protocolMs)
+      const started = performance.now()
+      const stream = await openStream(dialled.connection, PEER_EXCHANGE_PROTOCOL, signal)
+      try {
+        await writeFrame(stream, encodeQuery(numPeers, options.style), signal)
+        await stream.close({signal}).catch(() => undefined)
+        frame = await readFrame(stream, {maxBytes: options.maxResponseBytes ?? pxResponseLimit(numPeers), signal, what: 'peer-exchange response'})
+      } finally {
+        stream.abort(new Error('done'))
+      }
+      exchangeMs = round(performance.now() - started)
     } finally {
-      stream.abort(new Error('done'))
+      // Always: a shared node (fleet, doctor) must not keep connections from failed exchanges.
+      await dialled.connection.close().catch(() => undefined)
     }
-    const exchangeMs = round(performance.now() - started)
-    await dialled.connection.close().catch(() => undefined)
     const rpc = decodeRpc(frame.message, 'peer-exchange response')
     if (!rpc.response) {
       throw new ProtocolError('EMPTY_PAYLOAD', 'peer-exchange answer has no response field (field 2)', {
