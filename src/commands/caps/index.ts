@@ -29,6 +29,8 @@ export default class Caps extends BaseCommand<typeof Caps> {
     shard: Flags.string({description: 'shard(s) the metadata answer must include (comma-separated, repeatable)', multiple: true}),
     nodes: Flags.string({description: 'also check every record of this node set (nodes.json, crawl NDJSON or ENR list)'}),
     concurrency: Flags.integer({description: 'targets checked at once', default: DEFAULT_CONCURRENCY, min: 1, max: 512}),
+    // Same name as the global flag, another meaning here (see init): wakucanary's per-target -t.
+    timeout: Flags.integer({description: 'seconds allowed for each target: dial, identify, metadata and ping (default 10)', env: 'WAKU_DISC_TIMEOUT', min: 1}),
     'no-ping': Flags.boolean({description: 'skip the libp2p ping'}),
     ndjson: Flags.boolean({description: 'stream one JSON line per target as it completes, then a summary line', exclusive: ['json']}),
   }
