@@ -37,6 +37,7 @@ export default class DnsTreeResolve extends BaseCommand<typeof DnsTreeResolve> {
     random: Flags.integer({description: 'random descent: return N distinct leaves, one query at a time', min: 1}),
     lenient: Flags.boolean({description: 'keep going after errors: return the valid part and list every problem (exit 3 if any)'}),
     'min-seq': Flags.string({description: 'reject a root whose seq is below this (replay/rollback protection)'}),
+    ndjson: Flags.boolean({description: 'stream one JSON object per node as it is found, then a summary line', exclusive: ['json']}),
     state: Flags.string({description: 'JSON file remembering the highest seq seen per tree URL: an older root is rejected, a newer one recorded'}),
     decode: Flags.boolean({description: 'add every record decoded (Waku capabilities, shards, addresses) to the output'}),
     out: Flags.string({description: 'also write the tree as a directory (enrtree-info.json + nodes.json, like geth dns sync)'}),
@@ -63,6 +64,7 @@ export default class DnsTreeResolve extends BaseCommand<typeof DnsTreeResolve> {
         followLinks: f['follow-links'],
         ...(f.random !== undefined ? {random: f.random} : {}),
         ...(minSeq !== undefined ? {minSeq} : {}),
+        ...(f.ndjson ? {onNode: (node) => process.stdout.write(JSON.stringify({type: 'node', ...node}) + '\n')} : {}),
         onProgress: (p) => {
           if (Date.now() - last < 1000) return
           last = Date.now()
@@ -77,11 +79,14 @@ export default class DnsTreeResolve extends BaseCommand<typeof DnsTreeResolve> {
         if (f['nodes-out'] === '-') this.out(formatNodeSet(set))
         else await writeNodeSetFile(f['nodes-out'], set)
       }
-      if (f['nodes-out'] !== '-') this.out(renderResolved(result, f.format as 'summary' | 'table' | 'enr'))
+      if (f.ndjson) {
+        const {nodes: _nodes, txt: _txt, ...summary} = result
+        process.stdout.write(JSON.stringify({type: 'summary', ...summary, nodes: result.nodes.length}) + '\n')
+      } else if (f['nodes-out'] !== '-') this.out(renderResolved(result, f.format as 'summary' | 'table' | 'enr'))
       if (result.problems.some((p) => p.severity === 'error')) this.resultExitCode = 3
       if (f.decode) {
         const decoded = result.nodes.map((n) => decodeEnr(parseEnr(n.enr, {verifySignature: false})))
-        if (!this.jsonEnabled() && f.format !== 'enr') this.out(renderDecodedNodes(decoded))
+        if (!this.jsonEnabled() && !f.ndjson && f.format !== 'enr') this.out(renderDecodedNodes(decoded))
         return {...result, decoded}
       }
       return result

@@ -98,6 +98,8 @@ export interface ResolveTreeOptions {
   verifySignatures?: boolean
   /** Called after every fetched entry (for progress lines). */
   onProgress?: (progress: {fetched: number; pending: number; nodes: number}) => void
+  /** Called for each node as it is found (for streaming output). */
+  onNode?: (node: ResolvedNode) => void
   /** Random source for `random` (tests make it deterministic). */
   randomInt?: (max: number) => number
 }
@@ -294,7 +296,11 @@ async function resolveTreeAt(url: string, options: ResolveTreeOptions, linkDepth
             const r = entry.record
             const old = nodes.get(r.nodeId)
             if (old) warn('DNS_DUPLICATE_NODE', `${name}: node ${r.nodeId} appears twice in the tree (also at ${old.hash}.${domain})`, name)
-            if (!old || BigInt(old.seq) < r.seq) nodes.set(r.nodeId, {nodeId: r.nodeId, seq: r.seq.toString(), enr: r.text, hash: item.hash})
+            if (!old || BigInt(old.seq) < r.seq) {
+              const node = {nodeId: r.nodeId, seq: r.seq.toString(), enr: r.text, hash: item.hash}
+              nodes.set(r.nodeId, node)
+              if (!old) options.onNode?.(node)
+            }
             return
           }
           case 'link':
@@ -348,7 +354,9 @@ async function resolveTreeAt(url: string, options: ResolveTreeOptions, linkDepth
           const r = entry.record
           if (!nodes.has(r.nodeId)) {
             leaves++
-            nodes.set(r.nodeId, {nodeId: r.nodeId, seq: r.seq.toString(), enr: r.text, hash})
+            const node = {nodeId: r.nodeId, seq: r.seq.toString(), enr: r.text, hash}
+            nodes.set(r.nodeId, node)
+            options.onNode?.(node)
           }
         } else {
           fail(treeError('LINK_IN_ENR_TREE', {name: `${hash}.${domain}`}))

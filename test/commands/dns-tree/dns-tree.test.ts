@@ -11,7 +11,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {writeKeystoreFile} from '../../../src/lib/keys/index.js'
 import {formatNodeSet, nodeSetFromRecords} from '../../../src/lib/nodeset/index.js'
-import {runCli} from '../../helpers/cli.js'
+import {parseNdjson, runCli} from '../../helpers/cli.js'
 import {knotMissing, startKnot} from '../../helpers/knot.js'
 import {startCloudflareFake} from '../../lib/dns/fakes/cloudflare.js'
 import {testRecords} from '../../lib/dns/fixtures.js'
@@ -155,6 +155,9 @@ describe('serve → resolve / verify / diff over loopback', () => {
       expect(Object.keys(back).sort()).toEqual(Object.keys(JSON.parse(await readFile(join(tree, 'nodes.json'), 'utf8'))).sort())
       const enrs = await runCli(['dns-tree', 'resolve', url, '--server', server_, '--format', 'enr'])
       expect(enrs.stdout.trim().split('\n')).toHaveLength(30)
+      const stream = parseNdjson((await runCli(['dns-tree', 'resolve', url, '--server', server_, '--ndjson'])).stdout)
+      expect(stream.filter((l) => l.type === 'node')).toHaveLength(30)
+      expect(stream.at(-1)).toMatchObject({type: 'summary', nodes: 30, complete: true})
       const random = await runCli(['dns-tree', 'resolve', url, '--server', server_, '--random', '4', '--json'])
       expect(random.json).toMatchObject({mode: 'random'})
       expect(random.json.nodes).toHaveLength(4)
