@@ -35,7 +35,6 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
         treeSample: this.flags.sample,
         ...(this.flags['no-discv5'] ? {discv5Ping: false as const} : {}),
         ...(this.flags['discv5-protocol'] ? {discv5Protocol: this.flags['discv5-protocol'] as 'd5waku' | 'discv5'} : {}),
-        ...(this.flags.timeout ? {timeoutMs: this.flags.timeout * 1000} : {}),
         ...(resolver ? {resolver} : {}),
       })
       this.out(renderDoctor(report))
