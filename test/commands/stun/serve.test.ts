@@ -6,7 +6,7 @@ import {commandAvailable, runCliInNamespace, startCli} from '../../helpers/natla
 
 const exec = promisify(execFile)
 
-describe('stun serve', () => {
+describe('stun serve', {timeout: 120_000}, () => {
   it('answers webrtc probe (RFC 5780 via --alt) and an independent STUN client; SIGINT stops it with stats', async () => {
     const srv = await startCli(['stun', 'serve', '--listen', '127.0.0.1:0', '--alt', '127.0.0.2:0'], /RFC 5780: on \(OTHER-ADDRESS (127\.0\.0\.2:\d+)\)/)
     const primary = /listening on (127\.0\.0\.1:\d+)/.exec(srv.stdout())![1]!

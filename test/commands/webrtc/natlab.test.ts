@@ -15,7 +15,8 @@ const STUN = ['--stun', `stun:${PUB_IP}:3478`, '--stun', `stun:${PUB_IP2}:3478`]
 const TURN = ['--turn', `turn:${PUB_IP}:3478`, '--turn-user', TURN_USER]
 const ENV = {WAKU_DISC_TURN_PASSWORD: TURN_PASSWORD}
 
-describe.skipIf(reason !== undefined)(`NAT lab${reason ? ` (skipped: ${reason})` : ''}`, () => {
+// Each case starts the CLI (tsx) in namespaces several times; give them room on a loaded 2-core CI box.
+describe.skipIf(reason !== undefined)(`NAT lab${reason ? ` (skipped: ${reason})` : ''}`, {timeout: 150_000}, () => {
   let lab: Lab
   let signalUrl: string
   let signal: ChildProcess

@@ -6,7 +6,7 @@ const cli = (args: string[], env: Record<string, string> = {}) => runCliInNamesp
 const noCoturn = !commandAvailable('turnserver')
 if (noCoturn && process.env.CI === 'true') throw new Error('CI=true but turnserver (coturn) is not installed')
 
-describe('webrtc pair (loopback)', () => {
+describe('webrtc pair (loopback)', {timeout: 120_000}, () => {
   it('opens a data channel and reports open time, RTT and throughput in JSON', async () => {
     const r = await cli(['webrtc', 'pair', '--json', '--bytes', '500000', '--pings', '5'])
     expect(r.code, r.stderr + r.stdout).toBe(0)

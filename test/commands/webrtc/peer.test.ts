@@ -5,7 +5,7 @@ import {runCliInNamespace, startCli} from '../../helpers/natlab.js'
 
 const cli = (args: string[], opts: Parameters<typeof runCliInNamespace>[2] = {}) => runCliInNamespace(undefined, args, opts)
 
-describe('webrtc signal / listen / dial on loopback', () => {
+describe('webrtc signal / listen / dial on loopback', {timeout: 120_000}, () => {
   let signal: ChildProcess
   let url: string
   beforeAll(async () => {

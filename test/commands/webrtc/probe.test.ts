@@ -8,7 +8,7 @@ import {cleanStaleLabs, LAB_PREFIX, labUnavailableReason, runCliInNamespace} fro
 
 const cli = (args: string[], opts: Parameters<typeof runCliInNamespace>[2] = {}) => runCliInNamespace(undefined, args, opts)
 
-describe('webrtc probe against hostile or missing servers (loopback)', () => {
+describe('webrtc probe against hostile or missing servers (loopback)', {timeout: 120_000}, () => {
   let sock: dgram.Socket
   let port: number
   beforeAll(async () => {
