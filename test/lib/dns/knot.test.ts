@@ -85,6 +85,25 @@ describe.skipIf(skip)('publish to a real Knot DNS server', () => {
     }
   })
 
+  it('the root switch is a compare-and-swap: a concurrent publisher makes it fail instead of being overwritten', async () => {
+    knot = await startKnot({zone: 'example.org'})
+    const key = parseTsigKey(knot.tsig.line)
+    const t1 = join(dir, 'cas1')
+    const t2 = join(dir, 'cas2')
+    await buildTreeDirectory(join(dir, 'nodes.json'), {domain, out: t1, filter: {limit: 10}})
+    await signTreeDirectory(t1, {keyFile: join(dir, 'key.hex')})
+    expect((await publishTree(t1, new Rfc2136Target({server: knot.address, key}))).complete).toBe(true)
+    const slow = new Rfc2136Target({server: knot.address, key})
+    const seen = await slow.list(domain)
+    const oldRoot = seen.find((r) => r.name === domain)!
+    // Meanwhile another publisher switches the root.
+    await buildTreeDirectory(join(dir, 'nodes.json'), {domain, out: t2, filter: {limit: 20}})
+    await signTreeDirectory(t2, {keyFile: join(dir, 'key.hex'), seq: 7n})
+    expect((await publishTree(t2, new Rfc2136Target({server: knot.address, key}))).complete).toBe(true)
+    await expect(slow.apply('root', [{action: 'update', name: domain, value: oldRoot.value.replace('seq=1', 'seq=2'), ttl: 1800, old: oldRoot}])).rejects.toMatchObject({code: 'DNS_CONCURRENT_UPDATE'})
+    await slow.close()
+  })
+
   it('a wrong TSIG secret is refused by knotd with a configuration error', async () => {
     knot = await startKnot({zone: 'example.org'})
     const tree = join(dir, 'bad')

@@ -178,15 +178,23 @@ export interface UpdateRecord {
   ttl?: number
 }
 
+/** A prerequisite "this TXT RRset exists with exactly these values" (RFC 2136 §2.4.2). */
+export interface RrsetPrerequisite {
+  name: string
+  values: string[]
+}
+
 /** An RFC 2136 UPDATE message for `zone` (unsigned). */
-export function encodeUpdate(zone: string, records: UpdateRecord[], id = randomInt(0, 0x10000)): Buffer {
+export function encodeUpdate(zone: string, records: UpdateRecord[], id = randomInt(0, 0x10000), prerequisites: RrsetPrerequisite[] = []): Buffer {
   const head = dnsPacket.encode({type: 'query', id, flags: OPCODE_UPDATE << 11, questions: [{name: zone, type: 'SOA', class: 'IN'}]})
+  const prereqs = prerequisites.flatMap((p) => p.values.map((v) => rr(p.name, TYPE_TXT, CLASS_IN, 0, txtRdata(v))))
   const updates = records.map((r) => {
     if (r.op === 'add') return rr(r.name, TYPE_TXT, CLASS_IN, r.ttl ?? 0, txtRdata(r.value!))
     if (r.op === 'delete-value') return rr(r.name, TYPE_TXT, CLASS_NONE, 0, txtRdata(r.value!))
     return rr(r.name, TYPE_TXT, CLASS_ANY, 0, Buffer.alloc(0))
   })
-  const message = Buffer.concat([head, ...updates])
+  const message = Buffer.concat([head, ...prereqs, ...updates])
+  message.writeUInt16BE(prereqs.length, 6) // ANCOUNT = prerequisite section
   message.writeUInt16BE(updates.length, 8) // NSCOUNT = update section
   return message
 }
@@ -210,6 +218,8 @@ export class Rfc2136Target implements PublishTarget {
   private readonly resolver: ServerTxtResolver
   /** Messages sent (for tests and the report). */
   messages = 0
+  /** The TXT values at the tree's domain when listed: the root switch is conditional on them. */
+  private apex: {name: string; values: string[]} | undefined
 
   constructor(private readonly options: Rfc2136Options) {
     this.server = parseServerAddress(options.server)
@@ -223,6 +233,7 @@ export class Rfc2136Target implements PublishTarget {
     if (!this.zone) this.zone = await this.findZone(domain, signal)
     const out: ExistingRecord[] = []
     const rootValues = await this.resolver.resolveTxt(domain, {signal})
+    this.apex = {name: domain, values: rootValues}
     for (const value of rootValues) out.push({name: domain, value, ttl: 0})
     const root = rootValues.find((v) => v.startsWith(ROOT_PREFIX))
     if (!root) return out
@@ -280,11 +291,14 @@ export class Rfc2136Target implements PublishTarget {
       size += s
     }
     if (current.length) batches.push(current)
-    for (const batch of batches) await this.send(batch, signal)
+    // The root switch is a compare-and-swap: it applies only if the apex TXT set is still what we
+    // listed (a concurrent publisher makes it fail with NXRRSET instead of being overwritten).
+    const prerequisites = phase === 'root' && this.apex && this.apex.values.length > 0 ? [this.apex] : []
+    for (const batch of batches) await this.send(batch, signal, prerequisites)
   }
 
-  private async send(records: UpdateRecord[], signal?: AbortSignal): Promise<void> {
-    const message = encodeUpdate(this.zone!, records)
+  private async send(records: UpdateRecord[], signal?: AbortSignal, prerequisites: RrsetPrerequisite[] = []): Promise<void> {
+    const message = encodeUpdate(this.zone!, records, undefined, prerequisites)
     const {signed, mac} = this.options.key ? signTsig(message, this.options.key) : {signed: message, mac: undefined}
     this.messages++
     const response = await tcpExchange(this.server, signed, {signal, timeoutMs: this.options.timeoutMs})
@@ -296,6 +310,7 @@ export class Rfc2136Target implements PublishTarget {
     }
     if (rcode === 0) return
     if (rcode === 9) throw new ConfigError('DNS_TSIG_REJECTED', `${this.options.server} refused the TSIG key ${this.options.key?.name ?? '(none)'} (NOTAUTH)`, {hint: 'check the key name, algorithm and secret'})
+    if (rcode === 8) throw new ProtocolError('DNS_CONCURRENT_UPDATE', `${this.options.server}: the TXT records at the tree's domain changed since they were read (NXRRSET); another publisher is at work — rerun to publish over the new state`)
     if (rcode === 5) throw new ConfigError('DNS_UPDATE_REFUSED', `${this.options.server} refused the update for zone ${this.zone} (REFUSED)`, {hint: 'the server must allow updates from this key (ACL)'})
     throw new ProtocolError('DNS_UPDATE_FAILED', `${this.options.server} answered ${name} to the update`)
   }
