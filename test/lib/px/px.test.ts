@@ -5,6 +5,7 @@ import {ProtocolError, UnreachableError} from '../../../src/lib/errors.js'
 import {generatePrivateKey} from '../../../src/lib/keys/index.js'
 import {PEER_EXCHANGE_PROTOCOL} from '../../../src/lib/libp2p/protocols.js'
 import {decodeRpc, encodeResponse} from '../../../src/lib/px/codec.js'
+import {lengthPrefixed} from '../../../src/lib/libp2p/protobuf.js'
 import {parseRateLimit, queryPeerExchange, sample, startPxServer, type PxServer} from '../../../src/lib/px/index.js'
 import {answer, dripAnswer, hex, rawAnswer, silent, startTestPeer, type TestPeer} from '../../helpers/libp2p-peers.js'
 
@@ -131,6 +132,14 @@ describe('px query against hostile or odd responders', () => {
     expect(r.peers[1]!.duplicateOf).toBe(0)
     expect(r.warnings.join('\n')).toMatch(/status 503 SERVICE_UNAVAILABLE but 3 records/)
     expect(r.warnings.join('\n')).toMatch(/3 records for 2 requested/)
+  })
+
+  it('reads exactly one frame: a second frame in the same write is reported, not parsed', async () => {
+    const one = lengthPrefixed(encodeResponse({enrs: [good.raw]}))
+    const p = await start(rawAnswer(Uint8Array.from([...one, ...one])), true)
+    const r = await queryPeerExchange(p.tcp, {numPeers: 2})
+    expect(r.received).toBe(1)
+    expect(r.warnings.some((w) => /^\d+ bytes followed the response frame$/.test(w))).toBe(true)
   })
 
   it('rejects an oversize frame by its declared length without buffering it', async () => {
