@@ -1,0 +1,75 @@
+// Tree directories move between geth and waku-disc: a directory as geth's `devp2p dns sign` writes
+// it is read, verified and turned into the same TXT records; ours are written in geth's layout.
+import {readFileSync} from 'node:fs'
+import {mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {formatTreeInfo, formatTxtJson, formatZoneFile, loadSignedTree, signTreeDirectory, splitTxt} from '../../../src/lib/dns/directory.js'
+import {parseZoneBlock} from '../../../src/lib/dns/publish/zonefile.js'
+import {parseRoot} from '../../../src/lib/dns/tree.js'
+import {verifyTree} from '../../../src/lib/dns/verify.js'
+import {parseEnr} from '../../../src/lib/enr/index.js'
+import {writeHexKeyFile} from '../../../src/lib/keys/index.js'
+import {base64urlnopad} from '@scure/base'
+
+const v = JSON.parse(readFileSync(new URL('../../../../shared/vectors/dnsdisc-example-tree.json', import.meta.url), 'utf8'))
+let dir: string
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'waku-disc-dir-'))
+})
+afterAll(async () => {
+  await rm(dir, {recursive: true, force: true})
+})
+
+/** The example tree as geth writes a signed definition directory. */
+async function gethDirectory(path: string): Promise<void> {
+  await mkdir(path, {recursive: true})
+  const sig = base64urlnopad.encode(parseRoot(v.txt_records.n).signature)
+  const info = {url: v.tree_url, seq: 1, signature: sig, links: v.want_links, lastModified: '2025-05-01T12:00:33.404767089Z'}
+  await writeFile(join(path, 'enrtree-info.json'), JSON.stringify(info, null, 4))
+  const nodes: Record<string, unknown> = {}
+  for (const text of v.want_nodes) {
+    const r = parseEnr(text)
+    nodes[r.nodeId] = {seq: Number(r.seq), record: text, firstResponse: '0001-01-01T00:00:00Z', lastResponse: '0001-01-01T00:00:00Z', lastCheck: '0001-01-01T00:00:00Z'}
+  }
+  await writeFile(join(path, 'nodes.json'), JSON.stringify(nodes, null, 4))
+}
+
+describe('geth tree directories', () => {
+  it('a geth-signed directory verifies and gives the example zone', async () => {
+    const path = join(dir, 'geth')
+    await gethDirectory(path)
+    const report = await verifyTree(path)
+    expect(report).toMatchObject({ok: true, signature: 'valid', nodes: 3, seq: '1', url: v.tree_url, links: v.want_links})
+    const signed = await loadSignedTree(path)
+    expect(signed.txt).toEqual(v.txt_records)
+    // geth's to-txt: sorted keys, 4-space indent.
+    expect(formatTxtJson(signed.txt)).toBe(JSON.stringify(Object.fromEntries(Object.keys(v.txt_records).sort().map((k) => [k, v.txt_records[k]])), null, 4))
+  })
+
+  it('re-signing bumps seq and rewrites enrtree-info.json in geth\'s field order (MarshalIndent layout)', async () => {
+    const path = join(dir, 'resign')
+    await gethDirectory(path)
+    await writeHexKeyFile(join(dir, 'k.hex'), Uint8Array.from(Buffer.from(v.signing_key_hex, 'hex')))
+    const report = await signTreeDirectory(path, {keyFile: join(dir, 'k.hex')})
+    expect(report).toMatchObject({seq: '2', previousSeq: '1', url: v.tree_url})
+    const text = await readFile(join(path, 'enrtree-info.json'), 'utf8')
+    const parsed = JSON.parse(text)
+    expect(Object.keys(parsed)).toEqual(['url', 'seq', 'signature', 'links', 'lastModified'])
+    expect(text).toBe(JSON.stringify(parsed, null, 4))
+    expect(formatTreeInfo({seq: '0', links: [], lastModified: 'x'})).toBe(JSON.stringify({seq: 0, links: [], lastModified: 'x'}, null, 4))
+  })
+
+  it('zone-file text round-trips, long values split into 255-byte strings of one record', () => {
+    const long = 'enr:' + 'A'.repeat(600)
+    expect(splitTxt(long).map((s) => s.length)).toEqual([255, 255, 94])
+    const txt = {...v.txt_records, 'ZZZZZZZZZZZZZZZZZZZZZZZZZZ.n': long}
+    const zone = formatZoneFile(txt, {domain: 'n'})
+    expect(zone.split('\n')[0]).toMatch(/^n\. 1800 IN TXT "enrtree-root:v1 /)
+    const back = parseZoneBlock(zone)
+    expect(Object.fromEntries(back.map((r) => [r.name, r.value]))).toEqual(Object.fromEntries(Object.entries(txt).map(([k, val]) => [k.toLowerCase(), val])))
+  })
+})
