@@ -97,12 +97,19 @@ describe('Cloudflare', () => {
 
   it('429 with Retry-After and 5xx are retried with backoff', async () => {
     cf = await startCloudflareFake()
-    cf.faults.add({match: (m) => m === 'POST', status: 429, retryAfter: '0', times: 2})
+    cf.faults.add({match: (m) => m === 'POST', status: 429, retryAfter: '1', times: 1})
+    cf.faults.add({match: (m) => m === 'POST', status: 429, retryAfter: new Date(Date.now() - 1000).toUTCString(), times: 1})
     cf.faults.add({match: (m) => m === 'GET', status: 503, times: 2})
     const retries: number[] = []
+    const waits: number[] = []
     const tree = await treeDir(pool.slice(0, 5), domain)
-    const report = await publishTree(tree, target({http: {...fast, onRetry: (r) => retries.push(r.status ?? 0)}}))
+    const report = await publishTree(tree, target({http: {...fast, onRetry: (r) => {
+      retries.push(r.status ?? 0)
+      if (r.status === 429) waits.push(r.waitMs)
+    }}}))
     expect(report.complete).toBe(true)
+    // Retry-After in seconds is obeyed exactly; an HTTP date in the past means retry now.
+    expect(waits).toEqual([1000, 0])
     expect(retries.filter((s) => s === 429)).toHaveLength(2)
     expect(retries.filter((s) => s === 503)).toHaveLength(2)
     expect(cf.log.filter((l) => l.status === 429).length).toBe(2)
