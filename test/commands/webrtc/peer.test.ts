@@ -1,5 +1,6 @@
 import type {ChildProcess} from 'node:child_process'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {WebSocketServer} from 'ws'
 
 import {runCliInNamespace, startCli} from '../../helpers/natlab.js'
 
@@ -86,5 +87,16 @@ describe('webrtc signal / listen / dial on loopback', {timeout: 120_000}, () => 
     expect(down.stderr).toMatch(/SIGNAL_UNREACHABLE/)
     const badRoom = await cli(['webrtc', 'dial', '--signal', url, '--room', 'no spaces'])
     expect(badRoom.code).toBe(2)
+    // A "signalling server" that answers with junk: exit 5 and one clear line.
+    const junkServer = new WebSocketServer({host: '127.0.0.1', port: 0})
+    await new Promise((r) => junkServer.once('listening', r))
+    junkServer.on('connection', (ws) => ws.send('{"type": 42, "sdp": [1,2,3]'))
+    try {
+      const r = await cli(['webrtc', 'dial', '--signal', `ws://127.0.0.1:${(junkServer.address() as {port: number}).port}`, '--room', 'x'])
+      expect(r.code).toBe(5)
+      expect(r.stderr).toMatch(/Error \[SIGNAL_JUNK\]: the signalling server sent something that is not a JSON message object/)
+    } finally {
+      await new Promise((r) => junkServer.close(r))
+    }
   })
 })
