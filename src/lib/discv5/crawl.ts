@@ -828,11 +828,16 @@ class CrawlEngine {
       // Lookups route around silent nodes instead of retrying them (as geth and nim-eth do).
       const enrs = await this.findNode(entry, distances, 0)
       if (enrs === undefined) {
-        if (!this.aborted && entry.status !== 'responsive') entry.status = 'unresponsive'
+        if (!this.aborted && entry.status !== 'responsive') {
+          entry.status = 'unresponsive'
+          this.finalize(entry)
+        }
         failed.add(entry.nodeId)
         return
       }
       this.tableInsert(entry)
+      // Stream the node now that it answered (a walk has no end to wait for).
+      this.finalize(entry)
       for (const enr of enrs) {
         this.learn(enr, entry.nodeId)
         const e = this.entries.get(enr.nodeId)

@@ -1,0 +1,144 @@
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {createServer} from 'node:net'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {readNodeSetFile} from '../../../src/lib/nodeset/index.js'
+import {startTestnet, type Testnet} from '../../../src/lib/testnet/index.js'
+import {parseNdjson, runCli} from '../../helpers/cli.js'
+
+let testnet: Testnet
+let dir: string
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
+  const port = (server.address() as {port: number}).port
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'waku-disc-crawl-cli-'))
+  testnet = await startTestnet({nodes: 80, dead: 0.1, liars: 0.05, workers: 0, seed: 21})
+}, 60_000)
+
+afterAll(async () => {
+  await testnet?.stop()
+  rmSync(dir, {recursive: true, force: true})
+})
+
+describe('waku-disc crawl', () => {
+  it('--testnet N --json: the offline demo crawls its own network and reports Waku nodes', async () => {
+    const r = await runCli(['crawl', '--testnet', '60', '--strategy', 'census', '--json'], {timeoutMs: 120_000})
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.json.state).toBe('complete')
+    expect(r.json.protocolId).toBe('d5waku')
+    expect(r.json.testnet.nodes).toBe(60)
+    expect(r.json.counts.responsive).toBeGreaterThan(40)
+    expect(r.json.counts.waku).toBeGreaterThan(0)
+    expect(r.json.analysis.randomWalk.P).toBe(0.9)
+    expect(r.json.nodes).toBeUndefined()
+  }, 150_000)
+
+  it('--bootnode --out nodes.json --csv: files that dns-tree build and the node-set reader accept', async () => {
+    const out = join(dir, 'nodes.json')
+    const csv = join(dir, 'nodes.csv')
+    const r = await runCli(['crawl', '--bootnode', testnet.bootnode, '--strategy', 'census', '--out', out, '--csv', csv, '--json'], {timeoutMs: 120_000})
+    expect(r.code, r.stderr).toBe(0)
+    const set = await readNodeSetFile(out)
+    const live = new Set(testnet.nodes.filter((n) => n.role === 'honest').map((n) => n.nodeId))
+    for (const id of live) expect(Object.keys(set)).toContain(id)
+    expect(r.json.outputs.outNodes).toBe(Object.keys(set).length)
+    const rows = readFileSync(csv, 'utf8').trim().split('\n')
+    expect(rows[0]!.startsWith('nodeId,seq,ip,udp')).toBe(true)
+    expect(rows.length - 1).toBe(r.json.counts.discovered)
+    const tree = join(dir, 'tree')
+    const b = await runCli(['dns-tree', 'build', out, '--domain', 'nodes.example.org', '--out', tree, '--json'], {timeoutMs: 60_000})
+    expect(b.code, b.stderr).toBe(0)
+    const treeNodes = JSON.parse(readFileSync(join(tree, 'nodes.json'), 'utf8'))
+    expect(Object.keys(treeNodes).sort()).toEqual(Object.keys(set).sort())
+  }, 180_000)
+
+  it('--ndjson with filters streams matching nodes, one JSON object per line', async () => {
+    const r = await runCli(['crawl', '--bootnode', testnet.bootnode, '--strategy', 'census', '--ndjson', '--waku-only', '--caps', 'relay'], {timeoutMs: 120_000})
+    expect(r.code, r.stderr).toBe(0)
+    const lines = parseNdjson(r.stdout)
+    expect(lines.length).toBeGreaterThan(10)
+    for (const n of lines) {
+      expect(n).toHaveProperty('enr')
+      expect(n.nodeId).toMatch(/^[0-9a-f]{64}$/)
+      expect(typeof n.seq).toBe('string')
+      expect(n).toHaveProperty('responsive')
+      expect(n.waku.waku2.capabilities).toContain('relay')
+    }
+    expect(lines.filter((n) => n.responsive === true).length).toBeGreaterThan(10)
+    // The human summary went to stderr.
+    expect(r.stderr).toMatch(/responsive/)
+  }, 150_000)
+
+  it('SIGINT stops the crawl, flushes what was found and exits 130', async () => {
+    const out = join(dir, 'interrupted.json')
+    const r = await runCli(['crawl', '--bootnode', testnet.bootnode, '--strategy', 'random-walk', '--ndjson', '--out', out], {
+      timeoutMs: 60_000,
+      onSpawn: (child) => {
+        let sent = false
+        child.stdout!.on('data', () => {
+          if (sent) return
+          sent = true
+          setTimeout(() => child.kill('SIGINT'), 500)
+        })
+      },
+    })
+    expect(r.code).toBe(130)
+    const lines = parseNdjson(r.stdout)
+    expect(lines.length).toBeGreaterThan(0)
+    expect(Object.keys(await readNodeSetFile(out)).length).toBeGreaterThan(0)
+    expect(r.stderr).toMatch(/cancelled/)
+  }, 90_000)
+
+  it('bad input exits 2 with one clear line', async () => {
+    const bad = await runCli(['crawl', '--bootnode', 'enr:garbage'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/bootnode 1: not a valid ENR/)
+    const noBoot = await runCli(['crawl', '--network', 'ethereum'])
+    expect(noBoot.code).toBe(2)
+    expect(noBoot.stderr).toMatch(/no bootstrap nodes/)
+    const caps = await runCli(['crawl', '--testnet', '5', '--caps', 'teleport'])
+    expect(caps.code).toBe(2)
+    expect(caps.stderr).toMatch(/unknown capability "teleport"/)
+  }, 60_000)
+
+  it('exits 4 when no bootnode answers (wrong protocol id)', async () => {
+    const r = await runCli(['crawl', '--bootnode', testnet.bootnode, '--network', 'ethereum', '--request-timeout', '500', '--json'], {timeoutMs: 60_000})
+    expect(r.code).toBe(4)
+    expect(r.json.error.code).toBe('NO_RESPONSE')
+  }, 60_000)
+
+  it('--monitor serves Prometheus metrics and tracks uptime across rounds', async () => {
+    let metrics = ''
+    const port = await freePort()
+    const url = `http://127.0.0.1:${port}/metrics`
+    const r = await runCli(['crawl', '--bootnode', testnet.bootnode, '--strategy', 'census', '--monitor', '2', '--rounds', '2', '--metrics-port', String(port), '--json'], {
+      timeoutMs: 120_000,
+      onSpawn: () => {
+        const poll = async () => {
+          for (let i = 0; i < 600 && !/waku_disc_crawl_rounds_total [12]/.test(metrics); i++) {
+            metrics = await fetch(url).then((res) => res.text()).catch(() => metrics)
+            await new Promise((res) => setTimeout(res, 100))
+          }
+        }
+        void poll()
+      },
+    })
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.json.rounds).toBe(2)
+    expect(r.json.perNode.length).toBeGreaterThan(40)
+    const honest = new Set(testnet.nodes.filter((n) => n.role === 'honest').map((n) => n.nodeId))
+    for (const n of r.json.perNode.filter((x: {nodeId: string}) => honest.has(x.nodeId))) expect(n.uptime).toBe(1)
+    expect(metrics).toMatch(/waku_disc_crawl_nodes\{status="responsive"\} \d+/)
+    expect(metrics).toMatch(/waku_disc_crawl_waku_nodes \d+/)
+  }, 150_000)
+})
