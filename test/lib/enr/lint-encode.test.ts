@@ -197,3 +197,28 @@ describe('matchesNodeFilter', () => {
     expect(matchesNodeFilter(d, {shard: 1})).toBe(false)
   })
 })
+
+describe('other known keys', () => {
+  it('client (EIP-7636 list), attnets/syncnets bits, eth2; malformed ones are warnings, not failures', () => {
+    const enc = new TextEncoder()
+    const r = parseEnr(
+      buildRecord([
+        ...good,
+        ['client', [enc.encode('nimbus'), enc.encode('v24.1.0')]],
+        ['attnets', bytes(0x05, 0, 0, 0, 0, 0, 0, 0x80)],
+        ['syncnets', bytes(0x0a)],
+        ['eth2', hex('f6775d0700000113ffffffffffff1f00')],
+        ['other', [bytes(1), bytes(2)]],
+      ]),
+    )
+    const d = decodeEnr(r)
+    expect(d.client).toEqual(['nimbus', 'v24.1.0'])
+    expect(d.attnets).toEqual([0, 2, 63])
+    expect(d.syncnets).toEqual([1, 3])
+    expect(d.eth2).toEqual({forkDigest: 'f6775d07', nextForkVersion: '00000113', nextForkEpoch: '9007199254740991'})
+    expect(d.otherKeys).toEqual({other: 'c20102'})
+    const bad = parseEnr(buildRecord([...good, ['client', bytes(1)], ['eth2', bytes(1, 2)], ['syncnets', bytes(0xf0)]]))
+    const codes = lintEnr(bad).map((f) => [f.code, f.severity])
+    expect(codes).toEqual(expect.arrayContaining([['client.malformed', 'warning'], ['eth2.bad-length', 'warning'], ['syncnets.bad-bits', 'warning']]))
+  })
+})
