@@ -76,6 +76,8 @@ export interface CrawlOptions {
   signal?: AbortSignal
   /** Observes every datagram handed to the socket (tests use it to prove the address policy). */
   onSend?: (send: SendObservation) => void
+  /** Called once for every node the crawl learns of (benchmarks stop walks at a coverage). */
+  onDiscover?: (nodeId: string) => void
   /** Keep each node's first-discovery time and request count in the result (benchmarks). */
   recordDiscoveryLog?: boolean
   /** Milliseconds between progress events (default 250). */
@@ -441,6 +443,7 @@ class CrawlEngine {
       nextRequestAt: 0,
     }
     this.entries.set(id, entry)
+    this.options.onDiscover?.(id)
     if (this.options.recordDiscoveryLog) this.discoveryLog.push({nodeId: id, ms: this.startMs === 0 ? 0 : t - this.startMs, requests: this.requests})
     this.admit(entry)
     this.sampleCurve(false)

@@ -97,7 +97,7 @@ describe('protocol ids on the wire', () => {
     const lib = (await import(`${dir}/lib/index.js`)) as typeof import('@chainsafe/discv5')
     const multiaddr = (port: number) => lib.multiaddrFromSocketAddress({ip: {type: 4, octets: Uint8Array.of(127, 0, 0, 1)}, port})
     // Three unmodified nodes that know each other; the crawler starts from the first.
-    const nodes = []
+    const nodes: InstanceType<typeof lib.Discv5>[] = []
     for (let i = 0; i < 3; i++) {
       const key = randomKey()
       const enr = SignableENR.createV4(key)
