@@ -20,7 +20,8 @@ import {promisify} from 'node:util'
 
 const run = promisify(execFile)
 export const LAB_PREFIX = 'wdl'
-const ENTRY = fileURLToPath(new URL('./natlab/cli-entry.ts', import.meta.url))
+// The same development entry the other CLI tests use (TypeScript sources, no stale manifest).
+const ENTRY = fileURLToPath(new URL('../../bin/dev.js', import.meta.url))
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 export type NatMode = 'eim' | 'sym' | 'dmz' | 'udpblock'
@@ -255,7 +256,7 @@ export class Lab {
 
   /** Starts a waku-disc command in a namespace that prints a first stdout line when ready (servers). */
   async startCliIn(ns: string, args: string[], readyPattern: RegExp, timeoutMs = 30_000): Promise<{child: ChildProcess; firstLine: string}> {
-    const child = this.spawnIn(ns, process.execPath, ['--import', 'tsx', ENTRY, ...args], {NO_COLOR: '1', CI: 'true'})
+    const child = this.spawnIn(ns, process.execPath, ['--require', 'tsx/cjs', '--import', 'tsx', ENTRY, ...args], {NO_COLOR: '1', CI: 'true'})
     let out = ''
     let err = ''
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d))
@@ -308,7 +309,7 @@ export function runCliInNamespace(
   options: {env?: Record<string, string>; timeoutMs?: number; stdin?: string; onSpawn?: (c: ChildProcess) => void} = {},
 ): Promise<RunResult> {
   const cmd = ns ? 'ip' : process.execPath
-  const argv = ns ? ['netns', 'exec', ns, process.execPath, '--import', 'tsx', ENTRY, ...args] : ['--import', 'tsx', ENTRY, ...args]
+  const argv = ns ? ['netns', 'exec', ns, process.execPath, '--require', 'tsx/cjs', '--import', 'tsx', ENTRY, ...args] : ['--require', 'tsx/cjs', '--import', 'tsx', ENTRY, ...args]
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, argv, {cwd: ROOT, env: {...process.env, NO_COLOR: '1', FORCE_COLOR: '0', CI: 'true', DEBUG: '', ...options.env}, stdio: ['pipe', 'pipe', 'pipe']})
     let stdout = ''
@@ -355,7 +356,7 @@ export function labFile(lab: Lab, name: string, content: string): string {
 
 /** Starts a long-running waku-disc command in the root namespace (loopback servers). */
 export async function startCli(args: string[], readyPattern: RegExp, timeoutMs = 30_000): Promise<{child: ChildProcess; match: RegExpExecArray; stdout: () => string}> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {cwd: ROOT, env: {...process.env, NO_COLOR: '1', CI: 'true'}, stdio: ['ignore', 'pipe', 'pipe']})
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', '--import', 'tsx', ENTRY, ...args], {cwd: ROOT, env: {...process.env, NO_COLOR: '1', CI: 'true'}, stdio: ['ignore', 'pipe', 'pipe']})
   let out = ''
   let err = ''
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d))
