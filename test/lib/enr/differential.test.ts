@@ -9,6 +9,7 @@ import {describe, expect, it} from 'vitest'
 
 import {decodeEnr, encodeRsv, parseEnr} from '../../../src/lib/enr/index.js'
 import {buildRecord, bytes, EIP778_KEY, hex, toText, u16, type RawEntry} from '../../fixtures/enr/build.js'
+import {malformedCorpus} from '../../fixtures/enr/malformed.js'
 
 const load = (name: string) => JSON.parse(readFileSync(new URL(`../../../../shared/vectors/${name}`, import.meta.url), 'utf8'))
 
@@ -173,4 +174,51 @@ describe('differential: ours vs @chainsafe/enr vs @waku/enr (reliability.md §1.
       })
     }
   })
+})
+
+// The same malformed corpus that ours rejects, through both JS decoders. "accept" means the library
+// decodes it and its ip/tcp/udp getters (lazy in both) do not throw, as for any user of the endpoint;
+// ip6 is not read for js-waku. Everything not listed is rejected by both.
+const BOTH_ACCEPT = new Set([
+  'enr.duplicate-key', 'enr.keys-unsorted', 'seq.canon-int', 'seq.uint-overflow', 'size.over-limit',
+  'multiaddrs.malformed', 'rs.bad-length', 'rsv.bad-length',
+  'tcp.bad-length', 'tcp.non-canonical', 'udp.bad-length', 'udp.non-canonical', 'tcp6.bad-length', 'tcp6.non-canonical',
+  'udp6.bad-length', 'udp6.non-canonical', 'quic.bad-length', 'quic.non-canonical',
+])
+const JS_WAKU_ONLY_ACCEPTS = new Set(['enr.base64-padding', 'ip6.bad-length'])
+
+function expectedOutcome(c: {name: string; code: string}): {chainsafe: boolean; jsWaku: boolean} {
+  // Case-level divergences inside one error class:
+  if (c.name.endsWith('secp256k1 uncompressed 65 bytes')) return {chainsafe: true, jsWaku: true} // noble takes 33 or 65 bytes
+  if (c.name.endsWith('signature 65 bytes')) return {chainsafe: false, jsWaku: true} // @noble/secp256k1 1.x ignores the extra byte
+  if (c.name.endsWith('list length with leading zero')) return {chainsafe: false, jsWaku: true} // ethers RLP ignores header canonicality
+  if (BOTH_ACCEPT.has(c.code)) return {chainsafe: true, jsWaku: true}
+  if (JS_WAKU_ONLY_ACCEPTS.has(c.code)) return {chainsafe: false, jsWaku: true}
+  return {chainsafe: false, jsWaku: false}
+}
+
+describe('differential on the malformed corpus (every case rejected by ours)', () => {
+  const corpus = malformedCorpus()
+  it('each JS decoder accepts exactly the classes listed, and ours rejects them all', async () => {
+    const mismatches: string[] = []
+    for (const c of corpus) {
+      const want = expectedOutcome(c)
+      let cs = false
+      try {
+        const r = ChainsafeENR.decodeTxt(c.input)
+        void [r.ip, r.tcp, r.udp, r.ip6]
+        cs = true
+      } catch {
+        // rejected
+      }
+      const w = (await jsWaku(c.input)).ok
+      const o = ours(c.input).ok
+      if (o) mismatches.push(`ours accepted ${c.name}`)
+      if (cs !== want.chainsafe) mismatches.push(`@chainsafe/enr ${cs ? 'accepted' : 'rejected'} ${c.name} (${c.code})`)
+      if (w !== want.jsWaku) mismatches.push(`@waku/enr ${w ? 'accepted' : 'rejected'} ${c.name} (${c.code})`)
+    }
+    expect(mismatches).toEqual([])
+    // The matrix is not vacuous: both libraries accept a good share of what geth-strict decoding rejects.
+    expect(corpus.filter((c) => expectedOutcome(c).jsWaku).length).toBeGreaterThan(100)
+  }, 60_000)
 })
