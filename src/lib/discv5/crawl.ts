@@ -362,7 +362,9 @@ class CrawlEngine {
     const bindHost = this.options.bindHost ?? (bootIps.length > 0 && bootIps.every(isLoopback) ? '127.0.0.1' : '0.0.0.0')
     const signal = this.options.signal
     const onAbort = () => {
-      if (this.state === 'complete') this.state = 'cancelled'
+      // A time budget (--timeout) ends the crawl like --duration does; anything else is a cancel.
+      const reason = signal?.reason as {name?: string} | undefined
+      if (this.state === 'complete') this.state = reason?.name === 'TimeoutError' ? 'time-limit' : 'cancelled'
       this.abort()
     }
     if (signal?.aborted) onAbort()
