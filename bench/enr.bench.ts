@@ -4,6 +4,7 @@
  * EnrDecoder.fromString on the same input in the same process, interleaved chunk by chunk so
  * that load from other processes hits both alike. Prints records/s and the ratios.
  */
+import {ENR as ChainsafeENR} from '@chainsafe/enr'
 import {EnrDecoder} from '@waku/enr'
 
 import {decodeEnr, encodeEnr, lintEnr, parseEnr, type WakuCapability} from '../src/lib/enr/index.js'
@@ -93,10 +94,12 @@ for (const r of records.slice(0, 200)) {
 for (const r of records.slice(0, 500)) {
   parseEnr(r)
   await EnrDecoder.fromString(r)
+  ChainsafeENR.decodeTxt(r)
 }
 
 const candidates: Candidate[] = [
   {name: '@waku/enr EnrDecoder.fromString (verifies)', fn: (t) => EnrDecoder.fromString(t), ms: 0},
+  {name: '@chainsafe/enr ENR.decodeTxt (verifies)', fn: (t) => ChainsafeENR.decodeTxt(t), ms: 0},
   {name: 'waku-disc parseEnr (strict, verifies)', fn: (t) => parseEnr(t), ms: 0},
   {name: 'waku-disc parseEnr + decodeEnr (all fields)', fn: (t) => decodeEnr(parseEnr(t)), ms: 0},
   {name: 'waku-disc parseEnr, no signature check', fn: (t) => parseEnr(t, {verifySignature: false}), ms: 0},
@@ -104,9 +107,10 @@ const candidates: Candidate[] = [
 ]
 ;(globalThis as {gc?: () => void}).gc?.()
 await measureInterleaved(candidates, records)
-const [theirs, ours, full, noSig, lint] = candidates.map((c) => report(c, records.length)) as [number, number, number, number, number]
+const [theirs, chainsafe, ours, full, noSig, lint] = candidates.map((c) => report(c, records.length)) as [number, number, number, number, number, number]
 
 process.stdout.write(`ratio parseEnr / @waku/enr:                  ${(ours / theirs).toFixed(2)}x\n`)
 process.stdout.write(`ratio parseEnr+decodeEnr / @waku/enr:        ${(full / theirs).toFixed(2)}x\n`)
+process.stdout.write(`ratio parseEnr / @chainsafe/enr:             ${(ours / chainsafe).toFixed(2)}x\n`)
 process.stdout.write(`signature share of parseEnr time:            ${(100 * (1 - ours / noSig)).toFixed(0)}%\n`)
 process.stdout.write(`lint overhead vs parseEnr:                   ${(100 * (ours / lint - 1)).toFixed(0)}%\n`)
