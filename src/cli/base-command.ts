@@ -25,6 +25,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }),
   }
 
+  /**
+   * Whether --timeout aborts the whole run (the default). A command whose --timeout is a budget per
+   * target (e.g. `caps`) sets this to false and applies the value itself.
+   */
+  static timeoutCoversWholeRun = true
+
   protected flags!: BaseFlags<T>
   protected args!: BaseArgs<T>
   protected readonly abortController = new AbortController()
@@ -65,7 +71,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     process.on('SIGINT', this.onSignal)
     process.on('SIGTERM', this.onSignal)
     const seconds = this.flags.timeout
-    if (seconds !== undefined && seconds > 0) {
+    if ((this.ctor as unknown as typeof BaseCommand).timeoutCoversWholeRun && seconds !== undefined && seconds > 0) {
       this.timer = setTimeout(() => {
         const err = new Error(`--timeout ${seconds}s reached`)
         err.name = 'TimeoutError'

@@ -37,14 +37,10 @@ export default class Caps extends BaseCommand<typeof Caps> {
 
   /**
    * `caps --timeout` is each target's budget (wakucanary's -t), not a deadline for the whole fleet:
-   * with many targets the base class's run-wide timer would mark every queued target as timed out.
-   * The run stays bounded (targets × budget / concurrency); Ctrl-C still stops it.
+   * with many targets a run-wide timer would mark every queued target as timed out. The run stays
+   * bounded (targets × budget / concurrency); Ctrl-C still stops it.
    */
-  public override async init(): Promise<void> {
-    await super.init()
-    const self = this as unknown as {timer?: NodeJS.Timeout}
-    if (self.timer) clearTimeout(self.timer)
-  }
+  static override timeoutCoversWholeRun = false
 
   async run(): Promise<FleetReport> {
     const {argv} = await this.parse(Caps)
