@@ -83,7 +83,9 @@ export default class DnsTreeResolve extends BaseCommand<typeof DnsTreeResolve> {
         const {nodes: _nodes, txt: _txt, ...summary} = result
         process.stdout.write(JSON.stringify({type: 'summary', ...summary, nodes: result.nodes.length}) + '\n')
       } else if (f['nodes-out'] !== '-') this.out(renderResolved(result, f.format as 'summary' | 'table' | 'enr'))
-      if (result.problems.some((p) => p.severity === 'error')) this.resultExitCode = 3
+      // Interrupted (Ctrl-C: 130) or out of time (--timeout: 4): the partial result is still printed.
+      if (result.problems.some((p) => p.code === 'INTERRUPTED')) this.resultExitCode = (this.signal.reason as Error | undefined)?.name === 'TimeoutError' ? 4 : 130
+      else if (result.problems.some((p) => p.severity === 'error')) this.resultExitCode = 3
       if (f.decode) {
         const decoded = result.nodes.map((n) => decodeEnr(parseEnr(n.enr, {verifySignature: false})))
         if (!this.jsonEnabled() && !f.ndjson && f.format !== 'enr') this.out(renderDecodedNodes(decoded))

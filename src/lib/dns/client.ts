@@ -6,7 +6,7 @@
  */
 import {randomInt} from 'node:crypto'
 
-import {BadInputError, CheckFailedError, UnreachableError, WakuDiscError, abortError, throwIfAborted} from '../errors.js'
+import {BadInputError, CheckFailedError, UnreachableError, WakuDiscError, throwIfAborted} from '../errors.js'
 import {
   LINK_PREFIX,
   MAX_CHILDREN,
@@ -241,13 +241,16 @@ async function resolveTreeAt(url: string, options: ResolveTreeOptions, linkDepth
     enqueue({hash: root.lroot, subtree: 'link', level: 1})
     enqueue({hash: root.eroot, subtree: 'enr', level: 1})
     let active = 0
+    let interrupted = false
     await new Promise<void>((resolve, reject) => {
       let failed = false
       const pump = (): void => {
         if (failed) return
         if (options.signal?.aborted) {
+          // Interrupted: keep what was gathered (the caller reports it as partial).
           failed = true
-          reject(abortError(options.signal, `resolving ${url}`))
+          interrupted = true
+          resolve()
           return
         }
         while (active < concurrency && queue.length > 0) {
@@ -269,8 +272,12 @@ async function resolveTreeAt(url: string, options: ResolveTreeOptions, linkDepth
             })
             .catch((error: unknown) => {
               active--
+              if (failed) return
               failed = true
-              reject(error)
+              if (options.signal?.aborted) {
+                interrupted = true
+                resolve()
+              } else reject(error)
             })
         }
         if (active === 0 && queue.length === 0) resolve()
@@ -314,6 +321,9 @@ async function resolveTreeAt(url: string, options: ResolveTreeOptions, linkDepth
       }
       pump()
     })
+    if (interrupted) {
+      problems.push({code: 'INTERRUPTED', severity: 'error', message: `interrupted after ${entries} entries (${nodes.size} nodes): the result is partial`})
+    }
     complete = !problems.some((p) => p.severity === 'error')
   } else {
     // Random descent, one query at a time, as js-waku and geth's lazy iterator do.

@@ -96,6 +96,28 @@ describe('full sync through a real DNS server on loopback', () => {
     expect(result.stats.tcpFallbacks).toBeGreaterThanOrEqual(1)
   })
 
+  it('an interrupted sync returns what it gathered, marked partial', async () => {
+    const {url, txt} = signedTree()
+    const resolver = await serve([{domain: 'nodes.example.org', txt}], 30)
+    const controller = new AbortController()
+    let aborted = false
+    const result = await resolveTree(url, {
+      resolver,
+      concurrency: 2,
+      signal: controller.signal,
+      onNode: () => {
+        if (!aborted) {
+          aborted = true
+          controller.abort()
+        }
+      },
+    })
+    expect(result.complete).toBe(false)
+    expect(result.problems.map((p) => p.code)).toEqual(['INTERRUPTED'])
+    expect(result.nodes.length).toBeGreaterThanOrEqual(1)
+    expect(result.nodes.length).toBeLessThan(40)
+  })
+
   it('random descent returns distinct leaves of the tree, one query at a time', async () => {
     const {url, txt} = signedTree()
     const resolver = await serve([{domain: 'nodes.example.org', txt}])
