@@ -1,68 +1,12 @@
-import {Flags} from '@oclif/core'
+import {WebrtcPeerCommand, webrtcPeerFlags} from '../../cli/webrtc-peer-command.js'
 
-import {BaseCommand} from '../../cli/base-command.js'
-import {BadInputError} from '../../lib/errors.js'
-import {iceServersFrom, loadTurnConfig} from '../../lib/webrtc/credentials.js'
-import {connectSignal, manualSignaller, readCompactLine, runPeer, type PeerReport} from '../../lib/webrtc/peer.js'
-import {renderPeerReport} from '../../ui/webrtc.js'
-
-export default class WebrtcListen extends BaseCommand<typeof WebrtcListen> {
+export default class WebrtcListen extends WebrtcPeerCommand<typeof WebrtcListen> {
   static override description =
     'Wait for a peer running `webrtc dial` (in a `webrtc signal` room, or by pasting offer and answer with --manual), answer it, and report the selected candidate pair from both ends, time to connect and RTT.'
 
   static override examples = ['<%= config.bin %> <%= command.id %> --signal ws://198.51.100.7:8000 --room lab1 --stun stun:198.51.100.7:3478', '<%= config.bin %> <%= command.id %> --manual --stun stun:198.51.100.7']
 
-  static override flags = {
-    signal: Flags.string({description: 'Signalling server URL ws://HOST:PORT (see `webrtc signal`).', exclusive: ['manual']}),
-    room: Flags.string({description: 'Room name shared by both peers.', dependsOn: ['signal']}),
-    manual: Flags.boolean({description: 'No signalling server: print our description as one wdc1. line on stderr and read the other side\'s line from stdin.'}),
-    stun: Flags.string({description: 'STUN server URL (repeatable).', multiple: true}),
-    turn: Flags.string({description: 'TURN server URL turn:HOST[:PORT].'}),
-    'turn-user': Flags.string({description: 'TURN username (password from WAKU_DISC_TURN_PASSWORD or --turn-password-file).'}),
-    'turn-password-file': Flags.string({description: 'File holding the TURN password.'}),
-    'relay-only': Flags.boolean({description: 'Only relay candidates (iceTransportPolicy "relay").'}),
-    bytes: Flags.integer({description: 'Bytes the dialer sends for the throughput test (0 = skip).', default: 1024 * 1024, min: 0, max: 1024 * 1024 * 1024}),
-    pings: Flags.integer({description: 'Ping-pong round trips for the RTT.', default: 10, min: 1, max: 1000}),
-    'connect-timeout': Flags.integer({description: 'Give up connecting after this many ms.', default: 15_000, min: 500, max: 300_000}),
-    'gather-timeout': Flags.integer({description: 'Stop waiting for ICE gathering after this many ms.', default: 5000, min: 100, max: 60_000}),
-  }
+  static override flags = webrtcPeerFlags
 
-  async run(): Promise<PeerReport> {
-    const f = this.flags
-    if (!f.manual && !(f.signal && f.room)) throw new BadInputError('NO_SIGNALLING', 'give --signal ws://HOST:PORT --room NAME, or --manual')
-    const turn = loadTurnConfig({turn: f.turn, user: f['turn-user'], passwordFile: f['turn-password-file'], passwordEnv: process.env.WAKU_DISC_TURN_PASSWORD})
-    const {iceServers} = iceServersFrom(f.stun, turn)
-    if (f['relay-only'] && !turn) throw new BadInputError('RELAY_NEEDS_TURN', '--relay-only needs --turn')
-    const signaller = f.manual
-      ? manualSignaller(
-          (code, d) => {
-            // The line must reach the user even with --json/--quiet: it is how the exchange works.
-            process.stderr.write(`Our ${d.type} (paste it into the other side):\n${code}\n`)
-            if (d.type === 'offer') process.stderr.write('Paste the answer line here:\n')
-          },
-          async () => {
-            const line = await readCompactLine(process.stdin, this.signal)
-            // One line is all we read; a still-open stdin pipe would keep the process alive.
-            process.stdin.destroy()
-            return line
-          },
-        )
-      : await connectSignal(f.signal!, f.room!, {signal: this.signal})
-    const report = await runPeer({
-      role: 'answerer',
-      signaller,
-      room: f.room,
-      iceServers,
-      policy: f['relay-only'] ? 'relay' : 'all',
-      bytes: f.bytes,
-      pings: f.pings,
-      connectTimeoutMs: f['connect-timeout'],
-      gatherTimeoutMs: f['gather-timeout'],
-      signal: this.signal,
-      onProgress: (t) => this.progress(t),
-    })
-    this.out(renderPeerReport(report))
-    if (!report.ok) this.resultExitCode = 3
-    return report
-  }
+  protected readonly role = 'answerer'
 }
