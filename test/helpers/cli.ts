@@ -20,6 +20,10 @@ export interface CliOptions {
   timeoutMs?: number
   /** Called with the child once spawned (e.g. to send SIGINT). */
   onSpawn?: (child: ReturnType<typeof spawn>) => void
+  /** Leave stdin open for the caller (who writes to it from onSpawn) instead of closing it. */
+  keepStdinOpen?: boolean
+  /** Run inside this network namespace (`ip netns exec`; needs root). */
+  netns?: string
 }
 
 /**
@@ -28,7 +32,9 @@ export interface CliOptions {
  */
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--require', 'tsx/cjs', '--import', 'tsx', '--disable-warning=ExperimentalWarning', DEV_BIN, ...args], {
+    const nodeArgs = ['--require', 'tsx/cjs', '--import', 'tsx', '--disable-warning=ExperimentalWarning', DEV_BIN, ...args]
+    const [command, argv] = options.netns ? ['ip', ['netns', 'exec', options.netns, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs]
+    const child = spawn(command, argv, {
       cwd: options.cwd ?? ROOT,
       env: {...process.env, NO_COLOR: '1', FORCE_COLOR: '0', CI: 'true', DEBUG: '', ...options.env},
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -51,7 +57,7 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
     })
     options.onSpawn?.(child)
     if (options.stdin !== undefined) child.stdin.end(options.stdin)
-    else child.stdin.end()
+    else if (!options.keepStdinOpen) child.stdin.end()
   })
 }
 

@@ -18,6 +18,8 @@ import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {promisify} from 'node:util'
 
+import {runCli, type CliResult} from './cli.js'
+
 const run = promisify(execFile)
 export const LAB_PREFIX = 'wdl'
 // The same development entry the other CLI tests use (TypeScript sources, no stale manifest).
@@ -108,13 +110,7 @@ process.on('exit', () => {
   for (const lab of liveLabs) lab.destroySync()
 })
 
-export interface RunResult {
-  code: number | null
-  signal: NodeJS.Signals | null
-  stdout: string
-  stderr: string
-  json: any
-}
+export type RunResult = CliResult
 
 export const PUB_IP = '198.18.0.1'
 export const PUB_IP2 = '198.18.0.2'
@@ -308,30 +304,7 @@ export function runCliInNamespace(
   args: string[],
   options: {env?: Record<string, string>; timeoutMs?: number; stdin?: string; onSpawn?: (c: ChildProcess) => void} = {},
 ): Promise<RunResult> {
-  const cmd = ns ? 'ip' : process.execPath
-  const argv = ns ? ['netns', 'exec', ns, process.execPath, '--require', 'tsx/cjs', '--import', 'tsx', ENTRY, ...args] : ['--require', 'tsx/cjs', '--import', 'tsx', ENTRY, ...args]
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, {cwd: ROOT, env: {...process.env, NO_COLOR: '1', FORCE_COLOR: '0', CI: 'true', DEBUG: '', ...options.env}, stdio: ['pipe', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 90_000)
-    child.on('error', reject)
-    child.on('close', (code, signal) => {
-      clearTimeout(timer)
-      let json: any
-      try {
-        json = JSON.parse(stdout)
-      } catch {
-        json = undefined
-      }
-      resolve({code, signal, stdout, stderr, json})
-    })
-    options.onSpawn?.(child)
-    if (options.stdin !== undefined) child.stdin.end(options.stdin)
-    else if (!options.onSpawn) child.stdin.end()
-  })
+  return runCli(args, {...options, netns: ns, timeoutMs: options.timeoutMs ?? 90_000, keepStdinOpen: options.onSpawn !== undefined})
 }
 
 export async function createLab(options: {coturn?: boolean} = {}): Promise<Lab> {
