@@ -162,7 +162,7 @@ async function measure(name: string, info: TestnetInfo, testnetPid: number | und
     rcvbufDrops: rcvbufErrors() - drops0,
     coverage: [...live].filter((id) => discovered.has(id)).length / live.size,
     responded: [...live].filter((id) => responsive.has(id)).length / live.size,
-    falseDead: [...honest].filter((id) => discovered.has(id) && !responsive.has(id)).length,
+    falseDead: result.nodes.filter((n) => honest.has(n.nodeId) && n.status === 'unresponsive').length,
     at,
   }
 }

@@ -58,7 +58,7 @@ export interface CrawlOptions {
   rampMs?: number
   /** Per-request timeout in ms (default 2500). */
   requestTimeoutMs?: number
-  /** Retries after a timed-out request (default 1). */
+  /** Retries after a timed-out first contact, from the back of the queue (default 2). */
   retries?: number
   /** Maximum requests per second to one node (default 10). */
   perNodeRate?: number
@@ -290,6 +290,7 @@ class CrawlEngine {
   private lookups = 0
   private lookupRequests = 0
   private rotation = 0
+  private censusBoosts = 0
   private responsiveCount = 0
   private wakuResponsive = 0
   private firstWaku?: {requests: number; ms: number}
@@ -318,7 +319,7 @@ class CrawlEngine {
       maxNewSessions: options.maxNewSessions ?? 48,
       rampMs: options.rampMs ?? 1000,
       requestTimeoutMs: options.requestTimeoutMs ?? 2500,
-      retries: options.retries ?? 1,
+      retries: options.retries ?? 2,
       perNodeRate: options.perNodeRate ?? 10,
       walkers: options.walkers ?? 1,
       progressIntervalMs: options.progressIntervalMs ?? 250,
@@ -723,12 +724,21 @@ class CrawlEngine {
   }
 
   private async census(entry: Entry): Promise<void> {
-    const enrs = await this.findNode(entry, [this.censusDistance()], 0)
+    const d = this.censusDistance()
+    const enrs = await this.findNode(entry, [d], 0)
     if (enrs === undefined) {
       if (this.requeue(entry)) return
       if (!this.aborted) entry.status = 'unresponsive'
     } else {
       this.absorb(entry, enrs)
+      // The first few nodes are asked a few more buckets while the queue is short: the session
+      // exists, so these cost no handshake (the census's budget), and the queue fills at once.
+      const early = this.censusBoosts++ < 16
+      for (let extra = 1; early && extra <= 3 && !this.aborted && this.queue.length - this.queueHead < 64; extra++) {
+        const more = await this.findNode(entry, [d - extra >= 240 ? d - extra : 256 - extra], 0)
+        if (more === undefined) break
+        this.absorb(entry, more)
+      }
     }
     if (!this.aborted) this.finalize(entry)
   }

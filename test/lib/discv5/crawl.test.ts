@@ -112,8 +112,11 @@ describe('exhaustive crawl', () => {
     }
     // NDJSON lines (the node objects) are accepted by the same reader.
     const ndjson = join(dir, 'nodes.ndjson')
-    await import('node:fs/promises').then((fs) => fs.writeFile(ndjson, result.nodes.map((n) => JSON.stringify(n)).join('\n') + '\n'))
-    expect(Object.keys(await readNodeSetFile(ndjson)).length).toBe(result.nodes.length)
+    // (Refused records are left out: the liars' made-up records for port 53/123 carry the port with
+    // a leading zero byte, as @chainsafe/enr writes ports, which the strict reader rejects like geth.)
+    const contacted = result.nodes.filter((n) => n.status !== 'refused')
+    await import('node:fs/promises').then((fs) => fs.writeFile(ndjson, contacted.map((n) => JSON.stringify(n)).join('\n') + '\n'))
+    expect(Object.keys(await readNodeSetFile(ndjson)).length).toBe(contacted.length)
     const header = csvHeader().split(',')
     const row = csvRow(result.nodes[0]!)
     expect(header[0]).toBe('nodeId')
