@@ -112,7 +112,7 @@ function classOfV4(a: ipaddr.IPv4): AddressClass {
 function classOfV6(a: ipaddr.IPv6): AddressClass {
   const p = a.parts
   if (p[0] === 0xfd00 && p[1] === 0x0ec2 && p.slice(2, 7).every((x) => x === 0) && p[7] === 0x254) return 'metadata'
-  switch (a.range()) {
+  switch (a.range() as string) {
     case 'unicast':
       return 'public'
     case 'uniqueLocal':
