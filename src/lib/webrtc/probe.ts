@@ -294,7 +294,14 @@ export async function probeNat(options: ProbeOptions): Promise<ProbeReport> {
   let verdict: Verdict
   let verdictReason: string
   const turnOk = turnResult?.status === 'ok'
-  if (!anyUdp) {
+  // Servers whose names did not resolve were never sent a packet: their silence says nothing about UDP.
+  const unresolved = resolved.filter((r) => 'error' in r && r.error).map((r) => (r as {error: string}).error)
+  if (turnIp && 'error' in turnIp && turn?.server.supported) unresolved.push(turnIp.error)
+  const udpTried = resolved.some((r) => 'ip' in r && r.ip) || (turnIp !== undefined && !('error' in turnIp) && turn?.server.supported === true)
+  if (!anyUdp && !udpTried && unresolved.length > 0) {
+    verdict = 'undetermined'
+    verdictReason = `no server could be resolved, so nothing was sent: ${unresolved.join('; ')}`
+  } else if (!anyUdp) {
     verdict = 'UDP blocked'
     verdictReason = 'no STUN or TURN server answered over UDP: WebRTC needs TURN over TCP/TLS (port 443) here'
     if (turnResult?.status === 'unsupported-transport') verdictReason += `; ${turnResult.url} may work but node-datachannel cannot test TURN over TCP/TLS`
