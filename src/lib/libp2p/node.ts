@@ -12,10 +12,11 @@ import {mplex} from '@libp2p/mplex'
 import {ping, type Ping} from '@libp2p/ping'
 import {tcp} from '@libp2p/tcp'
 import {webSockets} from '@libp2p/websockets'
+import {multiaddr} from '@multiformats/multiaddr'
 import {createLibp2p} from 'libp2p'
 
 import {encodeMetadata, decodeMetadata} from '../caps/metadata-codec.js'
-import {ConfigError} from '../errors.js'
+import {BadInputError, ConfigError, UnreachableError} from '../errors.js'
 import {METADATA_PROTOCOL} from './protocols.js'
 import {readFrame, writeFrame} from './stream.js'
 
@@ -47,6 +48,16 @@ export const DEFAULT_AGENT = 'waku-disc'
 
 /** Creates and starts a node. Call `node.stop()` when done. */
 export async function createProbeNode(options: ProbeNodeOptions = {}): Promise<ProbeNode> {
+  for (const a of options.listen ?? []) {
+    try {
+      multiaddr(a)
+    } catch (err) {
+      throw new BadInputError('BAD_LISTEN_ADDRESS', `--listen ${a}: not a valid multiaddr (${(err as Error).message})`, {
+        cause: err,
+        hint: 'e.g. /ip4/127.0.0.1/tcp/60000 or /ip4/127.0.0.1/tcp/60001/ws',
+      })
+    }
+  }
   const privateKey = options.privateKey ?? (await generateKeyPair('secp256k1'))
   let node: ProbeNode
   try {
@@ -73,13 +84,32 @@ export async function createProbeNode(options: ProbeNodeOptions = {}): Promise<P
       },
     })
   } catch (err) {
-    throw new ConfigError('LISTEN_FAILED', `cannot start the libp2p node: ${(err as Error).message}`, {
-      cause: err,
-      hint: 'check the --listen multiaddrs (e.g. /ip4/127.0.0.1/tcp/60000 and /ip4/127.0.0.1/tcp/60001/ws)',
-    })
+    throw listenError(err)
   }
   if (options.metadata !== false) await serveMetadata(node, options.metadata ?? {})
   return node
+}
+
+/**
+ * libp2p reports listen failures as one multi-line message with a stack per address; turn it into
+ * one line per failed address (bind failures exit 4 like every other server of ours).
+ */
+function listenError(err: unknown): Error {
+  const message = (err as Error)?.message ?? String(err)
+  const failed = [...message.matchAll(/^\s*(\/\S+): (?:\w*Error: )?(.+)$/gm)].map((m) => `${m[1]}: ${m[2]!.replace(/^listen /, '')}`)
+  if (failed.length > 0 && failed.every((f) => /No transport/i.test(f))) {
+    return new BadInputError('UNSUPPORTED_LISTEN_ADDRESS', `cannot listen on ${failed.map((f) => f.split(': ')[0]).join(', ')}: only tcp and tcp/ws(s) listeners are supported`, {cause: err})
+  }
+  if (failed.length > 0) {
+    return new UnreachableError('BIND_FAILED', `cannot listen on ${failed.join('; ')}`, {
+      cause: err,
+      hint: 'pick a free port (0 = any) on an address of this host',
+    })
+  }
+  return new ConfigError('LISTEN_FAILED', `cannot start the libp2p node: ${message.split('\n')[0]}`, {
+    cause: err,
+    hint: 'check the --listen multiaddrs (e.g. /ip4/127.0.0.1/tcp/60000 and /ip4/127.0.0.1/tcp/60001/ws)',
+  })
 }
 
 /** Largest metadata message (nwaku's RpcResponseMaxBytes). */

@@ -130,4 +130,21 @@ describe('px serve (CLI)', () => {
     const m = await runCli(['px', 'serve', '--nodes', join(dir, 'missing.json')])
     expect(m.code).toBe(2)
   })
+
+  it('a bad or busy --listen address is one line with exit 2 or 4, never a stack', async () => {
+    const nodes = join(dir, 'listen-enrs.txt')
+    writeFileSync(nodes, records.map((r) => r.text).join('\n') + '\n')
+    const garbageAddr = await runCli(['px', 'serve', '--nodes', nodes, '--listen', '/ip4/garbage'])
+    expect(garbageAddr.code).toBe(2)
+    expect(garbageAddr.stderr).toMatch(/^Error \[BAD_LISTEN_ADDRESS\]: --listen \/ip4\/garbage: not a valid multiaddr/)
+    const udp = await runCli(['px', 'serve', '--nodes', nodes, '--listen', '/ip4/127.0.0.1/udp/0'])
+    expect(udp.code).toBe(2)
+    expect(udp.stderr).toMatch(/UNSUPPORTED_LISTEN_ADDRESS/)
+    const holder = await startPxServer({records: records.map((r) => r.raw), listen: ['/ip4/127.0.0.1/tcp/0']})
+    const busyPort = holder.addresses[0]!.split('/')[4]
+    const busy = await runCli(['px', 'serve', '--nodes', nodes, '--listen', `/ip4/127.0.0.1/tcp/${busyPort}`]).finally(() => holder.stop())
+    expect(busy.code).toBe(4)
+    expect(busy.stderr).toMatch(new RegExp(`^Error \\[BIND_FAILED\\]: cannot listen on /ip4/127.0.0.1/tcp/${busyPort}: EADDRINUSE`))
+    for (const r of [garbageAddr, udp, busy]) expect(r.stderr).not.toMatch(/\n\s+at /)
+  })
 })
