@@ -548,6 +548,8 @@ class CrawlEngine {
 
   /** Event-loop lag now (ms), measured by a 50 ms probe. */
   private lagMs = 0
+  /** When the loop last stalled for more than 100 ms. */
+  private lastLagSpikeAt = Number.NEGATIVE_INFINITY
 
   /**
    * Our own event loop is the other saturation signal: a handshake costs ~4 ms of CPU here, and
@@ -562,6 +564,7 @@ class CrawlEngine {
       const lag = Math.max(0, t - expected)
       // Decaying maximum: one slow turn keeps counting for a few probes.
       this.lagMs = Math.max(lag, this.lagMs * 0.7)
+      if (lag > 100) this.lastLagSpikeAt = t
       expected = t + 50
       if (this.lagMs > 60) {
         if (!Number.isFinite(this.hsLimit)) this.hsLimit = this.opts.maxNewSessions
@@ -717,6 +720,10 @@ class CrawlEngine {
    */
   private requeue(entry: Entry): boolean {
     if (this.aborted || entry.failedVisits >= this.opts.retries) return false
+    // Beyond the first retry, only when the failed attempt overlapped a stall of our own loop
+    // (then the answer may have been there): a node that timed out twice on a calm loop is dead.
+    const attemptWindow = this.opts.requestTimeoutMs + 1000
+    if (entry.failedVisits >= 1 && this.now() - this.lastLagSpikeAt > attemptWindow) return false
     entry.failedVisits++
     entry.status = 'queued'
     this.queue.push(entry.nodeId)
