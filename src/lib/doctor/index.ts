@@ -9,7 +9,7 @@ import {lintEnr, parseEnr, decodeEnr} from '../enr/index.js'
 import {ExitCode, isWakuDiscError, type ErrorJson} from '../errors.js'
 import {createProbeNode} from '../libp2p/node.js'
 import {PEER_EXCHANGE_PROTOCOL} from '../libp2p/protocols.js'
-import {parseTarget, type Target} from '../libp2p/target.js'
+import {looksLikeEnrText, notATarget, parseTarget, type Target} from '../libp2p/target.js'
 import {queryPeerExchange, type PxQueryResult} from '../px/query.js'
 import {resolveTree, verifyTree, type TxtResolver, type VerifyReport} from '../dns/index.js'
 import {DestinationPolicy, trustedRangesFor} from '../net/index.js'
@@ -78,6 +78,7 @@ export async function runDoctor(target: string, options: DoctorOptions = {}): Pr
     steps.push({step: 'discv5-ping', subject: parsed.peerId, status: 'skipped', summary: 'a multiaddr carries no discv5 endpoint', durationMs: 0})
     unreachable = await nodeSteps(parsed, options, steps, true)
   } else {
+    if (!looksLikeEnrText(text)) throw notATarget(text)
     kind = 'enr'
     const peerId = recordSteps(text, steps) // throws BadInputError for text that is not a record
     const pinged = await discv5Step(text, peerId, options, steps)
@@ -218,6 +219,8 @@ async function treeSteps(url: string, options: DoctorOptions, steps: DoctorStep[
   try {
     report = await verifyTree(url, {signal: options.signal, resolver: options.resolver})
   } catch (err) {
+    // A malformed enrtree:// URL is the user's input, not a failed check: exit 2 like other bad input.
+    if (isWakuDiscError(err) && err.exitCode === ExitCode.badInput) throw err
     steps.push({step: 'tree', subject: url, status: 'fail', summary: errJson(err).message, durationMs: ms(t0), error: errJson(err)})
     return isWakuDiscError(err) && err.exitCode === ExitCode.unreachable
   }

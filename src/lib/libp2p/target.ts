@@ -26,6 +26,18 @@ function peerIdOf(ma: Multiaddr): string | undefined {
 }
 
 /** Parses a multiaddr with /p2p/, or an ENR. Throws BadInputError with the reason otherwise. */
+/** `enr:…`, or bare base64url long enough to be a record (geth prints them both ways). */
+export function looksLikeEnrText(text: string): boolean {
+  return /^enr:/i.test(text) || /^[A-Za-z0-9_-]{60,}$/.test(text)
+}
+
+/** The error for text that is neither a multiaddr nor an ENR (instead of an RLP/base64 message). */
+export function notATarget(text: string): BadInputError {
+  return new BadInputError('BAD_TARGET', `not a multiaddr or ENR: ${text.length > 60 ? `${text.slice(0, 60)}…` : text}`, {
+    hint: 'give a multiaddr with /p2p/<peer id> (/ip4/…/tcp/…/p2p/16Uiu2…) or an ENR (enr:-…)',
+  })
+}
+
 export function parseTarget(input: string): Target {
   const text = input.trim()
   if (text === '') throw new BadInputError('EMPTY_TARGET', 'empty target: give a multiaddr with /p2p/<peer id> or an enr: record')
@@ -54,6 +66,7 @@ export function parseTarget(input: string): Target {
       hint: 'give the node\'s ENR (enr:…) or a multiaddr with /p2p/<peer id>',
     })
   }
+  if (!looksLikeEnrText(text)) throw notATarget(text)
   let decoded: DecodedEnr
   let lint: LintFinding[]
   try {

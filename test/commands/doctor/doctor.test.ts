@@ -54,6 +54,11 @@ describe('doctor (CLI)', () => {
     expect(dead.stdout).toMatch(/unreachable/)
     const bad = await runCli(['doctor', 'not-a-node'])
     expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/^Error \[BAD_TARGET\]: not a multiaddr or ENR: not-a-node/)
+    // A malformed enrtree:// URL is bad input too, not a failed check.
+    const badTree = await runCli(['doctor', 'enrtree://garbage'])
+    expect(badTree.code).toBe(2)
+    expect(badTree.stderr).toMatch(/^Error \[DNS_BAD_URL\]/)
     // The wrong discv5 protocol id: no PONG, a failed check (exit 3) while caps still passes.
     const wrongId = await runCli(['doctor', enr.text, '--discv5-protocol', 'discv5', '--json'])
     expect(wrongId.code).toBe(3)

@@ -101,11 +101,15 @@ describe('doctor', () => {
         await resolver2.close()
         await dns2.close()
       }
-      // A wrong key in the URL fails the verification step (exit 3).
-      const wrong = url.replace(/enrtree:\/\/[A-Z2-7]+@/, `enrtree://${url.slice(10, 62).split('').reverse().join('')}@`)
+      // A wrong (valid) key in the URL fails the verification step (exit 3).
+      const wrong = tree.sign(generatePrivateKey(), 'nodes.test')
+      expect(wrong).not.toBe(url)
       const bad = await runDoctor(wrong, {resolver, treeSample: 0})
       expect(bad.steps[0]!.status).toBe('fail')
-      expect(bad.exitCode).not.toBe(0)
+      expect(bad.exitCode).toBe(3)
+      // A key that is no public key at all makes the URL malformed: bad input (exit 2), as in dns-tree verify.
+      const garbled = `enrtree://${'A'.repeat(52)}@nodes.test` // 33 zero bytes: not a compressed point
+      await expect(runDoctor(garbled, {resolver, treeSample: 0})).rejects.toMatchObject({code: 'DNS_BAD_URL', exitCode: 2})
     } finally {
       await resolver.close()
     }

@@ -65,5 +65,11 @@ describe('targets', () => {
     expect(() => parseTarget('enode://1234@127.0.0.1:30303')).toThrow(expect.objectContaining({code: 'ENODE_NOT_LIBP2P'}))
     expect(() => parseTarget('   ')).toThrow(expect.objectContaining({code: 'EMPTY_TARGET'}))
     expect(() => parseTarget('enr:-!!')).toThrow(expect.objectContaining({exitCode: 2}))
+    // Neither form: say so, instead of a base64 or RLP message about a record the user never gave.
+    for (const junk of ['garbage', 'foo.bar', 'localhost:60000']) {
+      expect(() => parseTarget(junk)).toThrow(expect.objectContaining({code: 'BAD_TARGET', exitCode: 2, message: `not a multiaddr or ENR: ${junk}`}))
+    }
+    // A record without its enr: prefix is still read as a record.
+    expect(() => parseTarget(discv5Only.text.slice(4))).toThrow(expect.objectContaining({code: 'ENR_NOT_DIALABLE'}))
   })
 })
