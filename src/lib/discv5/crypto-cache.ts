@@ -28,21 +28,23 @@ export function installEnrVerifyCache(): void {
   if (installed) return
   installed = true
   const base = getV4Crypto() ?? defaultCrypto
-  const verified = new Map<string, boolean>()
+  // Keyed by the signature; the entry keeps the message and key it was checked against, compared
+  // byte for byte on a hit (cheaper than building a long string key per lookup).
+  const verified = new Map<string, {pubKey: Uint8Array; msg: Uint8Array; ok: boolean}>()
   const nodeIds = new Map<string, string>()
   setV4Crypto({
     ...base,
     verify(pubKey: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
-      const key = hex(sig) + hex(pubKey) + hex(msg)
+      const key = hex(sig)
       const hit = verified.get(key)
-      if (hit !== undefined) {
+      if (hit !== undefined && Buffer.compare(hit.msg, msg) === 0 && Buffer.compare(hit.pubKey, pubKey) === 0) {
         stats.verifyHits++
-        return hit
+        return hit.ok
       }
       stats.verifyMisses++
       const ok = base.verify(pubKey, msg, sig)
       if (verified.size >= MAX_ENTRIES) verified.clear()
-      verified.set(key, ok)
+      verified.set(key, {pubKey: Uint8Array.from(pubKey), msg: Uint8Array.from(msg), ok})
       return ok
     },
     nodeId(pubKey: Uint8Array): string {
