@@ -52,13 +52,18 @@ export function renderFleet(f: FleetReport, c: ChalkInstance = colorsFor()): str
     r.capabilities.filter((x) => !['identify', 'ping'].includes(x)).join(',') || '-',
     r.metadata ? `${r.metadata.clusterId ?? '-'}/${r.metadata.shards.join(',') || '-'}` : r.reachable ? 'n/a' : '',
     r.pingMs !== undefined ? String(Math.round(r.pingMs)) : '',
-    r.expectations.filter((e) => !e.ok).map((e) => e.what).join(', ') || (r.error ? r.error.message.slice(0, 40) : ''),
+    // An unreachable target's expectations are moot: show why it failed (without the peer id, already in column 1).
+    r.error ? shorten(r.error.message.replace(`cannot connect to ${r.target.peerId}: `, ''), 64) : r.expectations.filter((e) => !e.ok).map((e) => e.what).join(', '),
   ])
   const s = f.summary
   const out = [table([['peer', 'status', 'agent', 'protocols', 'cluster/shards', 'ping ms', 'unmet / error'], ...rows])]
   for (const k of f.skipped ?? []) out.push(`skipped ${k.where}: ${k.error.message}`)
   out.push(`${s.total} targets: ${s.ok} ok, ${s.unmet} unmet, ${s.unreachable} unreachable in ${f.durationMs} ms${f.interrupted ? ` (interrupted after ${s.done})` : ''}`)
   return out.join('\n')
+}
+
+function shorten(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text
 }
 
 export function renderFleetProgress(r: CapsReport, done: number, total: number): string {

@@ -57,6 +57,13 @@ describe('caps (CLI)', () => {
     const r = await runCli(['caps', dead, '--timeout', '3', '--json'])
     expect(r.code).toBe(4)
     expect(r.json.targets[0]).toMatchObject({status: 'unreachable', reachable: false})
+    // In a fleet table, an unreachable row says why (not the moot expectations).
+    const fleet = await runCli(['caps', dead, peers[0]!.tcp, '--expect', 'rendezvous', '--timeout', '3'])
+    expect(fleet.code).toBe(4)
+    const row = fleet.stdout.split('\n').find((l) => l.includes('UNREACHABLE'))
+    expect(row).toMatch(/DIAL_FAILED .*ECONNREFUSED/)
+    expect(row).not.toMatch(/protocol rendezvous/)
+    expect(fleet.stdout.split('\n').find((l) => l.includes('UNMET'))).toMatch(/protocol rendezvous/)
   })
 
   it('checks a fleet from arguments, a file and a node set, with a table', async () => {
