@@ -176,7 +176,7 @@ async function nodeSteps(target: Target, options: DoctorOptions, steps: DoctorSt
               `protocols ${caps.capabilities.join(',') || '(none)'}`,
               caps.metadata ? `cluster ${caps.metadata.clusterId ?? '-'} shards ${caps.metadata.shards.join(',') || '-'}` : `metadata ${caps.metadataError?.code ?? 'n/a'}`,
               caps.pingMs !== undefined ? `ping ${caps.pingMs} ms` : `ping ${caps.pingError?.code ?? 'n/a'}`,
-              ...problems.map((f) => f.code),
+              ...problems.map((f) => `${f.code}: ${f.message}`),
             ].join('; '),
       durationMs: ms(t0),
       data: caps,
@@ -199,7 +199,7 @@ async function nodeSteps(target: Target, options: DoctorOptions, steps: DoctorSt
         step: 'peer-exchange',
         subject: target.peerId,
         status: bad ? 'warn' : 'ok',
-        summary: `status ${px.status.code} ${px.status.name}; ${px.received} record(s): ${px.valid} valid, ${px.invalid} invalid, ${px.flagged} with forbidden addresses`,
+        summary: `status ${px.status.code} ${px.status.name}; ${px.received} record(s): ${px.valid} valid, ${px.invalid} invalid, ${px.flagged} with forbidden addresses${px.warnings.length ? `; ${px.warnings.join('; ')}` : ''}`,
         durationMs: ms(t1),
         data: px,
       })
