@@ -2,7 +2,8 @@ import {privateKeyFromRaw} from '@libp2p/crypto/keys'
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {BadInputError, ExitCode, InterruptedError} from '../../lib/errors.js'
+import {untilStopped} from '../../cli/until-stopped.js'
+import {BadInputError, ExitCode} from '../../lib/errors.js'
 import {loadPrivateKey} from '../../lib/keys/index.js'
 import {nodeSetRecords, readNodeSetDetailed} from '../../lib/nodeset/index.js'
 import {NWAKU_MAX_PX_PEERS, parseRateLimit, startPxServer, type PxServeEvent, type PxServeStats} from '../../lib/px/index.js'
@@ -61,16 +62,13 @@ export default class PxServe extends BaseCommand<typeof PxServe> {
       this.progress(`serving ${records.length} records as ${server.peerId}; Ctrl-C to stop`)
       this.out(server.addresses.join('\n'))
     }
-    await new Promise<void>((resolve) => {
-      if (this.signal.aborted) resolve()
-      else this.signal.addEventListener('abort', () => resolve(), {once: true})
-    })
+    const interrupted = await untilStopped(this.signal)
     await server.stop()
     const result: PxServeResult = {peerId: server.peerId, addresses: server.addresses, records: records.length, ...server.stats()}
     if (this.flags.ndjson) process.stdout.write(JSON.stringify({type: 'summary', ...result}) + '\n')
     else this.out(renderPxServeSummary(result))
     // Stopped by a signal: report what was served, exit 130 like every long command; --timeout is a normal end.
-    if (this.signal.reason instanceof InterruptedError) this.resultExitCode = ExitCode.interrupted
+    if (interrupted) this.resultExitCode = ExitCode.interrupted
     return result
   }
 }

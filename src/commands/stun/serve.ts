@@ -1,6 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
+import {untilStopped} from '../../cli/until-stopped.js'
+import {ExitCode} from '../../lib/errors.js'
 import {parseHostPort} from '../../lib/stun/endpoint.js'
 import {startStunServer, type StunServerInfo, type StunServerStats} from '../../lib/stun/server.js'
 import {renderStunServerInfo, renderStunServerStats} from '../../ui/webrtc.js'
@@ -30,12 +32,10 @@ export default class StunServe extends BaseCommand<typeof StunServe> {
       },
     })
     this.out(renderStunServerInfo(server.info))
-    await new Promise<void>((resolve) => {
-      if (this.signal.aborted) resolve()
-      this.signal.addEventListener('abort', () => resolve(), {once: true})
-    })
+    const interrupted = await untilStopped(this.signal)
     await server.close()
     this.progress(renderStunServerStats(server.stats))
+    if (interrupted) this.resultExitCode = ExitCode.interrupted
     return {info: server.info, stats: server.stats}
   }
 }

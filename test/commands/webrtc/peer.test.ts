@@ -99,4 +99,15 @@ describe('webrtc signal / listen / dial on loopback', {timeout: 120_000}, () => 
       await new Promise((r) => junkServer.close(r))
     }
   })
+
+  it('Ctrl-C stops the signalling server with its stats and exit 130', async () => {
+    let stderr = ''
+    signal.stderr!.on('data', (d: Buffer | string) => (stderr += String(d)))
+    const code = await new Promise<number | null>((resolve) => {
+      signal.once('exit', (c) => resolve(c))
+      signal.kill('SIGINT')
+    })
+    expect(code).toBe(130)
+    expect(stderr).toMatch(/Signalling server stopped: \d+ connections, \d+ messages relayed/)
+  })
 })
