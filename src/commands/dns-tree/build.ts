@@ -1,12 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
+import {nodeFilterFlags, nodeFilterFrom} from '../../cli/flags.js'
 import {buildTreeDirectory, type BuildTreeReport} from '../../lib/dns/index.js'
-import {BadInputError} from '../../lib/errors.js'
-import type {WakuCapability} from '../../lib/enr/index.js'
 import {renderBuildReport} from '../../ui/dns.js'
-
-const CAPS = ['relay', 'store', 'filter', 'lightpush', 'sync', 'mix']
 
 export default class DnsTreeBuild extends BaseCommand<typeof DnsTreeBuild> {
   static override description = 'Build an EIP-1459 tree directory (geth format: enrtree-info.json + nodes.json) from a node set, with Waku filters. Sign it next with `dns-tree sign`.'
@@ -22,20 +19,15 @@ export default class DnsTreeBuild extends BaseCommand<typeof DnsTreeBuild> {
     domain: Flags.string({required: true, description: 'DNS name the tree will be published at'}),
     link: Flags.string({multiple: true, description: 'enrtree:// URL of another tree to link (repeatable; kept in the given order)'}),
     out: Flags.string({required: true, description: 'tree directory to write (created if missing; an earlier tree\'s seq and URL are kept)'}),
-    'waku-only': Flags.boolean({description: 'keep only records with a waku2 field'}),
-    caps: Flags.string({description: `keep records with all these Waku capabilities (comma-separated: ${CAPS.join(', ')})`}),
-    cluster: Flags.integer({description: 'keep records in this relay-shard cluster', min: 0, max: 65535}),
-    shard: Flags.integer({description: 'keep records serving this shard', min: 0, max: 1023}),
+    ...nodeFilterFlags('keep records'),
     limit: Flags.integer({description: 'keep at most N records (highest score first, ties by node id)', min: 0}),
-    'min-score': Flags.integer({description: 'keep records with at least this crawler score'}),
+    'min-score': Flags.integer({description: 'keep records with at least this crawler score (geth nodes.json "score"; `crawl` counts the rounds a node answered)'}),
     'min-age': Flags.integer({description: 'keep records seen for at least this many seconds (lastResponse − firstResponse)', min: 0}),
     lenient: Flags.boolean({description: 'skip unparsable input records (listed in the report) instead of failing'}),
   }
 
   async run(): Promise<BuildTreeReport> {
     const f = this.flags
-    const caps = f.caps?.split(',').map((c) => c.trim().toLowerCase()).filter(Boolean)
-    for (const c of caps ?? []) if (!CAPS.includes(c)) throw new BadInputError('BAD_CAPABILITY', `--caps: unknown capability ${JSON.stringify(c)} (known: ${CAPS.join(', ')})`)
     const report = await buildTreeDirectory(this.args.nodes, {
       domain: f.domain,
       links: (f.link ?? []).flatMap((l) => l.split(',')).map((l) => l.trim()).filter(Boolean),
@@ -43,10 +35,7 @@ export default class DnsTreeBuild extends BaseCommand<typeof DnsTreeBuild> {
       lenient: f.lenient,
       signal: this.signal,
       filter: {
-        wakuOnly: f['waku-only'],
-        ...(caps?.length ? {capabilities: caps as WakuCapability[]} : {}),
-        ...(f.cluster !== undefined ? {cluster: f.cluster} : {}),
-        ...(f.shard !== undefined ? {shard: f.shard} : {}),
+        ...nodeFilterFrom(f),
         ...(f.limit !== undefined ? {limit: f.limit} : {}),
         ...(f['min-score'] !== undefined ? {minScore: f['min-score']} : {}),
         ...(f['min-age'] !== undefined ? {minAge: f['min-age']} : {}),

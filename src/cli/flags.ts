@@ -1,0 +1,42 @@
+import {Flags} from '@oclif/core'
+
+import {WAKU2_BITS, type NodeFilter, type WakuCapability} from '../lib/enr/index.js'
+import {BadInputError} from '../lib/errors.js'
+
+/**
+ * Flags shared by commands that select Waku nodes by their record (`dns-tree build`, `crawl`, …).
+ * `verb` words the help text: "keep records …" for a builder, "report only nodes …" for a crawler.
+ */
+export function nodeFilterFlags(verb: string) {
+  return {
+    'waku-only': Flags.boolean({description: `${verb} with a waku2 field`}),
+    caps: Flags.string({description: `${verb} with all these Waku capabilities (comma-separated: ${WAKU2_BITS.join(',')})`}),
+    cluster: Flags.integer({description: `${verb} in this relay-shard cluster`, min: 0, max: 65_535}),
+    shard: Flags.integer({description: `${verb} serving this shard`, min: 0, max: 1023}),
+  }
+}
+
+/** Splits a comma-separated capability list (`relay,store`), lower-cased; refuses unknown names. */
+export function parseCapabilities(text: string | undefined, flag = '--caps'): WakuCapability[] | undefined {
+  if (text === undefined) return undefined
+  const known: readonly string[] = WAKU2_BITS
+  const caps = text
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean)
+  for (const c of caps) {
+    if (!known.includes(c)) throw new BadInputError('BAD_CAPABILITY', `${flag}: unknown capability ${JSON.stringify(c)} (known: ${known.join(', ')})`)
+  }
+  return caps as WakuCapability[]
+}
+
+/** The {@link NodeFilter} that the {@link nodeFilterFlags} given on the command line ask for (unset flags omitted). */
+export function nodeFilterFrom(f: {'waku-only'?: boolean; caps?: string; cluster?: number; shard?: number}): NodeFilter {
+  const filter: NodeFilter = {}
+  if (f['waku-only']) filter.wakuOnly = true
+  const caps = parseCapabilities(f.caps)
+  if (caps?.length) filter.capabilities = caps
+  if (f.cluster !== undefined) filter.cluster = f.cluster
+  if (f.shard !== undefined) filter.shard = f.shard
+  return filter
+}
