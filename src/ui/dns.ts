@@ -14,12 +14,23 @@ export function renderBuildReport(r: BuildTreeReport, c: ChalkInstance = colorsF
   const lines = [
     `${c.green('built')} tree for ${r.domain} in ${r.dir}`,
     `  input ${r.input.path} (${r.input.format}): ${r.input.nodes} nodes${r.input.skipped.length ? `, ${r.input.skipped.length} skipped` : ''}`,
+    ...(r.filtered ? [`  filters kept ${r.nodes} of ${r.input.nodes}${filterDropText(r.filtered)}`] : []),
     `  tree: ${r.nodes} nodes, ${r.links.length} links, ${r.records} TXT records, depth ${r.depth}, seq ${r.seq} (unsigned)`,
   ]
   for (const s of r.input.skipped) lines.push(`  ${c.yellow('skipped')} ${s.where}: ${s.message}`)
   for (const w of r.warnings) lines.push(`  ${c.yellow('warning')} ${w}`)
   lines.push(`  next: waku-disc dns-tree sign ${r.dir} --key-file KEY`)
   return lines.join('\n')
+}
+
+function filterDropText(d: NonNullable<BuildTreeReport['filtered']>): string {
+  const parts = [
+    d.minScore ? `${d.minScore} below --min-score` : '',
+    d.minAge ? `${d.minAge} younger than --min-age` : '',
+    d.record ? `${d.record} not matching the Waku filters` : '',
+    d.limit ? `${d.limit} over --limit` : '',
+  ].filter(Boolean)
+  return parts.length ? ` (dropped: ${parts.join(', ')})` : ''
 }
 
 export function renderSignReport(r: SignTreeReport, c: ChalkInstance = colorsFor()): string {

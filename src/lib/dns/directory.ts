@@ -10,12 +10,13 @@ import {BadInputError, CheckFailedError, WakuDiscError, throwIfAborted} from '..
 import {loadPrivateKey, publicKeyOf} from '../keys/index.js'
 import type {EnrRecord} from '../enr/index.js'
 import {
-  filterNodeSet,
+  filterNodeSetDetailed,
   formatNodeSet,
   nodeSetRecords,
   readNodeSetDetailed,
   type NodeSet,
   type NodeSetFilter,
+  type NodeSetFilterDrops,
   type NodeSetFormat,
   type NodeSetProblem,
 } from '../nodeset/index.js'
@@ -158,6 +159,8 @@ export interface BuildTreeReport {
   dir: string
   domain: string
   input: {path: string; format: NodeSetFormat; nodes: number; skipped: NodeSetProblem[]}
+  /** Present when filters were given: what each one dropped from the input nodes. */
+  filtered?: NodeSetFilterDrops
   nodes: number
   links: string[]
   seq: string
@@ -180,7 +183,10 @@ export async function buildTreeDirectory(input: string, options: BuildTreeOption
     }
   }
   const read = await readNodeSetDetailed(input, {signal: options.signal, lenient: options.lenient})
-  const filtered = options.filter ? filterNodeSet(read.set, options.filter) : read.set
+  const filter = options.filter
+  const hasFilter = filter !== undefined && Object.values(filter).some((v) => v !== undefined && v !== false && !(Array.isArray(v) && v.length === 0))
+  const detailed = hasFilter ? filterNodeSetDetailed(read.set, filter) : undefined
+  const filtered = detailed?.set ?? read.set
   const records = nodeSetRecords(filtered, {verifySignatures: false})
   const warnings: string[] = []
   for (const r of records) if (r.size > 300) warnings.push(`node ${r.nodeId}: record is ${r.size} bytes (limit 300)`)
@@ -197,11 +203,12 @@ export async function buildTreeDirectory(input: string, options: BuildTreeOption
   throwIfAborted(options.signal, 'building the tree')
   const tree = makeTree(BigInt(info.seq), records, links)
   await writeTreeFiles(options.out, info, filtered)
-  if (records.length === 0) warnings.push('the tree has no nodes')
+  if (records.length === 0) warnings.push(emptyTreeWarning(Object.keys(read.set).length, detailed?.dropped))
   return {
     dir: options.out,
     domain,
     input: {path: input, format: read.format, nodes: Object.keys(read.set).length, skipped: read.problems},
+    ...(detailed ? {filtered: detailed.dropped} : {}),
     nodes: records.length,
     links,
     seq: info.seq,
@@ -210,6 +217,13 @@ export async function buildTreeDirectory(input: string, options: BuildTreeOption
     ...(keepUrl ? {previousUrl: keepUrl} : {}),
     warnings,
   }
+}
+
+/** Says why a tree came out empty: no input, or the filters dropped every input node. */
+function emptyTreeWarning(inputNodes: number, dropped: NodeSetFilterDrops | undefined): string {
+  if (inputNodes === 0 || dropped === undefined) return 'the tree has no nodes'
+  const scoreHint = dropped.minScore > 0 ? ' (one crawl scores each node 1; `crawl --monitor` adds 1 per round the node answers)' : ''
+  return `the tree has no nodes: the filters dropped all ${inputNodes} input nodes${scoreHint}`
 }
 
 export function checkDomain(domain: string): string {

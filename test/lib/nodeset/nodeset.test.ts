@@ -7,6 +7,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {
   GO_ZERO_TIME,
   filterNodeSet,
+  filterNodeSetDetailed,
   formatNodeSet,
   nodeSetFromRecords,
   nodeSetRecords,
@@ -142,5 +143,14 @@ describe('filterNodeSet', () => {
     const tied = nodeSetFromRecords(records)
     expect(filterNodeSet(tied, {limit: 4})).toEqual(filterNodeSet(tied, {limit: 4}))
     expect(Object.keys(filterNodeSet(tied, {limit: 4}))).toEqual(Object.keys(tied).sort().slice(0, 4))
+  })
+
+  it('counts what each criterion dropped, each node once, by the first criterion it fails', () => {
+    // scores 0..11: minScore 2 drops 0,1; of the rest, waku-only drops 3,6,9; the limit then drops 7 - 4 = 3.
+    const {set: kept, dropped} = filterNodeSetDetailed(set, {minScore: 2, wakuOnly: true, limit: 4})
+    expect(dropped).toEqual({minScore: 2, minAge: 0, record: 3, limit: 3})
+    expect(kept).toEqual(filterNodeSet(set, {minScore: 2, wakuOnly: true, limit: 4}))
+    expect(Object.values(kept).map((e) => e.score).sort((a, b) => a! - b!)).toEqual([7, 8, 10, 11])
+    expect(filterNodeSetDetailed(set, {minAge: 5 * 3600}).dropped).toEqual({minScore: 0, minAge: 5, record: 0, limit: 0})
   })
 })
