@@ -106,30 +106,37 @@ export async function startDnsServer(zones: Zone[], options: ServeOptions): Prom
     else fn()
   }
 
-  const udp = dgram.createSocket({type: isIP(host) === 6 ? 'udp6' : 'udp4'})
-  udp.on('message', (msg, rinfo) => {
-    let query: dnsPacket.Packet
-    try {
-      query = dnsPacket.decode(msg)
-    } catch {
-      return // garbage: drop, like real servers do for undecodable packets
-    }
-    if (query.type !== 'query') return
-    stats.udp++
-    const reply = answer(query, udpSize(query))
-    later(() => udp.send(reply, rinfo.port, rinfo.address, () => {}))
-  })
-  udp.on('error', () => {})
-  await new Promise<void>((resolve, reject) => {
-    udp.once('error', reject)
-    udp.bind(wantPort, host, () => {
-      udp.off('error', reject)
-      resolve()
+  const openUdp = async (bindPort: number): Promise<dgram.Socket> => {
+    const udp = dgram.createSocket({type: isIP(host) === 6 ? 'udp6' : 'udp4'})
+    udp.on('message', (msg, rinfo) => {
+      let query: dnsPacket.Packet
+      try {
+        query = dnsPacket.decode(msg)
+      } catch {
+        return // garbage: drop, like real servers do for undecodable packets
+      }
+      if (query.type !== 'query') return
+      stats.udp++
+      const reply = answer(query, udpSize(query))
+      later(() => udp.send(reply, rinfo.port, rinfo.address, () => {}))
     })
-  }).catch((error: NodeJS.ErrnoException) => {
-    throw new UnreachableError('DNS_LISTEN', `cannot listen on UDP ${host}:${wantPort} (${error.code})`, {cause: error})
-  })
-  const port = udp.address().port
+    udp.on('error', () => {})
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject)
+      udp.bind(bindPort, host, () => {
+        udp.off('error', reject)
+        resolve()
+      })
+    }).catch((error: NodeJS.ErrnoException) => {
+      try {
+        udp.close()
+      } catch {
+        // never bound: nothing to release
+      }
+      throw new UnreachableError('DNS_LISTEN', `cannot listen on UDP ${host}:${bindPort} (${error.code})`, {cause: error})
+    })
+    return udp
+  }
 
   const sockets = new Set<net.Socket>()
   const tcp = net.createServer((socket) => {
@@ -162,23 +169,38 @@ export async function startDnsServer(zones: Zone[], options: ServeOptions): Prom
       }
     })
   })
-  await new Promise<void>((resolve, reject) => {
-    tcp.once('error', reject)
-    tcp.listen(port, host, () => {
-      tcp.off('error', reject)
-      resolve()
-    })
-  }).catch((error: NodeJS.ErrnoException) => {
-    udp.close()
-    throw new UnreachableError('DNS_LISTEN', `cannot listen on TCP ${host}:${port} (${error.code})`, {cause: error})
-  })
+  // UDP and TCP share one port. With port 0 the kernel picks a free UDP port whose TCP twin may be
+  // taken by another process: then both are dropped and another port is tried.
+  let udp: dgram.Socket | undefined
+  let port = wantPort
+  for (let attempt = 1; udp === undefined; attempt++) {
+    const candidate = await openUdp(wantPort)
+    port = candidate.address().port
+    try {
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject)
+        tcp.listen(port, host, () => {
+          tcp.off('error', reject)
+          resolve()
+        })
+      })
+      udp = candidate
+    } catch (error) {
+      candidate.close()
+      const code = (error as NodeJS.ErrnoException).code
+      if (wantPort !== 0 || code !== 'EADDRINUSE' || attempt >= 20) {
+        throw new UnreachableError('DNS_LISTEN', `cannot listen on TCP ${host}:${port} (${code})`, {cause: error})
+      }
+    }
+  }
+  const udpSocket = udp
 
   let closed = false
   const close = async (): Promise<void> => {
     if (closed) return
     closed = true
     for (const s of sockets) s.destroy()
-    await Promise.all([new Promise<void>((r) => udp.close(() => r())), new Promise<void>((r) => tcp.close(() => r()))])
+    await Promise.all([new Promise<void>((r) => udpSocket.close(() => r())), new Promise<void>((r) => tcp.close(() => r()))])
   }
   options.signal?.addEventListener('abort', () => void close(), {once: true})
   return {
