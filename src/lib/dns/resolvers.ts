@@ -5,7 +5,7 @@
  * joined (EIP-1459 entries longer than 255 bytes arrive split).
  */
 import dgram from 'node:dgram'
-import {Resolver as SystemResolver} from 'node:dns/promises'
+import {Resolver as SystemResolver, lookup} from 'node:dns/promises'
 import {isIP} from 'node:net'
 import net from 'node:net'
 import {randomInt} from 'node:crypto'
@@ -94,6 +94,7 @@ export class ServerTxtResolver implements TxtResolver {
   private next = 0
   private readonly pending = new Map<number, Pending>()
   private socketError?: Error
+  private resolvedHost?: Promise<string>
   private readonly timeoutMs: number
   private readonly attempts: number
 
@@ -119,24 +120,35 @@ export class ServerTxtResolver implements TxtResolver {
 
   private ensureSocket(): Promise<dgram.Socket> {
     const want = Math.max(1, this.options.sockets ?? 4)
-    if (this.sockets.length < want) {
-      const type = isIP(this.server.host) === 6 ? 'udp6' : 'udp4'
-      const socket = dgram.createSocket({type, recvBufferSize: 1 << 20})
-      socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo))
-      this.sockets.push(
-        new Promise((resolve) => {
-          socket.on('error', (error) => {
-            this.socketError = error
-            for (const p of [...this.pending.values()]) p.reject(unreachable(this.description, error))
-            resolve(socket)
-          })
-          socket.connect(this.server.port, this.server.host, () => resolve(socket))
-        }),
-      )
-      socket.unref()
-      this.open.push(socket)
-    }
+    if (this.sockets.length < want) this.sockets.push(this.hostAddress().then((address) => this.openSocket(address)))
     return this.sockets[this.next++ % this.sockets.length]!
+  }
+
+  /** The server's IP address: the host itself, or its name looked up once (an unknown name is unreachable, not a socket error). */
+  private hostAddress(): Promise<string> {
+    if (isIP(this.server.host) !== 0) return Promise.resolve(this.server.host)
+    this.resolvedHost ??= lookup(this.server.host, {order: 'ipv4first'}).then(
+      (a) => a.address,
+      (error: NodeJS.ErrnoException) => {
+        throw new UnreachableError('DNS_UNREACHABLE', `${this.description} cannot be reached: host name ${this.server.host} does not resolve (${error.code ?? 'ERROR'})`, {cause: error})
+      },
+    )
+    return this.resolvedHost
+  }
+
+  private openSocket(address: string): Promise<dgram.Socket> {
+    const socket = dgram.createSocket({type: isIP(address) === 6 ? 'udp6' : 'udp4', recvBufferSize: 1 << 20})
+    socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo))
+    socket.unref()
+    this.open.push(socket)
+    return new Promise((resolve) => {
+      socket.on('error', (error) => {
+        this.socketError = error
+        for (const p of [...this.pending.values()]) p.reject(unreachable(this.description, error))
+        resolve(socket)
+      })
+      socket.connect(this.server.port, address, () => resolve(socket))
+    })
   }
 
   private async viaUdp(name: string, signal?: AbortSignal): Promise<string[] | 'truncated'> {

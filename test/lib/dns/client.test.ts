@@ -71,6 +71,16 @@ describe('full sync through a real DNS server on loopback', () => {
     expect(result.stats.entries).toBe(Object.keys(txt).length - 1)
   })
 
+  it('a server given by host name (localhost, from /etc/hosts) is looked up once and asked like an address', async () => {
+    const {url, txt} = signedTree(5)
+    const byAddress = await serve([{domain: 'nodes.example.org', txt}])
+    const resolver = new ServerTxtResolver({host: 'localhost', port: byAddress.server.port}, {timeoutMs: 1000})
+    resolvers.push(resolver)
+    const result = await resolveTree(url, {resolver})
+    expect(result.nodes).toHaveLength(5)
+    expect(resolver.description).toBe(`server localhost:${byAddress.server.port}`)
+  })
+
   it('the rate limit holds: 36 lookups at 100/s with a burst of 6 cannot finish in under 300 ms', async () => {
     const {url, txt} = signedTree(30)
     const resolver = await serve([{domain: 'nodes.example.org', txt}])
