@@ -1,20 +1,18 @@
 import {Command, Flags} from '@oclif/core'
 
 import {BadInputError} from '../lib/errors.js'
-import {iceServersFrom, loadTurnConfig} from '../lib/webrtc/credentials.js'
+import {iceServersFrom} from '../lib/webrtc/credentials.js'
 import {connectSignal, manualSignaller, readCompactLine, runPeer, type PeerReport} from '../lib/webrtc/peer.js'
 import {renderPeerReport} from '../ui/webrtc.js'
 import {BaseCommand} from './base-command.js'
+import {iceServerFlags, turnFromFlags} from './ice-flags.js'
 
 /** Flags shared by `webrtc listen` and `webrtc dial`: the two ends of one probe. */
 export const webrtcPeerFlags = {
   signal: Flags.string({description: 'Signalling server URL ws://HOST:PORT (see `webrtc signal`).', exclusive: ['manual']}),
   room: Flags.string({description: 'Room name shared by both peers.', dependsOn: ['signal']}),
   manual: Flags.boolean({description: "No signalling server: print our description as one wdc1. line on stderr and read the other side's line from stdin."}),
-  stun: Flags.string({description: 'STUN server URL (repeatable).', multiple: true}),
-  turn: Flags.string({description: 'TURN server URL turn:HOST[:PORT].'}),
-  'turn-user': Flags.string({description: 'TURN username (password from WAKU_DISC_TURN_PASSWORD or --turn-password-file).'}),
-  'turn-password-file': Flags.string({description: 'File holding the TURN password.'}),
+  ...iceServerFlags,
   'relay-only': Flags.boolean({description: 'Only relay candidates (iceTransportPolicy "relay").'}),
   bytes: Flags.integer({description: 'Bytes the dialer sends for the throughput test (0 = skip).', default: 1024 * 1024, min: 0, max: 1024 * 1024 * 1024}),
   pings: Flags.integer({description: 'Ping-pong round trips for the RTT.', default: 10, min: 1, max: 1000}),
@@ -32,9 +30,9 @@ export abstract class WebrtcPeerCommand<T extends typeof Command> extends BaseCo
       'turn-password-file'?: string; 'relay-only': boolean; bytes: number; pings: number; 'connect-timeout': number; 'gather-timeout': number
     }
     if (!f.manual && !(f.signal && f.room)) throw new BadInputError('NO_SIGNALLING', 'give --signal ws://HOST:PORT --room NAME, or --manual')
-    const turn = loadTurnConfig({turn: f.turn, user: f['turn-user'], passwordFile: f['turn-password-file'], passwordEnv: process.env.WAKU_DISC_TURN_PASSWORD})
+    const turn = turnFromFlags(f)
     const {iceServers} = iceServersFrom(f.stun, turn)
-    if (f['relay-only'] && !turn) throw new BadInputError('RELAY_NEEDS_TURN', '--relay-only needs --turn')
+    if (f['relay-only'] && !turn) throw new BadInputError('RELAY_NEEDS_TURN', '--relay-only needs a TURN server (--turn turn:HOST:PORT --turn-user U)')
     const signaller = f.manual
       ? manualSignaller(
           (code, d) => {

@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {iceServersFrom, loadTurnConfig} from '../../lib/webrtc/credentials.js'
+import {iceServerFlags, turnFromFlags} from '../../cli/ice-flags.js'
+import {iceServersFrom} from '../../lib/webrtc/credentials.js'
 import {pairPeers, type PairReport} from '../../lib/webrtc/pair.js'
 import {renderPairReport} from '../../ui/webrtc.js'
 
@@ -18,20 +19,12 @@ export default class WebrtcPair extends BaseCommand<typeof WebrtcPair> {
     'relay-only': Flags.boolean({description: 'Use iceTransportPolicy "relay": the channel must go through the TURN server.'}),
     bytes: Flags.integer({description: 'Bytes to send for the throughput test (0 = skip).', default: 4 * 1024 * 1024, min: 0}),
     pings: Flags.integer({description: 'Ping-pong round trips for the RTT.', default: 10, min: 1, max: 1000}),
-    stun: Flags.string({description: 'STUN server URL (repeatable).', multiple: true}),
-    turn: Flags.string({description: 'TURN server URL turn:HOST[:PORT].'}),
-    'turn-user': Flags.string({description: 'TURN username (password from WAKU_DISC_TURN_PASSWORD or --turn-password-file).'}),
-    'turn-password-file': Flags.string({description: 'File holding the TURN password.'}),
+    ...iceServerFlags,
     'connect-timeout': Flags.integer({description: 'Give up connecting after this many ms.', default: 15_000, min: 500, max: 300_000}),
   }
 
   async run(): Promise<PairReport> {
-    const turn = loadTurnConfig({
-      turn: this.flags.turn,
-      user: this.flags['turn-user'],
-      passwordFile: this.flags['turn-password-file'],
-      passwordEnv: process.env.WAKU_DISC_TURN_PASSWORD,
-    })
+    const turn = turnFromFlags(this.flags)
     const {iceServers} = iceServersFrom(this.flags.stun, turn)
     const report = await pairPeers({
       iceServers,

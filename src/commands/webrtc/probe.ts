@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {loadTurnConfig} from '../../lib/webrtc/credentials.js'
+import {iceServerFlags, turnFromFlags} from '../../cli/ice-flags.js'
+import {checkStunCount} from '../../lib/webrtc/credentials.js'
 import {parseStunUrl, splitList} from '../../lib/webrtc/ice.js'
 import {probeNat, type ProbeReport} from '../../lib/webrtc/probe.js'
 import {renderProbeReport} from '../../ui/webrtc.js'
@@ -16,23 +17,16 @@ export default class WebrtcProbe extends BaseCommand<typeof WebrtcProbe> {
   ]
 
   static override flags = {
-    stun: Flags.string({description: 'STUN server URL stun:HOST[:PORT] (repeatable, comma-separated). One PeerConnection is used per server.', multiple: true}),
-    turn: Flags.string({description: 'TURN server URL turn:HOST[:PORT][?transport=udp] (TCP/TLS cannot be tested by node-datachannel).'}),
-    'turn-user': Flags.string({description: 'TURN username (the password comes from WAKU_DISC_TURN_PASSWORD or --turn-password-file).'}),
-    'turn-password-file': Flags.string({description: 'File holding the TURN password (first line).'}),
+    ...iceServerFlags,
     'gather-timeout': Flags.integer({description: 'Stop waiting for ICE gathering after this many ms.', default: 5000, min: 100, max: 60_000}),
     'connect-timeout': Flags.integer({description: 'Give up on the relay-only data channel after this many ms.', default: 10_000, min: 500, max: 120_000}),
     'no-rfc5780': Flags.boolean({description: 'Skip the RFC 5780 mapping/filtering tests.'}),
   }
 
   async run(): Promise<ProbeReport> {
-    const turn = loadTurnConfig({
-      turn: this.flags.turn,
-      user: this.flags['turn-user'],
-      passwordFile: this.flags['turn-password-file'],
-      passwordEnv: process.env.WAKU_DISC_TURN_PASSWORD,
-    })
+    const turn = turnFromFlags(this.flags)
     const stun = splitList(this.flags.stun).map(parseStunUrl)
+    checkStunCount(stun.length) // before the progress line: bad input is one line
     this.progress('probing…')
     const report = await probeNat({
       stun,

@@ -51,9 +51,16 @@ export function loadTurnConfig(input: TurnInput): TurnConfig | undefined {
   return {server, username: input.user, password}
 }
 
+/** Most STUN servers one run takes: libjuice needs one PeerConnection (and socket) per server. */
+export const MAX_STUN_SERVERS = 8
+
+export function checkStunCount(count: number): void {
+  if (count > MAX_STUN_SERVERS) throw new BadInputError('TOO_MANY_STUN', `at most ${MAX_STUN_SERVERS} --stun servers (got ${count})`)
+}
+
 export function iceServersFrom(stun: string[] | undefined, turn: TurnConfig | undefined): {stun: StunServerUrl[]; iceServers: IceServerSpec[]} {
   const parsed = splitList(stun).map(parseStunUrl)
-  if (parsed.length > 8) throw new BadInputError('TOO_MANY_STUN', `at most 8 --stun servers (got ${parsed.length})`)
+  checkStunCount(parsed.length)
   const iceServers: IceServerSpec[] = parsed.map(stunIceServer)
   if (turn) {
     if (!turn.server.supported) {

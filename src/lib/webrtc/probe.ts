@@ -3,6 +3,7 @@ import {discoverNatBehavior, type NatBehaviorReport} from '../stun/behavior.js'
 import {StunClient, type BindingResponse} from '../stun/client.js'
 import {formatHostPort, resolveHost} from '../stun/endpoint.js'
 import {formatAddress, type TransportAddress} from '../stun/message.js'
+import {checkStunCount} from './credentials.js'
 import {stunIceServer, turnIceServer, type StunServerUrl, type TurnServerUrl} from './ice.js'
 import {runNative} from './native.js'
 import type {GatheredCandidate, GatherResult, LinkMeasurement} from './types.js'
@@ -97,6 +98,7 @@ export async function probeNat(options: ProbeOptions): Promise<ProbeReport> {
   const stun = options.stun ?? []
   const turn = options.turn
   if (!stun.length && !turn) throw new BadInputError('NO_SERVERS', 'give at least one --stun URL or a --turn URL')
+  checkStunCount(stun.length)
   const gatherTimeoutMs = options.gatherTimeoutMs ?? 5000
   const steps: ProbeReport['steps'] = []
   const notes: string[] = []

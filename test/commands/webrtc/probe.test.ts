@@ -49,6 +49,10 @@ describe('webrtc probe against hostile or missing servers (loopback)', {timeout:
     const bad = await cli(['webrtc', 'probe', '--stun', 'stun:127.0.0.1:70000'])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toMatch(/out of range/)
+    // One PeerConnection per STUN server: the count is bounded (repeated and comma-separated alike).
+    const many = await cli(['webrtc', 'probe', '--stun', Array.from({length: 9}, (_, i) => `stun:127.0.0.1:${3478 + i}`).join(',')])
+    expect(many.code).toBe(2)
+    expect(many.stderr).toMatch(/^Error \[TOO_MANY_STUN\]: at most 8 --stun servers \(got 9\)/)
     const creds = await cli(['webrtc', 'probe', '--turn', 'turn:u:hunter2@127.0.0.1'])
     expect(creds.code).toBe(2)
     expect(creds.stderr).not.toContain('hunter2')
