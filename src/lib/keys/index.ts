@@ -12,9 +12,11 @@ import {peerIdFromPublicKey} from '@libp2p/peer-id'
 import {BadInputError} from '../errors.js'
 import {bytesToHex, hexToBytes} from './hex.js'
 
+import {derivePublicKey, parsePoint, signCompact, verifyCompact} from './secp256k1.js'
 import {readKeyFile, resolvePassword, writeHexKeyFile, writeKeystoreFile, type KeyFileFormat, type LoadKeyOptions} from './files.js'
 
 export {loadPrivateKey, readKeyFile, writeHexKeyFile, writeKeystoreFile, decryptKeystore, encryptKeystore, KEYSTORE_LIMITS} from './files.js'
+export {secp256k1Backend, setSecp256k1Backend, type Secp256k1Backend} from './secp256k1.js'
 export type {KeystoreV3, LoadKeyOptions, WriteKeyOptions, KeyFileFormat} from './files.js'
 
 export function keccak256(data: Uint8Array): Uint8Array {
@@ -38,7 +40,7 @@ function assertPrivateKey(key: Uint8Array): void {
 /** The 33-byte compressed public key of a private key. */
 export function publicKeyOf(privateKey: Uint8Array): Uint8Array {
   assertPrivateKey(privateKey)
-  return secp256k1.getPublicKey(privateKey, true)
+  return derivePublicKey(privateKey)
 }
 
 /**
@@ -56,7 +58,7 @@ export function parsePublicKey(publicKey: Uint8Array): InstanceType<typeof secp2
     throw new BadInputError('key.public-length', `public key must be 33 (compressed) or 65 bytes, got ${publicKey.length}`)
   }
   try {
-    return secp256k1.Point.fromBytes(bytes)
+    return parsePoint(bytes)
   } catch {
     throw new BadInputError('key.public-invalid', 'public key is not a point on secp256k1')
   }
@@ -132,30 +134,28 @@ export function addressOf(publicKey: Uint8Array): string {
   return bytesToHex(keccak256(uncompressedXY(publicKey)).subarray(12))
 }
 
-/** Signs a 32-byte digest: 65 bytes r ‖ s ‖ v (v = recovery id 0/1), RFC 6979 nonces, low-s. */
+/** Signs a 32-byte digest: 65 bytes r ‖ s ‖ v (v = recovery id 0/1), RFC 6979 nonces, low-s; the same bytes on either backend. */
 export function signDigest(digest: Uint8Array, privateKey: Uint8Array): Uint8Array {
   if (!(digest instanceof Uint8Array) || digest.length !== 32) throw new BadInputError('sign.digest-length', 'digest to sign must be 32 bytes')
   assertPrivateKey(privateKey)
-  // noble's 'recovered' format is v ‖ r ‖ s; reorder into geth's r ‖ s ‖ v.
-  const rec = secp256k1.sign(digest, privateKey, {prehash: false, lowS: true, format: 'recovered'})
+  const {signature, recovery} = signCompact(digest, privateKey)
   const out = new Uint8Array(65)
-  out.set(rec.subarray(1, 65), 0)
-  out[64] = rec[0]!
+  out.set(signature, 0)
+  out[64] = recovery
   return out
 }
 
 /**
  * Verifies a 64-byte r‖s (or 65-byte r‖s‖v, v ignored) signature over a 32-byte digest. Rejects
- * high-s signatures like go-ethereum. Never throws: malformed inputs verify as false.
+ * high-s signatures like go-ethereum, r or s of 0 or ≥ n, and keys that are not canonical SEC1
+ * points. Never throws: malformed inputs verify as false. Runs on libsecp256k1 when its addon loads
+ * (see secp256k1.ts), with exactly the same verdicts as the @noble/curves fallback.
  */
 export function verifyDigest(signature: Uint8Array, digest: Uint8Array, publicKey: Uint8Array): boolean {
   if (!(signature instanceof Uint8Array) || (signature.length !== 64 && signature.length !== 65)) return false
   if (!(digest instanceof Uint8Array) || digest.length !== 32) return false
-  try {
-    return secp256k1.verify(signature.subarray(0, 64), digest, publicKey, {prehash: false, lowS: true, format: 'compact'})
-  } catch {
-    return false
-  }
+  if (!(publicKey instanceof Uint8Array)) return false
+  return verifyCompact(signature.subarray(0, 64), digest, publicKey)
 }
 
 /** Recovers the compressed public key from a 65-byte r‖s‖v signature; undefined when impossible. */
