@@ -2,15 +2,10 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
 import {DEFAULT_CONCURRENCY, runFleet, targetsFromInputs, type FleetReport, type TargetInput} from '../../lib/caps/index.js'
-import {BadInputError} from '../../lib/errors.js'
 import {collectInputLines} from '../../lib/input/lines.js'
-import {CAPABILITIES, parseCapability, type Capability} from '../../lib/libp2p/protocols.js'
+import {CAPABILITIES, parseCapabilityList, parseShardList} from '../../lib/libp2p/protocols.js'
 import {readNodeSetFile} from '../../lib/nodeset/index.js'
 import {renderFleet, renderFleetProgress} from '../../ui/caps.js'
-
-function splitList(values: readonly string[] | undefined): string[] {
-  return (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)
-}
 
 export default class Caps extends BaseCommand<typeof Caps> {
   static override summary = 'What a Waku node really offers: identify, protocols, metadata, ping, ENR cross-check'
@@ -44,16 +39,8 @@ export default class Caps extends BaseCommand<typeof Caps> {
 
   async run(): Promise<FleetReport> {
     const {argv} = await this.parse(Caps)
-    const capabilities: Capability[] = splitList(this.flags.expect).map((name) => {
-      const cap = parseCapability(name)
-      if (!cap) throw new BadInputError('UNKNOWN_CAPABILITY', `--expect: unknown protocol name ${JSON.stringify(name)}`, {hint: `known: ${CAPABILITIES.join(', ')}`})
-      return cap
-    })
-    const shards = splitList(this.flags.shard).map((s) => {
-      const n = Number(s)
-      if (!Number.isInteger(n) || n < 0 || n > 1023) throw new BadInputError('BAD_SHARD', `--shard: ${JSON.stringify(s)} is not a shard number (0-1023)`)
-      return n
-    })
+    const capabilities = parseCapabilityList(this.flags.expect)
+    const shards = parseShardList(this.flags.shard)
     const inputs: TargetInput[] = (await collectInputLines(argv as string[])).map((l) => ({text: l.text, where: l.line > 1 || l.source.includes('/') ? `${l.source}:${l.line}` : l.source}))
     if (this.flags.nodes) {
       const set = await readNodeSetFile(this.flags.nodes, {signal: this.signal, lenient: true, onProblem: (p) => this.progress(`skipped ${p.where}: ${p.message}`)})

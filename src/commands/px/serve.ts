@@ -3,8 +3,9 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
 import {untilStopped} from '../../cli/until-stopped.js'
-import {BadInputError, ExitCode} from '../../lib/errors.js'
+import {ExitCode} from '../../lib/errors.js'
 import {loadPrivateKey} from '../../lib/keys/index.js'
+import {parseShardList} from '../../lib/libp2p/protocols.js'
 import {nodeSetRecords, readNodeSetDetailed} from '../../lib/nodeset/index.js'
 import {NWAKU_MAX_PX_PEERS, parseRateLimit, startPxServer, type PxServeEvent, type PxServeStats} from '../../lib/px/index.js'
 import {renderPxServeEvent, renderPxServeSummary} from '../../ui/px.js'
@@ -50,11 +51,7 @@ export default class PxServe extends BaseCommand<typeof PxServe> {
       if (this.flags.ndjson) process.stdout.write(JSON.stringify(e) + '\n')
       else this.progress(renderPxServeEvent(e))
     }
-    const shards = (this.flags.shard ?? []).flatMap((v) => v.split(',')).filter((v) => v.trim() !== '').map((v) => {
-      const n = Number(v)
-      if (!Number.isInteger(n) || n < 0 || n > 1023) throw new BadInputError('BAD_SHARD', `--shard: ${JSON.stringify(v)} is not a shard number (0-1023)`)
-      return n
-    })
+    const shards = parseShardList(this.flags.shard)
     const metadata = this.flags.cluster === undefined ? {} : {clusterId: this.flags.cluster, shards}
     const server = await startPxServer({records, listen: this.flags.listen, privateKey, maxPeers: this.flags['max-peers'], rateLimit, onEvent, metadata})
     if (this.flags.ndjson) process.stdout.write(JSON.stringify({type: 'listening', peerId: server.peerId, addresses: server.addresses, records: records.length}) + '\n')

@@ -3,6 +3,7 @@
  * `waku/waku_core/codecs.nim` (see shared/vectors/waku-protocol-ids.json); the libp2p ones from
  * the libp2p specs. Capability names are what `caps --expect` accepts.
  */
+import {BadInputError} from '../errors.js'
 
 export const PEER_EXCHANGE_PROTOCOL = '/vac/waku/peer-exchange/2.0.0-alpha1'
 export const METADATA_PROTOCOL = '/vac/waku/metadata/1.0.0'
@@ -116,6 +117,29 @@ export function parseCapability(text: string): Capability | undefined {
   if (t === 'px' || t === 'peerexchange') return 'peer-exchange'
   if (t === 'filter-subscribe') return 'filter'
   return (CAPABILITIES as readonly string[]).includes(t) ? (t as Capability) : undefined
+}
+
+/** Values of a repeatable, comma-separated flag (`--expect relay,store --expect px`), trimmed, blanks dropped. */
+export function splitCommaList(values: readonly string[] | undefined): string[] {
+  return (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)
+}
+
+/** `--expect` names (aliases allowed) as capabilities; an unknown name is bad input listing the known ones. */
+export function parseCapabilityList(values: readonly string[] | undefined, flag = '--expect'): Capability[] {
+  return splitCommaList(values).map((name) => {
+    const cap = parseCapability(name)
+    if (!cap) throw new BadInputError('UNKNOWN_CAPABILITY', `${flag}: unknown protocol name ${JSON.stringify(name)}`, {hint: `known: ${CAPABILITIES.join(', ')}`})
+    return cap
+  })
+}
+
+/** Relay shard numbers (0-1023) from a repeatable, comma-separated flag. */
+export function parseShardList(values: readonly string[] | undefined, flag = '--shard'): number[] {
+  return splitCommaList(values).map((s) => {
+    const n = Number(s)
+    if (!/^\d+$/.test(s) || n > 1023) throw new BadInputError('BAD_SHARD', `${flag}: ${JSON.stringify(s)} is not a shard number (0-1023)`)
+    return n
+  })
 }
 
 /**

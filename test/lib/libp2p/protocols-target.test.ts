@@ -4,7 +4,7 @@ import {describe, expect, it} from 'vitest'
 
 import {encodeEnr} from '../../../src/lib/enr/index.js'
 import {generatePrivateKey} from '../../../src/lib/keys/index.js'
-import {CAPABILITIES, capabilitiesOf, nameProtocol, parseCapability} from '../../../src/lib/libp2p/protocols.js'
+import {CAPABILITIES, capabilitiesOf, nameProtocol, parseCapability, parseCapabilityList, parseShardList} from '../../../src/lib/libp2p/protocols.js'
 import {parseTarget} from '../../../src/lib/libp2p/target.js'
 
 const ids = JSON.parse(readFileSync(new URL('../../../../shared/vectors/waku-protocol-ids.json', import.meta.url), 'utf8'))
@@ -39,6 +39,16 @@ describe('protocol names (shared/vectors/waku-protocol-ids.json)', () => {
     expect(parseCapability('px')).toBe('peer-exchange')
     expect(parseCapability('filter-subscribe')).toBe('filter')
     expect(parseCapability('telepathy')).toBeUndefined()
+  })
+
+  it('parses repeatable comma-separated --expect and --shard values (shared by caps and px serve)', () => {
+    expect(parseCapabilityList(['relay, store', 'px', ''])).toEqual(['relay', 'store', 'peer-exchange'])
+    expect(() => parseCapabilityList(['relay,telepathy'])).toThrow(expect.objectContaining({code: 'UNKNOWN_CAPABILITY', exitCode: 2, message: '--expect: unknown protocol name "telepathy"'}))
+    expect(parseShardList(['0,7', ' 1023 '])).toEqual([0, 7, 1023])
+    expect(parseShardList(undefined)).toEqual([])
+    for (const bad of ['1024', '-1', '1e2', '0x10', 'x', '1.5']) {
+      expect(() => parseShardList([bad])).toThrow(expect.objectContaining({code: 'BAD_SHARD', exitCode: 2}))
+    }
   })
 })
 
