@@ -2,13 +2,16 @@
  * ENR decode throughput on 10,000 real-shaped Waku records (distinct keys, waku2, dns4/dns6 wss
  * multiaddrs, rs shards, ip/tcp/udp), signature verification included, next to @waku/enr's
  * EnrDecoder.fromString on the same input in the same process, interleaved chunk by chunk so
- * that load from other processes hits both alike. Prints records/s and the ratios.
+ * that load from other processes hits both alike. Prints records/s and the ratios, plus our decoder
+ * with secp256k1 forced onto the pure-JS @noble/curves fallback (what it was before libsecp256k1).
  */
+import {loadavg} from 'node:os'
+
 import {ENR as ChainsafeENR} from '@chainsafe/enr'
 import {EnrDecoder} from '@waku/enr'
 
 import {decodeEnr, encodeEnr, lintEnr, parseEnr, type WakuCapability} from '../src/lib/enr/index.js'
-import {generatePrivateKey} from '../src/lib/keys/index.js'
+import {generatePrivateKey, secp256k1Backend, setSecp256k1Backend} from '../src/lib/keys/index.js'
 
 const COUNT = Number(process.env.ENR_BENCH_COUNT ?? 10_000)
 
@@ -78,6 +81,19 @@ function report(c: Candidate, count: number): number {
   return perSecond
 }
 
+const backend = secp256k1Backend()
+process.stdout.write(`secp256k1 backend: ${backend.backend}${backend.reason ? ` (${backend.reason})` : ''}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`)
+
+/** parseEnr with secp256k1 forced onto @noble/curves for the duration of one call. */
+function parseEnrNoble(text: string): unknown {
+  setSecp256k1Backend('noble')
+  try {
+    return parseEnr(text)
+  } finally {
+    setSecp256k1Backend('libsecp256k1')
+  }
+}
+
 const genStart = performance.now()
 const records = generate(COUNT)
 const sizes = records.map((r) => parseEnr(r, {verifySignature: false}).size)
@@ -93,6 +109,7 @@ for (const r of records.slice(0, 200)) {
 // Warm-up (JIT) for both.
 for (const r of records.slice(0, 500)) {
   parseEnr(r)
+  parseEnrNoble(r)
   await EnrDecoder.fromString(r)
   ChainsafeENR.decodeTxt(r)
 }
@@ -104,13 +121,16 @@ const candidates: Candidate[] = [
   {name: 'waku-disc parseEnr + decodeEnr (all fields)', fn: (t) => decodeEnr(parseEnr(t)), ms: 0},
   {name: 'waku-disc parseEnr, no signature check', fn: (t) => parseEnr(t, {verifySignature: false}), ms: 0},
   {name: 'waku-disc parseEnr + lintEnr', fn: (t) => lintEnr(parseEnr(t)), ms: 0},
+  {name: 'waku-disc parseEnr, @noble/curves fallback', fn: parseEnrNoble, ms: 0},
 ]
 ;(globalThis as {gc?: () => void}).gc?.()
 await measureInterleaved(candidates, records)
-const [theirs, chainsafe, ours, full, noSig, lint] = candidates.map((c) => report(c, records.length)) as [number, number, number, number, number, number]
+const [theirs, chainsafe, ours, full, noSig, lint, fallback] = candidates.map((c) => report(c, records.length)) as [number, number, number, number, number, number, number]
 
 process.stdout.write(`ratio parseEnr / @waku/enr:                  ${(ours / theirs).toFixed(2)}x\n`)
 process.stdout.write(`ratio parseEnr+decodeEnr / @waku/enr:        ${(full / theirs).toFixed(2)}x\n`)
 process.stdout.write(`ratio parseEnr / @chainsafe/enr:             ${(ours / chainsafe).toFixed(2)}x\n`)
 process.stdout.write(`signature share of parseEnr time:            ${(100 * (1 - ours / noSig)).toFixed(0)}%\n`)
 process.stdout.write(`lint overhead vs parseEnr:                   ${(100 * (ours / lint - 1)).toFixed(0)}%\n`)
+process.stdout.write(`ratio parseEnr / its noble fallback:          ${(ours / fallback).toFixed(2)}x\n`)
+process.stdout.write(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`)
