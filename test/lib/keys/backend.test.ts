@@ -2,6 +2,11 @@
 // directly as the reference: same verdict on valid, high-s, tampered, out-of-range, off-curve and
 // random inputs; byte-identical RFC 6979 signatures and public keys; same decompressed points.
 import {secp256k1 as noble} from '@noble/curves/secp256k1.js'
+import {execFileSync} from 'node:child_process'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
 import fc from 'fast-check'
 import {afterEach, describe, expect, it} from 'vitest'
 
@@ -48,6 +53,47 @@ describe('backend selection', () => {
     expect(secp256k1Backend()).toEqual({backend: 'noble', reason: 'forced'})
     expect(setSecp256k1Backend('libsecp256k1')).toBe(secp256k1Backend().backend)
     if (NATIVE_EXPECTED) expect(secp256k1Backend().backend).toBe('libsecp256k1')
+  })
+})
+
+describe('when the addon cannot load', () => {
+  it('falls back to @noble/curves, says why, and signs the same bytes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'waku-disc-secp-'))
+    try {
+      // A module hook that makes resolving the addon fail, as on a platform without a prebuild.
+      writeFileSync(
+        join(dir, 'block.mjs'),
+        `import {registerHooks} from 'node:module'
+registerHooks({resolve(specifier, context, next) {
+  if (specifier.startsWith('secp256k1/')) throw new Error('no addon for this platform')
+  return next(specifier, context)
+}})
+`,
+      )
+      const keys = new URL('../../../src/lib/keys/index.ts', import.meta.url).href
+      writeFileSync(
+        join(dir, 'probe.mts'),
+        `import {secp256k1Backend, signDigest, verifyDigest, publicKeyOf} from ${JSON.stringify(keys)}
+const key = new Uint8Array(32).fill(7)
+const digest = new Uint8Array(32).fill(9)
+const sig = signDigest(digest, key)
+process.stdout.write(JSON.stringify({...secp256k1Backend(), sig: Buffer.from(sig).toString('hex'), ok: verifyDigest(sig, digest, publicKeyOf(key))}))
+`,
+      )
+      const out = execFileSync(process.execPath, ['--import', 'tsx', '--import', join(dir, 'block.mjs'), join(dir, 'probe.mts')], {
+        cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+        encoding: 'utf8',
+      })
+      const r = JSON.parse(out) as {backend: string; reason: string; sig: string; ok: boolean}
+      expect(r.backend).toBe('noble')
+      expect(r.reason).toMatch(/^the libsecp256k1 addon did not load: .*no addon for this platform/)
+      expect(r.ok).toBe(true)
+      const key = new Uint8Array(32).fill(7)
+      const digest = new Uint8Array(32).fill(9)
+      expect(r.sig).toBe(toHex(signDigest(digest, key)))
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 })
 
