@@ -1,5 +1,8 @@
 // The dns-tree commands as a user runs them (real binary from source): --json shapes, exit codes,
 // geth-identical TXT output, serve + resolve over loopback, publish with dry run and idempotence.
+// Each CLI run costs a Node start plus loading the sources (seconds on a loaded 2-core machine), so
+// trees that a test only needs as input are made with the library (`fixtureTree`); the CLI steps
+// under test stay real runs, and independent runs against one server go in parallel.
 import {spawn, type ChildProcess} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
@@ -9,6 +12,7 @@ import {fileURLToPath} from 'node:url'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {buildTreeDirectory, signTreeDirectory} from '../../../src/lib/dns/index.js'
 import {writeKeystoreFile} from '../../../src/lib/keys/index.js'
 import {formatNodeSet, nodeSetFromRecords} from '../../../src/lib/nodeset/index.js'
 import {parseNdjson, runCli} from '../../helpers/cli.js'
@@ -26,6 +30,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, {recursive: true, force: true})
 })
+
+/** A tree directory built (and signed with the vector key unless `sign` is false) by the library, as `build` and `sign` would. */
+async function fixtureTree(input: string, domain: string, out: string, options: {links?: string[]; sign?: boolean} = {}): Promise<{url?: string}> {
+  await buildTreeDirectory(input, {domain, out, links: options.links ?? []})
+  if (options.sign === false) return {}
+  return {url: (await signTreeDirectory(out, {keyFile: join(dir, 'key.hex')})).url}
+}
 
 /** Starts `dns-tree serve` and resolves once it printed its address. */
 async function serve(args: string[]): Promise<{child: ChildProcess; port: number; stop: () => Promise<number | null>}> {
@@ -70,22 +81,24 @@ describe('build → sign → txt → verify', () => {
     const sign = await runCli(['dns-tree', 'sign', tree, '--key-file', join(dir, 'key.hex'), '--json'])
     expect(sign.code, sign.stderr).toBe(0)
     expect(sign.json).toMatchObject({url: vector.tree_url, seq: '1', previousSeq: '0', verified: true})
-    const txt = await runCli(['dns-tree', 'txt', tree, '--json'])
+    const [txt, human, zone, verify] = await Promise.all([
+      runCli(['dns-tree', 'txt', tree, '--json']),
+      runCli(['dns-tree', 'txt', tree]),
+      runCli(['dns-tree', 'txt', tree, '--zone-file', '-']),
+      runCli(['dns-tree', 'verify', tree, '--json']),
+    ])
     expect(txt.code).toBe(0)
     expect(txt.json).toEqual(vector.txt_records)
-    const human = await runCli(['dns-tree', 'txt', tree])
     expect(JSON.parse(human.stdout)).toEqual(vector.txt_records)
     expect(human.stdout).toContain('\n    "n": "enrtree-root:v1')
-    const zone = await runCli(['dns-tree', 'txt', tree, '--zone-file', '-'])
     expect(zone.stdout).toContain(`n. 1800 IN TXT "${vector.txt_records.n}"`)
-    const verify = await runCli(['dns-tree', 'verify', tree, '--json'])
     expect(verify.code).toBe(0)
     expect(verify.json).toMatchObject({ok: true, signature: 'valid', nodes: 3, url: vector.tree_url})
   })
 
   it('sign with a keystore JSON key and a password file; a second sign bumps seq again', async () => {
     const tree = join(dir, 'ks')
-    await runCli(['dns-tree', 'build', join(dir, 'enrs.txt'), '--domain', 'ks.example.org', '--out', tree])
+    await fixtureTree(join(dir, 'enrs.txt'), 'ks.example.org', tree, {sign: false})
     await writeKeystoreFile(join(dir, 'ks.json'), Uint8Array.from(Buffer.from(vector.signing_key_hex, 'hex')), 'pw123', {scryptN: 1024})
     await writeFile(join(dir, 'pw'), 'pw123\n', {mode: 0o600})
     const r1 = await runCli(['dns-tree', 'sign', tree, '--key-file', join(dir, 'ks.json'), '--password-file', join(dir, 'pw'), '--json'])
@@ -100,8 +113,7 @@ describe('build → sign → txt → verify', () => {
 
   it('verify exits 3 for a tree changed after signing, and txt refuses it', async () => {
     const tree = join(dir, 'tampered')
-    await runCli(['dns-tree', 'build', join(dir, 'enrs.txt'), '--domain', 'n', '--out', tree])
-    await runCli(['dns-tree', 'sign', tree, '--key-file', join(dir, 'key.hex')])
+    await fixtureTree(join(dir, 'enrs.txt'), 'n', tree)
     const nodes = JSON.parse(await readFile(join(tree, 'nodes.json'), 'utf8'))
     delete nodes[Object.keys(nodes)[0]!]
     await writeFile(join(tree, 'nodes.json'), JSON.stringify(nodes, null, 4))
@@ -132,19 +144,40 @@ describe('build → sign → txt → verify', () => {
     const r = await runCli(['dns-tree', 'build', join(dir, 'crawl.ndjson'), '--domain', 'w.example.org', '--out', join(dir, 'w'), '--caps', 'store', '--json'])
     expect(r.code, r.stderr).toBe(0)
     expect(r.json).toMatchObject({nodes: 3, input: {format: 'ndjson', nodes: 10}})
+    expect(r.json.filtered).toEqual({minScore: 0, minAge: 0, record: 7, limit: 0})
   })
 })
 
 describe('serve → resolve / verify / diff over loopback', () => {
-  it('resolves what serve serves; random descent; stats; nodes.json out', async () => {
+  // Ten CLI processes (serve + nine in parallel): on a loaded 2-core machine that alone can take close to a minute.
+  it('resolves what serve serves; random descent; stats; nodes.json out', {timeout: 120_000}, async () => {
     const tree = join(dir, 'served')
     await writeFile(join(dir, 'served.json'), formatNodeSet(nodeSetFromRecords(testRecords(30))))
-    await runCli(['dns-tree', 'build', join(dir, 'served.json'), '--domain', 'served.example.org', '--out', tree])
-    const url = (await runCli(['dns-tree', 'sign', tree, '--key-file', join(dir, 'key.hex'), '--json'])).json.url
+    const url = (await fixtureTree(join(dir, 'served.json'), 'served.example.org', tree)).url!
     const server = await serve([tree, '--listen', '127.0.0.1:0', '--delay', '5'])
     try {
       const server_ = `127.0.0.1:${server.port}`
-      const r = await runCli(['dns-tree', 'resolve', url, '--server', server_, '--json', '--nodes-out', join(dir, 'resolved.json')])
+      // One full resolve with every output option; --state remembers the seq, --decode adds Waku fields.
+      // A second state file already holds seq 5, so the same (older) tree is refused as a replay.
+      const state = join(dir, 'seen.json')
+      const replayState = join(dir, 'seen-5.json')
+      await writeFile(replayState, JSON.stringify({[url]: '5'}))
+      const wrongKey = url.replace(/^enrtree:\/\/[A-Z2-7]+@/, `${vector.want_links[0].split('@')[0]}@`)
+      // diff: the live tree against an unsigned rebuild with fewer nodes, same seq → warning.
+      const next = join(dir, 'next')
+      await writeFile(join(dir, 'next.json'), formatNodeSet(nodeSetFromRecords(testRecords(30).slice(5))))
+      await fixtureTree(join(dir, 'next.json'), 'served.example.org', next, {sign: false})
+      const [r, enrs, ndjson, random, verify, bad, rollback, replay, diff] = await Promise.all([
+        runCli(['dns-tree', 'resolve', url, '--server', server_, '--json', '--nodes-out', join(dir, 'resolved.json'), '--state', state, '--decode']),
+        runCli(['dns-tree', 'resolve', url, '--server', server_, '--format', 'enr']),
+        runCli(['dns-tree', 'resolve', url, '--server', server_, '--ndjson']),
+        runCli(['dns-tree', 'resolve', url, '--server', server_, '--random', '4', '--json']),
+        runCli(['dns-tree', 'verify', url, '--server', server_, '--json']),
+        runCli(['dns-tree', 'resolve', wrongKey, '--server', server_]),
+        runCli(['dns-tree', 'resolve', url, '--server', server_, '--min-seq', '99', '--json']),
+        runCli(['dns-tree', 'resolve', url, '--server', server_, '--state', replayState]),
+        runCli(['dns-tree', 'diff', url, next, '--server', server_, '--json']),
+      ])
       expect(r.code, r.stderr).toBe(0)
       expect(r.json.nodes).toHaveLength(30)
       expect(r.json.complete).toBe(true)
@@ -153,42 +186,24 @@ describe('serve → resolve / verify / diff over loopback', () => {
       expect(r.json.stats.queries).toBeGreaterThanOrEqual(34)
       const back = JSON.parse(await readFile(join(dir, 'resolved.json'), 'utf8'))
       expect(Object.keys(back).sort()).toEqual(Object.keys(JSON.parse(await readFile(join(tree, 'nodes.json'), 'utf8'))).sort())
-      const enrs = await runCli(['dns-tree', 'resolve', url, '--server', server_, '--format', 'enr'])
+      expect(r.json.decoded).toHaveLength(30)
+      expect(r.json.decoded[0]).toMatchObject({nodeId: r.json.nodes[0].nodeId, udp: expect.any(Number)})
+      expect(JSON.parse(await readFile(state, 'utf8'))).toEqual({[url]: '1'})
       expect(enrs.stdout.trim().split('\n')).toHaveLength(30)
-      const stream = parseNdjson((await runCli(['dns-tree', 'resolve', url, '--server', server_, '--ndjson'])).stdout)
+      const stream = parseNdjson(ndjson.stdout)
       expect(stream.filter((l) => l.type === 'node')).toHaveLength(30)
       expect(stream.at(-1)).toMatchObject({type: 'summary', nodes: 30, complete: true})
-      const random = await runCli(['dns-tree', 'resolve', url, '--server', server_, '--random', '4', '--json'])
       expect(random.json).toMatchObject({mode: 'random'})
       expect(random.json.nodes).toHaveLength(4)
-      const verify = await runCli(['dns-tree', 'verify', url, '--server', server_, '--json'])
       expect(verify.code).toBe(0)
       expect(verify.json).toMatchObject({kind: 'url', ok: true, nodes: 30})
-      const wrongKey = url.replace(/^enrtree:\/\/[A-Z2-7]+@/, `${vector.want_links[0].split('@')[0]}@`)
-      const bad = await runCli(['dns-tree', 'resolve', wrongKey, '--server', server_])
       expect(bad.code).toBe(3)
       expect(bad.stderr).toMatch(/DNS_INVALID_SIG/)
-      const rollback = await runCli(['dns-tree', 'resolve', url, '--server', server_, '--min-seq', '99', '--json'])
       expect(rollback.code).toBe(3)
       expect(rollback.json.error.code).toBe('DNS_SEQ_ROLLBACK')
-
-      // --state remembers the seq; a replayed older tree is then refused. --decode adds Waku fields.
-      const state = join(dir, 'seen.json')
-      const s1 = await runCli(['dns-tree', 'resolve', url, '--server', server_, '--state', state, '--decode', '--json'])
-      expect(s1.code, s1.stderr).toBe(0)
-      expect(s1.json.decoded).toHaveLength(30)
-      expect(s1.json.decoded[0]).toMatchObject({nodeId: s1.json.nodes[0].nodeId, udp: expect.any(Number)})
-      expect(JSON.parse(await readFile(state, 'utf8'))).toEqual({[url]: '1'})
-      await writeFile(state, JSON.stringify({[url]: '5'}))
-      const s2 = await runCli(['dns-tree', 'resolve', url, '--server', server_, '--state', state])
-      expect(s2.code).toBe(3)
-      expect(s2.stderr).toMatch(/DNS_SEQ_ROLLBACK/)
-
-      // diff: the live tree against an unsigned rebuild with fewer nodes, same seq → warning.
-      const next = join(dir, 'next')
-      await writeFile(join(dir, 'next.json'), formatNodeSet(nodeSetFromRecords(testRecords(30).slice(5))))
-      await runCli(['dns-tree', 'build', join(dir, 'next.json'), '--domain', 'served.example.org', '--out', next])
-      const diff = await runCli(['dns-tree', 'diff', url, next, '--server', server_, '--json'])
+      expect(replay.code).toBe(3)
+      expect(replay.stderr).toMatch(/DNS_SEQ_ROLLBACK/)
+      expect(JSON.parse(await readFile(replayState, 'utf8'))).toEqual({[url]: '5'})
       expect(diff.code, diff.stderr).toBe(0)
       expect(diff.json.nodes.removed).toHaveLength(5)
       expect(diff.json.warnings.join('\n')).toMatch(/seq does not increase/)
@@ -214,8 +229,7 @@ describe('serve → resolve / verify / diff over loopback', () => {
 describe('publish', () => {
   it('zone file: dry run changes nothing, publish writes a marked block, a rerun changes nothing', async () => {
     const tree = join(dir, 'zf-example')
-    await runCli(['dns-tree', 'build', join(dir, 'enrs.txt'), '--domain', 'n', '--link', vector.want_links[0], '--out', tree])
-    await runCli(['dns-tree', 'sign', tree, '--key-file', join(dir, 'key.hex')])
+    await fixtureTree(join(dir, 'enrs.txt'), 'n', tree, {links: [vector.want_links[0]]})
     const zone = join(dir, 'n.zone')
     await writeFile(zone, 'n. 60 IN SOA ns.n. host.n. 7 3600 600 86400 60\nn. 60 IN TXT "v=spf1 -all"\n')
     const dry = await runCli(['dns-tree', 'publish', tree, '--to', 'zone-file', '--zone-file', zone, '--dry-run', '--json'])
@@ -248,10 +262,12 @@ describe('publish', () => {
       expect(pub.code, pub.stdout + pub.stderr).toBe(0)
       expect(pub.json).toMatchObject({complete: true})
       expect(pub.stdout + pub.stderr).not.toContain(knot.tsig.secret)
-      const r = await runCli(['dns-tree', 'resolve', url, '--server', knot.address, '--json'])
+      const [r, verify] = await Promise.all([
+        runCli(['dns-tree', 'resolve', url, '--server', knot.address, '--json']),
+        runCli(['dns-tree', 'verify', url, '--server', knot.address]),
+      ])
       expect(r.code, r.stderr).toBe(0)
       expect(r.json.nodes.map((n: {enr: string}) => n.enr).sort()).toEqual(recs.map((x) => x.text).sort())
-      const verify = await runCli(['dns-tree', 'verify', url, '--server', knot.address])
       expect(verify.code).toBe(0)
       const again = await runCli(['dns-tree', 'publish', tree, '--to', 'rfc2136', '--server', knot.address, '--tsig-key-file', join(dir, 'tsig.key'), '--json'])
       expect(again.json.changes).toEqual({create: [], update: [], delete: []})
@@ -264,8 +280,7 @@ describe('publish', () => {
     const cf = await startCloudflareFake({zones: ['example.org']})
     try {
       const tree = join(dir, 'cf')
-      await runCli(['dns-tree', 'build', join(dir, 'enrs.txt'), '--domain', 'nodes.example.org', '--out', tree])
-      await runCli(['dns-tree', 'sign', tree, '--key-file', join(dir, 'key.hex')])
+      await fixtureTree(join(dir, 'enrs.txt'), 'nodes.example.org', tree)
       const env = {CLOUDFLARE_API_TOKEN: cf.token}
       const r = await runCli(['dns-tree', 'publish', tree, '--to', 'cloudflare', '--api-url', cf.url, '--json', '-v'], {env})
       expect(r.code, r.stderr).toBe(0)

@@ -7,7 +7,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {formatTreeInfo, formatTxtJson, formatZoneFile, loadSignedTree, signTreeDirectory, splitTxt} from '../../../src/lib/dns/directory.js'
+import {buildTreeDirectory, formatTreeInfo, formatTxtJson, formatZoneFile, loadSignedTree, signTreeDirectory, splitTxt} from '../../../src/lib/dns/directory.js'
 import {parseZoneBlock} from '../../../src/lib/dns/publish/zonefile.js'
 import {parseRoot} from '../../../src/lib/dns/tree.js'
 import {verifyTree} from '../../../src/lib/dns/verify.js'
@@ -71,5 +71,21 @@ describe('geth tree directories', () => {
     expect(zone.split('\n')[0]).toMatch(/^n\. 1800 IN TXT "enrtree-root:v1 /)
     const back = parseZoneBlock(zone)
     expect(Object.fromEntries(back.map((r) => [r.name, r.value]))).toEqual(Object.fromEntries(Object.entries(txt).map(([k, val]) => [k.toLowerCase(), val])))
+  })
+})
+
+describe('buildTreeDirectory filters', () => {
+  it('reports what each filter dropped and says why a tree came out empty', async () => {
+    const input = join(dir, 'example-enrs.txt')
+    await writeFile(input, v.want_nodes.join('\n') + '\n')
+    // An ENR list carries no scores: every node has score 0, so --min-score 1 drops all three.
+    const empty = await buildTreeDirectory(input, {domain: 'n', out: join(dir, 'filtered-empty'), filter: {minScore: 1}})
+    expect(empty.nodes).toBe(0)
+    expect(empty.filtered).toEqual({minScore: 3, minAge: 0, record: 0, limit: 0})
+    expect(empty.warnings).toEqual([expect.stringMatching(/^the tree has no nodes: the filters dropped all 3 input nodes \(one crawl scores each node 1/)])
+    const limited = await buildTreeDirectory(input, {domain: 'n', out: join(dir, 'filtered-limit'), filter: {limit: 2, wakuOnly: false}})
+    expect(limited).toMatchObject({nodes: 2, filtered: {limit: 1}, warnings: []})
+    const unfiltered = await buildTreeDirectory(input, {domain: 'n', out: join(dir, 'unfiltered'), filter: {wakuOnly: false}})
+    expect(unfiltered.filtered).toBeUndefined()
   })
 })
