@@ -26,7 +26,8 @@ function short(text: string, max = 72): string {
 export function renderEnrCard(entry: EnrDecodeEntry, c: ChalkInstance = colorsFor()): string {
   if (isUnparseable(entry)) {
     const where = entry.source.startsWith('argument') ? entry.source : `${entry.source}:${entry.line}`
-    return `${c.red('✗')} ${where} ${c.dim(short(entry.input, 48))}\n  ${c.red(`Error [${entry.error.code}]`)}: ${entry.error.message}\n`
+    const hint = entry.error.hint !== undefined ? `  ${c.dim(`hint: ${entry.error.hint}`)}\n` : ''
+    return `${c.red('✗')} ${where} ${c.dim(short(entry.input, 48))}\n  ${c.red(`Error [${entry.error.code}]`)}: ${entry.error.message}\n${hint}`
   }
   const d: DecodedEntry = entry
   const lines: string[] = []

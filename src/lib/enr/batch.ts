@@ -51,11 +51,21 @@ function inspectLine(text: string): Inspected {
   }
 }
 
+/**
+ * An argument that is neither an existing file nor a record but looks like a file name (`nodes.txt`,
+ * `./list`, `dir/file`) was most likely meant as a file: say so instead of only reporting bad base64.
+ */
+function withFileHint(line: InputLine, error: ErrorJson): ErrorJson {
+  if (!line.source.startsWith('argument') || /^enr:/i.test(line.text)) return error
+  if (!/[/\\]|\.[A-Za-z][A-Za-z0-9]{0,7}$/.test(line.text)) return error
+  return {...error, hint: `no file named ${line.text} exists; read as a record: ${error.message}`, message: `${line.text}: no such file, and not a record`}
+}
+
 /** Decodes one input line into a result entry; never throws for bad input. */
 export function decodeEnrLine(line: InputLine): {status: EnrStatus; entry: EnrDecodeEntry} {
   const r = inspectLine(line.text)
   if (r.record === undefined) {
-    return {status: r.status, entry: {input: line.text, source: line.source, line: line.line, error: r.error!.toJSON()}}
+    return {status: r.status, entry: {input: line.text, source: line.source, line: line.line, error: withFileHint(line, r.error!.toJSON())}}
   }
   const decoded: DecodedEntry = decodeEnr(r.record)
   if (r.error !== undefined) decoded.error = r.error.toJSON()
@@ -94,9 +104,9 @@ export function lintEnrLine(line: InputLine, options: EnrBatchOptions = {}): {st
   const r = inspectLine(line.text)
   const base = {input: line.text, source: line.source, line: line.line}
   if (r.record === undefined) {
-    const err = r.error!
+    const err = withFileHint(line, r.error!.toJSON())
     const finding: LintFinding = {code: err.code, field: err.code.split('.')[0]!, severity: 'error', message: err.message}
-    return {status: r.status, entry: {...base, worst: 'error', findings: [finding], error: err.toJSON()}}
+    return {status: r.status, entry: {...base, worst: 'error', findings: [finding], error: err}}
   }
   const findings = lintEnr(r.record, {publicList: options.publicList})
   return {status: r.status, entry: {...base, enr: r.record.text, nodeId: r.record.nodeId, peerId: r.record.peerId, worst: worstOf(findings), findings}}

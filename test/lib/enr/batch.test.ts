@@ -29,6 +29,20 @@ describe('decodeEnrLines / lintEnrLines', () => {
     expect(batchExitCode(['valid'])).toBe(0)
   })
 
+  it('an argument that looks like a file name but is neither a file nor a record says so (the base64 error stays in the hint)', async () => {
+    const args = ['nodes.txt', './list', 'enr:bad.txt', 'abc%%'].map((text, i) => ({source: `argument ${i + 1}`, line: 1, text}))
+    const decoded = (await collect(decodeEnrLines(args))).map((r) => r.entry)
+    expect(decoded[0]).toMatchObject({error: {code: 'enr.base64-alphabet', exitCode: 2, message: 'nodes.txt: no such file, and not a record', hint: expect.stringMatching(/^no file named nodes.txt exists; read as a record: ENR base64 has invalid character '\.'/)}})
+    expect(decoded[1]).toMatchObject({error: {message: './list: no such file, and not a record'}})
+    // An `enr:` text or something without a path shape keeps the plain record error.
+    expect((decoded[2] as {error: {message: string}}).error.message).not.toMatch(/no such file/)
+    expect((decoded[3] as {error: {message: string; hint?: string}}).error).not.toHaveProperty('hint')
+    const fromFile = (await collect(decodeEnrLines([{source: 'list.txt', line: 3, text: 'nodes.txt'}])))[0]!.entry
+    expect((fromFile as {error: {message: string}}).error.message).not.toMatch(/no such file/)
+    const linted = (await collect(lintEnrLines(args.slice(0, 1))))[0]!.entry
+    expect(linted.findings[0]).toMatchObject({severity: 'error', message: 'nodes.txt: no such file, and not a record'})
+  })
+
   it('lint entries carry the worst severity; --public changes it', async () => {
     const results = await collect(lintEnrLines(lines))
     expect(results.map((r) => r.entry.worst)).toEqual(['ok', 'error', 'error', 'error'])
