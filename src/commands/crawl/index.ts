@@ -4,6 +4,7 @@ import {stat} from 'node:fs/promises'
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
+import {nodeFilterFlags, nodeFilterFrom} from '../../cli/flags.js'
 import {
   CRAWL_STRATEGIES,
   WAKU_NETWORK_BOOTNODES,
@@ -24,7 +25,7 @@ import {
   type MonitorSummary,
 } from '../../lib/discv5/index.js'
 import {createTxtResolver, resolveTree} from '../../lib/dns/index.js'
-import {WAKU2_BITS, type NodeFilter, type WakuCapability} from '../../lib/enr/index.js'
+import type {NodeFilter} from '../../lib/enr/index.js'
 import {BadInputError, ExitCode} from '../../lib/errors.js'
 import {collectInputLines} from '../../lib/input/lines.js'
 import {readNodeSetFile, writeNodeSetFile} from '../../lib/nodeset/index.js'
@@ -36,19 +37,6 @@ export interface CrawlCommandResult extends CrawlSummary {
   filter: NodeFilter
   outputs: {ndjsonLines?: number; out?: string; outNodes?: number; csv?: string; csvRows?: number}
   testnet?: {nodes: number; live: number; dead: number; liars: number; protocolId: string}
-}
-
-function parseCaps(text: string | undefined): WakuCapability[] | undefined {
-  if (text === undefined) return undefined
-  const known: readonly WakuCapability[] = WAKU2_BITS
-  const caps = text
-    .split(',')
-    .map((s) => s.trim().toLowerCase())
-    .filter(Boolean)
-  for (const c of caps) {
-    if (!known.includes(c as WakuCapability)) throw new BadInputError('BAD_CAPABILITY', `--caps: unknown capability ${JSON.stringify(c)}`, {hint: `use ${known.join(', ')}`})
-  }
-  return caps as WakuCapability[]
 }
 
 async function isFile(path: string): Promise<boolean> {
@@ -101,10 +89,7 @@ Strategies: exhaustive (default; enumerates every responsive node's routing tabl
     'allow-private': Flags.boolean({description: 'also contact private, loopback and link-local addresses learned from any node'}),
     'allow-low-ports': Flags.boolean({description: 'also contact UDP ports 1–1024'}),
     'trusted-range': Flags.string({description: 'CIDR to contact whatever its class (repeatable)', multiple: true}),
-    'waku-only': Flags.boolean({description: 'report only nodes with a waku2 field'}),
-    caps: Flags.string({description: 'report only nodes with all these Waku capabilities (comma-separated: relay,store,filter,lightpush,sync,mix)'}),
-    cluster: Flags.integer({description: 'report only nodes of this Waku cluster', min: 0, max: 65_535}),
-    shard: Flags.integer({description: 'report only nodes announcing this shard', min: 0, max: 1023}),
+    ...nodeFilterFlags('report only nodes'),
     concurrency: Flags.integer({description: 'requests in flight at once', default: 256, min: 1, max: 4096}),
     'max-new-sessions': Flags.integer({description: 'new handshakes in flight at once (each costs ~4 ms of CPU)', default: 48, min: 1, max: 1024}),
     'request-timeout': Flags.integer({description: 'per-request timeout in ms', default: 2500, min: 100}),
@@ -127,12 +112,7 @@ Strategies: exhaustive (default; enumerates every responsive node's routing tabl
   async run(): Promise<CrawlCommandResult | MonitorSummary> {
     const f = this.flags
     const network = f.network as DiscoveryNetwork
-    const filter: NodeFilter = {}
-    if (f['waku-only']) filter.wakuOnly = true
-    const caps = parseCaps(f.caps)
-    if (caps) filter.capabilities = caps
-    if (f.cluster !== undefined) filter.cluster = f.cluster
-    if (f.shard !== undefined) filter.shard = f.shard
+    const filter: NodeFilter = nodeFilterFrom(f)
     if (f.out === '-' && (f.ndjson || this.jsonEnabled())) throw new BadInputError('STDOUT_TAKEN', '--out - cannot be combined with --ndjson or --json')
     if (f.strategy === 'random-walk' && f.duration === undefined && f['max-lookups'] === undefined && f.monitor === undefined) {
       this.progress('random-walk runs until Ctrl-C (give --duration or --max-lookups to bound it)')

@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {BadInputError} from '../../lib/errors.js'
+import {untilStopped} from '../../cli/until-stopped.js'
+import {BadInputError, ExitCode} from '../../lib/errors.js'
 import {startTestnet, type TestnetDescription} from '../../lib/testnet/index.js'
 import {renderTestnet} from '../../ui/testnet.js'
 
@@ -56,10 +57,8 @@ export default class Testnet extends BaseCommand<typeof Testnet> {
       } else {
         this.out(renderTestnet(description))
       }
-      await new Promise<void>((resolve) => {
-        if (this.signal.aborted) resolve()
-        this.signal.addEventListener('abort', () => resolve(), {once: true})
-      })
+      // Ctrl-C / SIGTERM: exit 130 like every other interrupted command; --timeout: a normal end.
+      if (await untilStopped(this.signal)) this.resultExitCode = ExitCode.interrupted
       this.progress('stopping…')
       return description
     } finally {
