@@ -63,21 +63,23 @@ describe('enr decode', () => {
   })
 
   it('a record that parses but fails validation exits 3 and still shows its fields', async () => {
-    const r = await runCli(['enr', 'decode', '--json', BAD_SIG])
+    const [r, human] = await Promise.all([runCli(['enr', 'decode', '--json', BAD_SIG]), runCli(['enr', 'decode', BAD_SIG])])
     expect(r.code).toBe(3)
     expect(r.json[0]).toMatchObject({ip: '1.2.3.4', udp: 9000, signatureValid: false, error: {code: 'signature.invalid', exitCode: 3}})
-    const human = await runCli(['enr', 'decode', BAD_SIG])
     expect(human.code).toBe(3)
     expect(human.stdout).toContain('signature INVALID')
     expect(human.stdout).toContain('Error [signature.invalid]')
   })
 
   it('unparseable beats invalid for the exit code; no input is a usage error', async () => {
-    expect((await runCli(['enr', 'decode', BAD_SIG, 'enr:+++'])).code).toBe(2)
-    const none = await runCli(['enr', 'decode'])
+    const [mixed, none, onlyComments] = await Promise.all([
+      runCli(['enr', 'decode', BAD_SIG, 'enr:+++']),
+      runCli(['enr', 'decode']),
+      runCli(['enr', 'decode', '-'], {stdin: '# nothing\n\n'}),
+    ])
+    expect(mixed.code).toBe(2)
     expect(none.code).toBe(2)
     expect(none.stderr).toContain('enr.no-input')
-    const onlyComments = await runCli(['enr', 'decode', '-'], {stdin: '# nothing\n\n'})
     expect(onlyComments.code).toBe(2)
   })
 

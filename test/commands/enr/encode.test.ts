@@ -59,16 +59,18 @@ describe('enr encode', () => {
   })
 
   it('configuration problems exit 6; bad flag values exit 2', async () => {
-    const missing = await runCli(['enr', 'encode', '--key-file', join(dir, 'nope'), '--udp', '9000'])
+    const [missing, noPassword, badCap, badIp] = await Promise.all([
+      runCli(['enr', 'encode', '--key-file', join(dir, 'nope'), '--udp', '9000']),
+      runCli(['enr', 'encode', '--key-file', keystore, '--udp', '9000'], {env: {WAKU_DISC_KEY_PASSWORD: undefined}}),
+      runCli(['enr', 'encode', '--key-file', keyFile, '--waku2', 'relay,teleport']),
+      runCli(['enr', 'encode', '--key-file', keyFile, '--ip', '300.1.1.1']),
+    ])
     expect(missing.code).toBe(6)
     expect(missing.stderr).toContain('key.file-unreadable')
-    const noPassword = await runCli(['enr', 'encode', '--key-file', keystore, '--udp', '9000'], {env: {WAKU_DISC_KEY_PASSWORD: undefined}})
     expect(noPassword.code).toBe(6)
     expect(noPassword.stderr).toContain('key.password-missing')
-    const badCap = await runCli(['enr', 'encode', '--key-file', keyFile, '--waku2', 'relay,teleport'])
     expect(badCap.code).toBe(2)
     expect(badCap.stderr).toContain('waku2.unknown-capability')
-    const badIp = await runCli(['enr', 'encode', '--key-file', keyFile, '--ip', '300.1.1.1'])
     expect(badIp.code).toBe(2)
   })
 })

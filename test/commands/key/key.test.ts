@@ -47,17 +47,20 @@ describe('key generate / show', () => {
     expect(r.code).toBe(0)
     expect(statSync(out).mode & 0o777).toBe(0o600)
     expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({version: 3, crypto: {kdf: 'scrypt', kdfparams: {n: 4096}}})
-    const viaFile = await runCli(['key', 'show', '--json', out, '--password-file', pw])
+    // The reads are independent of each other: run them at once (each CLI start costs seconds under load).
+    const [viaFile, viaEnv, wrong, none, asArg] = await Promise.all([
+      runCli(['key', 'show', '--json', out, '--password-file', pw]),
+      runCli(['key', 'show', '--json', out], {env: {WAKU_DISC_KEY_PASSWORD: 'correct horse'}}),
+      runCli(['key', 'show', out], {env: {WAKU_DISC_KEY_PASSWORD: 'wrong'}}),
+      runCli(['key', 'generate', '--out', join(dir, 'x.json'), '--keystore'], {env: {WAKU_DISC_KEY_PASSWORD: undefined}}),
+      runCli(['key', 'show', out, '--password', 'correct horse']),
+    ])
     expect(viaFile.json).toMatchObject({format: 'keystore', nodeId: r.json.nodeId})
-    const viaEnv = await runCli(['key', 'show', '--json', out], {env: {WAKU_DISC_KEY_PASSWORD: 'correct horse'}})
     expect(viaEnv.json.nodeId).toBe(r.json.nodeId)
-    const wrong = await runCli(['key', 'show', out], {env: {WAKU_DISC_KEY_PASSWORD: 'wrong'}})
     expect(wrong.code).toBe(6)
     expect(wrong.stderr).toContain('key.keystore-password')
-    const none = await runCli(['key', 'generate', '--out', join(dir, 'x.json'), '--keystore'], {env: {WAKU_DISC_KEY_PASSWORD: undefined}})
     expect(none.code).toBe(6)
     expect(none.stderr).toContain('key.password-missing')
-    const asArg = await runCli(['key', 'show', out, '--password', 'correct horse'])
     expect(asArg.code).toBe(2)
   })
 
@@ -65,11 +68,10 @@ describe('key generate / show', () => {
     const f = join(dir, 'open.key')
     writeFileSync(f, '7a28b5ba57c53603b0b07b56bba752f7784bf506fa95edc395f5cf6c7514fe9d', {mode: 0o644})
     chmodSync(f, 0o644)
-    const r = await runCli(['key', 'show', f])
+    const [r, ok] = await Promise.all([runCli(['key', 'show', f]), runCli(['key', 'show', '--json', '--insecure-key-permissions', f])])
     expect(r.code).toBe(6)
     expect(r.stderr).toContain('Error [key.file-permissions]')
     expect(r.stderr).toContain('hint: chmod 600')
-    const ok = await runCli(['key', 'show', '--json', '--insecure-key-permissions', f])
     expect(ok.code).toBe(0)
     expect(ok.json.peerId).toMatch(/^16Uiu2/)
   })
