@@ -14,6 +14,7 @@ import dnsPacket from 'dns-packet'
 import {request} from 'undici'
 
 import {BadInputError, ProtocolError, UnreachableError, abortError} from '../errors.js'
+import {readBodyLimited} from './publish/http.js'
 
 export interface TxtQueryOptions {
   signal?: AbortSignal
@@ -355,6 +356,7 @@ export class DohTxtResolver implements TxtResolver {
     const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 5000)
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout
     let response
+    let bytes: Buffer
     try {
       response = await request(this.url, {
         method: 'POST',
@@ -362,12 +364,14 @@ export class DohTxtResolver implements TxtResolver {
         body,
         signal,
       })
+      // A DNS message is at most 65,535 bytes: never buffer more than that from one answer.
+      bytes = await readBodyLimited(response.body, 65_535, `${this.description} answer for ${name}`)
     } catch (error) {
       if (options.signal?.aborted) throw abortError(options.signal, `TXT lookup of ${name}`)
       if (timeout.aborted) throw new UnreachableError('DNS_TIMEOUT', `${this.description} did not answer for ${name}`)
+      if (error instanceof ProtocolError) throw error
       throw unreachable(this.description, error as Error)
     }
-    const bytes = Buffer.from(await response.body.arrayBuffer())
     this.counters.bytesReceived += bytes.length
     if (response.statusCode !== 200) {
       throw new UnreachableError('DNS_DOH_HTTP', `${this.description} answered HTTP ${response.statusCode} for ${name}`)

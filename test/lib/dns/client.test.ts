@@ -161,6 +161,29 @@ describe('full sync through a real DNS server on loopback', () => {
     expect(notFollowed.linkedTrees).toEqual([])
   })
 
+  it('a DoH endpoint streaming an endless body is cut off at 64 KiB: a protocol error (exit 5), not unbounded memory', async () => {
+    let sent = 0
+    const doh = http.createServer((_req, res) => {
+      res.writeHead(200, {'content-type': 'application/dns-message'})
+      const chunk = Buffer.alloc(16_384, 1)
+      const pump = (): void => {
+        while (sent < 10_000_000 && res.write(chunk)) sent += chunk.length
+        if (sent >= 10_000_000) res.end()
+      }
+      res.on('drain', pump)
+      pump()
+    })
+    await new Promise<void>((r) => doh.listen(0, '127.0.0.1', () => r()))
+    try {
+      const resolver = new DohTxtResolver(`http://127.0.0.1:${(doh.address() as {port: number}).port}/dns-query`)
+      await expect(resolver.resolveTxt('nodes.example.org')).rejects.toMatchObject({code: 'DNS_RESPONSE_TOO_LARGE', exitCode: 5})
+      expect(sent).toBeLessThan(10_000_000)
+    } finally {
+      doh.closeAllConnections()
+      await new Promise<void>((r) => doh.close(() => r()))
+    }
+  })
+
   it('DNS-over-HTTPS (RFC 8484 POST) through a local DoH front end of the same server', async () => {
     const {url, txt} = signedTree(20)
     const upstream = await startDnsServer([zoneFromTxt('nodes.example.org', txt)], {listen: '127.0.0.1:0'})

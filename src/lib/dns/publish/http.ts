@@ -22,6 +22,27 @@ export interface HttpOptions {
   onRetry?: (info: {status?: number; attempt: number; waitMs: number}) => void
 }
 
+/** Longest API response body read (a Cloudflare page of 5,000 records is about 2 MB). */
+export const MAX_API_BODY_BYTES = 32 * 1024 * 1024
+
+/**
+ * Reads a response body up to `max` bytes; a longer one is cut off with a ProtocolError instead of
+ * being buffered without bound (a broken or hostile endpoint could stream forever).
+ */
+export async function readBodyLimited(body: AsyncIterable<Uint8Array> & {destroy?: (error?: Error) => unknown}, max: number, what: string): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of body) {
+    size += chunk.length
+    if (size > max) {
+      body.destroy?.()
+      throw new ProtocolError('DNS_RESPONSE_TOO_LARGE', `${what}: response body over ${max} bytes`)
+    }
+    chunks.push(Buffer.from(chunk))
+  }
+  return Buffer.concat(chunks)
+}
+
 export interface HttpResult {
   status: number
   headers: Record<string, string | string[] | undefined>
@@ -41,9 +62,10 @@ export async function httpRequest(url: string, what: string, options: HttpOption
       const r = await request(url, {method: (options.method ?? 'GET') as 'GET', headers: options.headers, body: options.body, signal: options.signal, headersTimeout: 30_000, bodyTimeout: 30_000})
       status = r.statusCode
       headers = r.headers
-      text = await r.body.text()
+      text = (await readBodyLimited(r.body, MAX_API_BODY_BYTES, what)).toString('utf8')
     } catch (error) {
       if (options.signal?.aborted) throw abortError(options.signal, what)
+      if (error instanceof ProtocolError) throw error
       networkError = error as Error
     }
     const retryable = networkError !== undefined || status === 429 || (status !== undefined && status >= 500)
