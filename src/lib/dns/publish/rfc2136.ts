@@ -122,6 +122,14 @@ export function signTsig(message: Buffer, key: TsigKey, now = Math.floor(Date.no
 
 /** Verifies the TSIG on a response to a request whose MAC was `requestMac`. */
 export function verifyTsigResponse(response: Buffer, key: TsigKey, requestMac: Buffer): {ok: boolean; error: number} {
+  try {
+    return checkTsigResponse(response, key, requestMac)
+  } catch {
+    return {ok: false, error: -1} // malformed answer or TSIG record: not verified
+  }
+}
+
+function checkTsigResponse(response: Buffer, key: TsigKey, requestMac: Buffer): {ok: boolean; error: number} {
   const decoded = dnsPacket.decode(response)
   const tsig = decoded.additionals?.at(-1) as {type?: string; data?: Buffer} | undefined
   if (!tsig || tsig.type !== 'TSIG' || !tsig.data) return {ok: false, error: -1}
@@ -260,7 +268,13 @@ export class Rfc2136Target implements PublishTarget {
 
   private async findZone(domain: string, signal?: AbortSignal): Promise<string> {
     const query = dnsPacket.encode({type: 'query', id: randomInt(0, 0x10000), questions: [{name: domain, type: 'SOA', class: 'IN'}]})
-    const answer = dnsPacket.decode(await tcpExchange(this.server, query, {signal, timeoutMs: this.options.timeoutMs}))
+    const raw = await tcpExchange(this.server, query, {signal, timeoutMs: this.options.timeoutMs})
+    let answer: dnsPacket.Packet
+    try {
+      answer = dnsPacket.decode(raw)
+    } catch (error) {
+      throw new ProtocolError('DNS_BAD_RESPONSE', `${this.options.server} sent an undecodable answer to the SOA query for ${domain}: ${(error as Error).message}`)
+    }
     const soa = [...(answer.answers ?? []), ...(answer.authorities ?? [])].find((a) => a.type === 'SOA')
     if (!soa) throw new ConfigError('DNS_NO_ZONE', `${this.options.server} is not authoritative for ${domain} (no SOA); pass --zone`)
     return soa.name.toLowerCase()
@@ -302,6 +316,7 @@ export class Rfc2136Target implements PublishTarget {
     const {signed, mac} = this.options.key ? signTsig(message, this.options.key) : {signed: message, mac: undefined}
     this.messages++
     const response = await tcpExchange(this.server, signed, {signal, timeoutMs: this.options.timeoutMs})
+    if (response.length < 12) throw new ProtocolError('DNS_BAD_RESPONSE', `${this.options.server} answered the update with ${response.length} bytes, shorter than a DNS header`)
     const rcode = response.readUInt16BE(2) & 0xf
     const name = RCODES[rcode] ?? `RCODE${rcode}`
     if (this.options.key && mac && rcode !== 9) {
