@@ -40,3 +40,9 @@ export function nodeFilterFrom(f: {'waku-only'?: boolean; caps?: string; cluster
   if (f.shard !== undefined) filter.shard = f.shard
   return filter
 }
+
+/** Flags of every command that reads a private key file (`key show`, `enr encode`, `dns-tree sign`). */
+export const keyFileFlags = {
+  'password-file': Flags.string({description: 'File whose first line is the keystore password (else WAKU_DISC_KEY_PASSWORD); like a key file, it must not be readable by group or others.'}),
+  'insecure-key-permissions': Flags.boolean({description: 'Accept a key or password file that group or others can read (refused by default).'}),
+}

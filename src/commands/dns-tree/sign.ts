@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
+import {keyFileFlags} from '../../cli/flags.js'
 import {signTreeDirectory, type SignTreeReport} from '../../lib/dns/index.js'
 import {BadInputError} from '../../lib/errors.js'
 import {renderSignReport} from '../../ui/dns.js'
@@ -9,13 +10,13 @@ export default class DnsTreeSign extends BaseCommand<typeof DnsTreeSign> {
   static override description = 'Sign a tree directory: seq goes up by one (unless --seq), the root is signed (RFC 6979, like geth), re-verified, and written to enrtree-info.json.'
   static override examples = [
     '<%= config.bin %> <%= command.id %> ./tree --key-file tree.key',
-    'WAKU_DISC_KEY_PASSWORD_FILE=pw <%= config.bin %> <%= command.id %> ./tree --key-file keystore.json --password-file pw',
+    '<%= config.bin %> <%= command.id %> ./tree --key-file keystore.json --password-file ./password.txt',
     '<%= config.bin %> <%= command.id %> ./tree --key-file tree.key --seq 100',
   ]
   static override args = {dir: Args.string({required: true, description: 'tree directory (from dns-tree build or geth)'})}
   static override flags = {
     'key-file': Flags.string({required: true, description: 'signing key: hex file (geth `devp2p key generate`) or keystore JSON', env: 'WAKU_DISC_KEY_FILE'}),
-    'password-file': Flags.string({description: 'file holding the keystore password (else WAKU_DISC_KEY_PASSWORD)'}),
+    ...keyFileFlags,
     seq: Flags.string({description: 'use this sequence number instead of the previous one + 1'}),
     domain: Flags.string({description: 'domain for the URL (default: the one recorded in the directory, else its name)'}),
   }
@@ -26,6 +27,7 @@ export default class DnsTreeSign extends BaseCommand<typeof DnsTreeSign> {
     const report = await signTreeDirectory(this.args.dir, {
       keyFile: f['key-file'],
       ...(f['password-file'] ? {passwordFile: f['password-file']} : {}),
+      ...(f['insecure-key-permissions'] ? {insecurePermissions: true} : {}),
       ...(f.seq !== undefined ? {seq: BigInt(f.seq)} : {}),
       ...(f.domain ? {domain: f.domain} : {}),
       signal: this.signal,

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
+import {keyFileFlags} from '../../cli/flags.js'
 import {decodeEnr, encodeEnr, parseEnr, WAKU2_BITS, type DecodedEnr, type WakuCapability} from '../../lib/enr/index.js'
 import {BadInputError} from '../../lib/errors.js'
 import {collectInputLines} from '../../lib/input/lines.js'
@@ -31,8 +32,7 @@ Keys are sorted bytewise, integers are canonical, shards go in rs below 64 shard
 
   static override flags = {
     'key-file': Flags.string({description: 'Signing key: hex key file (geth format) or keystore JSON.', required: true, env: 'WAKU_DISC_KEY_FILE'}),
-    'password-file': Flags.string({description: 'File whose first line is the keystore password (or set WAKU_DISC_KEY_PASSWORD).'}),
-    'insecure-key-permissions': Flags.boolean({description: 'Accept a key or password file that group or others can read (refused by default).'}),
+    ...keyFileFlags,
     from: Flags.string({description: 'Start from this record (text, or a file holding it): its keys are kept, seq is bumped.'}),
     seq: Flags.string({description: 'Sequence number (default: 1, or the --from record\'s seq + 1).'}),
     ip: Flags.string({description: 'IPv4 address.'}),

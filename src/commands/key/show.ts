@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
+import {keyFileFlags} from '../../cli/flags.js'
 import {showKeyFile, type KeyFileInfo} from '../../lib/keys/index.js'
 import {renderKeyInfo} from '../../ui/key.js'
 
@@ -11,8 +12,7 @@ export default class KeyShow extends BaseCommand<typeof KeyShow> {
 
   static override args = {file: Args.string({description: 'Hex key file or keystore v3 JSON.', required: true})}
   static override flags = {
-    'insecure-key-permissions': Flags.boolean({description: 'Accept a key or password file that group or others can read (refused by default).'}),
-    'password-file': Flags.string({description: 'File whose first line is the keystore password (else WAKU_DISC_KEY_PASSWORD).'}),
+    ...keyFileFlags,
   }
 
   async run(): Promise<KeyFileInfo> {

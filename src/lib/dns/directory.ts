@@ -240,6 +240,8 @@ export interface SignTreeOptions {
   keyFile: string
   passwordFile?: string
   password?: string
+  /** Accept a key or password file that group or others can read. */
+  insecurePermissions?: boolean
   /** Use this seq instead of incrementing the recorded one. */
   seq?: bigint
   domain?: string
@@ -265,7 +267,7 @@ export interface SignTreeReport {
 export async function signTreeDirectory(dir: string, options: SignTreeOptions): Promise<SignTreeReport> {
   const tree = await loadTreeDirectory(dir, {signal: options.signal})
   const domain = options.domain ? checkDomain(options.domain) : tree.domain
-  const privateKey = await loadPrivateKey(options.keyFile, {passwordFile: options.passwordFile, password: options.password})
+  const privateKey = await loadPrivateKey(options.keyFile, {passwordFile: options.passwordFile, password: options.password, insecurePermissions: options.insecurePermissions})
   const previousSeq = BigInt(tree.info.seq)
   const seq = options.seq ?? previousSeq + 1n
   if (seq > 0xffffffffffffffffn) throw new BadInputError('DNS_BAD_SEQ', `seq ${seq} does not fit in uint64`)

@@ -1,7 +1,7 @@
 // Tree directories move between geth and waku-disc: a directory as geth's `devp2p dns sign` writes
 // it is read, verified and turned into the same TXT records; ours are written in geth's layout.
 import {readFileSync} from 'node:fs'
-import {mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {chmod, mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -87,5 +87,20 @@ describe('buildTreeDirectory filters', () => {
     expect(limited).toMatchObject({nodes: 2, filtered: {limit: 1}, warnings: []})
     const unfiltered = await buildTreeDirectory(input, {domain: 'n', out: join(dir, 'unfiltered'), filter: {wakuOnly: false}})
     expect(unfiltered.filtered).toBeUndefined()
+  })
+})
+
+describe('signTreeDirectory key file permissions', () => {
+  it('refuses a key file others can read (exit 6, hint names the flag) unless insecurePermissions, as dns-tree sign --insecure-key-permissions', async () => {
+    const input = join(dir, 'perm-enrs.txt')
+    await writeFile(input, v.want_nodes.join('\n') + '\n')
+    const tree = join(dir, 'perm-tree')
+    await buildTreeDirectory(input, {domain: 'n', out: tree})
+    const keyFile = join(dir, 'open.key')
+    await writeFile(keyFile, v.signing_key_hex, {mode: 0o644})
+    await chmod(keyFile, 0o644)
+    await expect(signTreeDirectory(tree, {keyFile})).rejects.toMatchObject({exitCode: 6, hint: expect.stringContaining('--insecure-key-permissions')})
+    const report = await signTreeDirectory(tree, {keyFile, insecurePermissions: true})
+    expect(report.url).toBe(v.tree_url)
   })
 })
