@@ -18,7 +18,7 @@ The keystore password is read from --password-file (first line) or WAKU_DISC_KEY
   static override flags = {
     out: Flags.string({char: 'o', description: 'File to write (refuses to overwrite an existing file).', required: true}),
     keystore: Flags.boolean({description: 'Write an encrypted keystore v3 JSON instead of a hex key file.'}),
-    'password-file': Flags.string({description: 'File whose first line is the keystore password (else WAKU_DISC_KEY_PASSWORD).', dependsOn: ['keystore']}),
+    'password-file': Flags.string({description: 'File whose first line is the keystore password (else WAKU_DISC_KEY_PASSWORD); it must not be readable by group or others.', dependsOn: ['keystore']}),
     'insecure-key-permissions': Flags.boolean({description: 'Accept a password file that group or others can read (refused by default).', dependsOn: ['keystore']}),
     'light-kdf': Flags.boolean({description: 'Use scrypt N=4096 (geth --lightkdf) instead of N=262144: fast, weaker.', dependsOn: ['keystore']}),
   }
