@@ -368,8 +368,9 @@ async function serveAsListener(dc: DataChannel, msgs: ReturnType<typeof onMessag
       } catch {
         remote = undefined
       }
-      dc.sendMessage(`report:${JSON.stringify(ownSide())}`.slice(0, 60000))
-      return {remote}
+      const own = ownSide()
+      dc.sendMessage(`report:${JSON.stringify(own)}`.slice(0, 60000))
+      return {remote, own}
     }
   }
 }
@@ -523,7 +524,7 @@ async function peerTask(task: Extract<WorkerTask, {kind: 'peer'}>): Promise<Link
         res.throughputMbps = m.transferMs ? Math.round(((task.bytes * 8) / (m.transferMs / 1000) / 1e6) * 100) / 100 : null
         remote = m.remote
       } else {
-        remote = (await serveAsListener(dc, msgs, () => p.side('answerer'), 180_000)).remote
+        ;({remote, own} = await serveAsListener(dc, msgs, () => p.side('answerer'), 180_000))
         await sleep(200)
       }
       res.ok = true
@@ -531,7 +532,10 @@ async function peerTask(task: Extract<WorkerTask, {kind: 'peer'}>): Promise<Link
   } catch (err) {
     res.reason = (err as Error).message
   }
-  own = p.side(task.role)
+  // Once the dialer has closed, node-datachannel may no longer name the selected pair: keep the one
+  // we reported to the dialer, so both ends print the same answerer pair.
+  const last = p.side(task.role)
+  own = last.selectedPair || !own?.selectedPair ? last : own
   if (task.role === 'offerer') {
     res.offerer = own
     if (remote) res.answerer = remote

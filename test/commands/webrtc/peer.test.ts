@@ -31,6 +31,8 @@ describe('webrtc signal / listen / dial on loopback', {timeout: 120_000}, () => 
     expect(dialer.json.answerer.selectedPair).not.toBeNull()
     expect(l.json.role).toBe('answerer')
     expect(l.json.offerer.selectedPair).not.toBeNull()
+    // The listener keeps its own pair as it reported it to the dialer: both ends agree on it.
+    expect(l.json.answerer.selectedPair).toEqual(dialer.json.answerer.selectedPair)
   })
 
   it('--manual: offer and answer pasted between the two processes', async () => {
