@@ -98,8 +98,16 @@ describe('protocol ids on the wire', () => {
     const multiaddr = (port: number) => lib.multiaddrFromSocketAddress({ip: {type: 4, octets: Uint8Array.of(127, 0, 0, 1)}, port})
     // Three unmodified nodes that know each other; the crawler starts from the first.
     const nodes: InstanceType<typeof lib.Discv5>[] = []
+    // Keys whose node ids are pairwise at log-distance ≥ 253: an exhaustive crawl asks 256 and then
+    // [255, 254, 253] before it stops on short buckets, so every neighbour must be listed.
+    const keys: Uint8Array[] = []
+    while (keys.length < 3) {
+      const k = randomKey()
+      const id = SignableENR.createV4(k).nodeId
+      if (keys.every((o) => lib.log2Distance(SignableENR.createV4(o).nodeId, id) >= 253)) keys.push(k)
+    }
     for (let i = 0; i < 3; i++) {
-      const key = randomKey()
+      const key = keys[i]!
       const enr = SignableENR.createV4(key)
       enr.ip = '127.0.0.1'
       const probeNode = await startNode({privateKey: randomKey(), protocolId: 'discv5', bindHost: '127.0.0.1'})
