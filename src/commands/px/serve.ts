@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
 import {untilStopped} from '../../cli/until-stopped.js'
-import {ExitCode} from '../../lib/errors.js'
+import {BadInputError, ExitCode} from '../../lib/errors.js'
 import {loadPrivateKey} from '../../lib/keys/index.js'
 import {parseShardList} from '../../lib/libp2p/protocols.js'
 import {nodeSetRecords, readNodeSetDetailed} from '../../lib/nodeset/index.js'
@@ -43,8 +43,14 @@ export default class PxServe extends BaseCommand<typeof PxServe> {
   async run(): Promise<PxServeResult> {
     const rateLimit = this.flags['rate-limit'] ? parseRateLimit(this.flags['rate-limit']) : undefined
     const {set, problems} = await readNodeSetDetailed(this.flags.nodes, {lenient: true, signal: this.signal})
-    for (const p of problems) this.progress(`skipped ${p.where}: ${p.message}`)
     const records = nodeSetRecords(set).map((r) => r.raw)
+    // Nothing usable in a file that had content is a wrong file, not a wish to test 503 (an empty file is).
+    if (records.length === 0 && problems.length > 0) {
+      throw new BadInputError('NO_VALID_RECORDS', `${this.flags.nodes}: none of its ${problems.length} entries is a valid record (first: ${problems[0]!.where}: ${problems[0]!.message})`, {
+        hint: 'give a geth nodes.json, crawl NDJSON or a list of enr: records; an empty file serves 503 on purpose',
+      })
+    }
+    for (const p of problems) this.progress(`skipped ${p.where}: ${p.message}`)
     if (records.length === 0) this.progress('warning: the node set is empty; every answer will be 503 SERVICE_UNAVAILABLE')
     const privateKey = this.flags.key ? privateKeyFromRaw(await loadPrivateKey(this.flags.key)) : undefined
     const onEvent = (e: PxServeEvent) => {

@@ -129,6 +129,12 @@ describe('px serve (CLI)', () => {
     expect(r.stderr).toMatch(/BAD_RATE_LIMIT/)
     const m = await runCli(['px', 'serve', '--nodes', join(dir, 'missing.json')])
     expect(m.code).toBe(2)
+    // A file with content but no valid record is a wrong file: one line, exit 2 (an empty file serves 503).
+    const wrong = join(dir, 'not-records.txt')
+    writeFileSync(wrong, `${'ab'.repeat(32)}\n`)
+    const w = await runCli(['px', 'serve', '--nodes', wrong])
+    expect(w.code).toBe(2)
+    expect(w.stderr.trim().split('\n')[0]).toMatch(/^Error \[NO_VALID_RECORDS\]: .*not-records\.txt: none of its 1 entries is a valid record/)
   })
 
   it('a bad or busy --listen address is one line with exit 2 or 4, never a stack', async () => {
