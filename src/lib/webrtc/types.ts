@@ -77,28 +77,21 @@ export interface LinkMeasurement {
   logs: string[]
 }
 
+/** What every data-channel measurement task (`pair` in one worker, `listen`/`dial` across two) needs. */
+export interface LinkTaskOptions {
+  iceServers: IceServerSpec[]
+  policy: IcePolicy
+  bytes: number
+  pings: number
+  connectTimeoutMs: number
+  gatherTimeoutMs: number
+}
+
 /** Messages exchanged with the native worker over the IPC channel. */
 export type WorkerTask =
   | {kind: 'gather'; runs: GatherRun[]}
-  | {
-      kind: 'loopback'
-      iceServers: IceServerSpec[]
-      policy: IcePolicy
-      bytes: number
-      pings: number
-      connectTimeoutMs: number
-      gatherTimeoutMs: number
-    }
-  | {
-      kind: 'peer'
-      role: 'offerer' | 'answerer'
-      iceServers: IceServerSpec[]
-      policy: IcePolicy
-      bytes: number
-      pings: number
-      connectTimeoutMs: number
-      gatherTimeoutMs: number
-    }
+  | ({kind: 'loopback'} & LinkTaskOptions)
+  | ({kind: 'peer'; role: 'offerer' | 'answerer'} & LinkTaskOptions)
 
 export type ToWorker = {op: 'run'; task: WorkerTask} | {op: 'remote-description'; sdpType: 'offer' | 'answer'; sdp: string} | {op: 'abort'}
 
