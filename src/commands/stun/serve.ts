@@ -8,6 +8,7 @@ import {startStunServer, type StunServerInfo, type StunServerStats} from '../../
 import {renderStunServerInfo, renderStunServerStats} from '../../ui/webrtc.js'
 
 export default class StunServe extends BaseCommand<typeof StunServe> {
+  static override summary = 'Run your own STUN server (RFC 5389, RFC 5780 with --alt)'
   static override description =
     'Run a STUN server (RFC 5389 Binding; with --alt, RFC 5780 OTHER-ADDRESS, RESPONSE-ORIGIN and CHANGE-REQUEST) so peers need no third-party STUN server. Runs until interrupted.'
 

@@ -1,6 +1,7 @@
 import {WebrtcPeerCommand, webrtcPeerFlags} from '../../cli/webrtc-peer-command.js'
 
 export default class WebrtcDial extends WebrtcPeerCommand<typeof WebrtcDial> {
+  static override summary = 'Dial a peer running `webrtc listen` and report the path, RTT and throughput'
   static override description =
     'Dial a peer running `webrtc listen` (through a `webrtc signal` room, or by pasting offer and answer with --manual) and report the selected candidate pair from both ends (direct or relayed), time to connect, RTT and throughput.'
 

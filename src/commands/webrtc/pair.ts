@@ -7,6 +7,7 @@ import {pairPeers, type PairReport} from '../../lib/webrtc/pair.js'
 import {renderPairReport} from '../../ui/webrtc.js'
 
 export default class WebrtcPair extends BaseCommand<typeof WebrtcPair> {
+  static override summary = 'Two local peers and a data channel: time to open, RTT, throughput'
   static override description = 'Open a data channel between two local peers and measure time to open, RTT (ping-pong over the channel) and throughput.'
 
   static override examples = [

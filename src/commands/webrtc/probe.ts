@@ -8,6 +8,7 @@ import {probeNat, type ProbeReport} from '../../lib/webrtc/probe.js'
 import {renderProbeReport} from '../../ui/webrtc.js'
 
 export default class WebrtcProbe extends BaseCommand<typeof WebrtcProbe> {
+  static override summary = 'What this machine can do with your STUN/TURN servers: candidates, NAT behaviour, TURN, verdict'
   static override description =
     'Probe NAT traversal with your STUN/TURN servers: ICE candidates by type, public mappings and whether they are endpoint-independent, RFC 5780 mapping/filtering when the server supports it, a TURN allocation and relay-only data channel, a verdict and a privacy note.'
 

@@ -8,6 +8,7 @@ import {startSignalServer, type SignalServerInfo, type SignalServerStats} from '
 import {renderSignalServerInfo, renderSignalServerStats} from '../../ui/webrtc.js'
 
 export default class WebrtcSignal extends BaseCommand<typeof WebrtcSignal> {
+  static override summary = 'A WebSocket rendezvous for `webrtc listen` / `webrtc dial`'
   static override description =
     'Run a small WebSocket rendezvous for `webrtc listen` / `webrtc dial`: rooms of two peers at ws://HOST:PORT/<room>, message relay only, with size limits and idle timeouts. Runs until interrupted.'
 
