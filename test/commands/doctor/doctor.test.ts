@@ -49,18 +49,21 @@ describe('doctor (CLI)', () => {
   })
 
   it('exits 4 for an unreachable node and 2 for nonsense', async () => {
-    const dead = await runCli(['doctor', peer.tcp.replace(/\/tcp\/\d+\//, '/tcp/1/'), '--timeout', '5'])
+    // Independent runs, started together: the PONG and dial timeouts overlap instead of adding up.
+    const [dead, bad, badTree, wrongId] = await Promise.all([
+      runCli(['doctor', peer.tcp.replace(/\/tcp\/\d+\//, '/tcp/1/'), '--timeout', '5']),
+      runCli(['doctor', 'not-a-node']),
+      // A malformed enrtree:// URL is bad input too, not a failed check.
+      runCli(['doctor', 'enrtree://garbage']),
+      // The wrong discv5 protocol id: no PONG, a failed check (exit 3) while caps still passes.
+      runCli(['doctor', enr.text, '--discv5-protocol', 'discv5', '--json']),
+    ])
     expect(dead.code).toBe(4)
     expect(dead.stdout).toMatch(/unreachable/)
-    const bad = await runCli(['doctor', 'not-a-node'])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toMatch(/^Error \[BAD_TARGET\]: not a multiaddr or ENR: not-a-node/)
-    // A malformed enrtree:// URL is bad input too, not a failed check.
-    const badTree = await runCli(['doctor', 'enrtree://garbage'])
     expect(badTree.code).toBe(2)
     expect(badTree.stderr).toMatch(/^Error \[DNS_BAD_URL\]/)
-    // The wrong discv5 protocol id: no PONG, a failed check (exit 3) while caps still passes.
-    const wrongId = await runCli(['doctor', enr.text, '--discv5-protocol', 'discv5', '--json'])
     expect(wrongId.code).toBe(3)
     expect(wrongId.json.steps.find((s: any) => s.step === 'discv5-ping')).toMatchObject({status: 'fail', error: {code: 'DISCV5_NO_PONG'}})
   })
