@@ -26,6 +26,8 @@ export function renderDoctor(r: DoctorReport, c: ChalkInstance = colorsFor()): s
     subject = s.subject
     lines.push(`  [${mark(s.status, c)}] ${s.step.padEnd(13)} ${s.summary}${s.durationMs ? c.dim(`  (${s.durationMs} ms)`) : ''}`)
   }
-  lines.push(r.ok ? c.green('healthy') : r.exitCode === 4 ? c.red('unreachable') : c.red('problems found'))
+  const warnings = r.steps.filter((s) => s.status === 'warn').length
+  const healthy = warnings ? `healthy, with ${warnings} warning${warnings > 1 ? 's' : ''} above` : 'healthy'
+  lines.push(r.ok ? (warnings ? c.yellow(healthy) : c.green(healthy)) : r.exitCode === 4 ? c.red('unreachable') : c.red('problems found'))
   return lines.join('\n')
 }
