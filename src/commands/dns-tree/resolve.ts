@@ -53,7 +53,7 @@ export default class DnsTreeResolve extends BaseCommand<typeof DnsTreeResolve> {
       if (seen !== undefined && (minSeq === undefined || seen > minSeq)) minSeq = seen
     }
     const resolver = resolverFrom(f)
-    let last = 0
+    let last = Date.now() // first progress line after a second, not before anything was fetched
     try {
       const result = await resolveTree(this.args.url, {
         resolver,
