@@ -106,13 +106,23 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     // oclif's own exit() and parse errors carry oclif.exit; everything else is our bug (exit 1).
     if (err.oclif?.exit !== undefined && err.oclif.exit !== 1 && err.message.startsWith('EEXIT')) throw err
     if (err.oclif?.exit !== undefined && err.oclif.exit !== ExitCode.internal) {
+      // Flag and argument errors: one line like our own errors, not oclif's multi-line block.
+      const message = err.message
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('See more help'))
+        .join(' ')
+      const hint = `see: ${[this.config.bin, this.id?.replaceAll(':', ' '), '--help'].filter(Boolean).join(' ')}`
+      // The arguments were parsed and rejected; don't let oclif's dev mode warn that they weren't.
+      this.parsed = true
       if (this.jsonEnabled()) {
-        const json: ErrorJson = {name: 'BadInputError', code: 'USAGE', exitCode: err.oclif.exit, message: err.message}
+        const json: ErrorJson = {name: 'BadInputError', code: 'USAGE', exitCode: err.oclif.exit, message, hint}
         this.logJson({error: json})
-        process.exitCode = err.oclif.exit
-        return undefined
+      } else {
+        process.stderr.write(`Error [USAGE]: ${message}\n  hint: ${hint}\n`)
       }
-      throw err
+      process.exitCode = err.oclif.exit
+      return undefined
     }
     if (this.jsonEnabled()) {
       const json: ErrorJson = {name: 'InternalError', code: 'INTERNAL', exitCode: ExitCode.internal, message: err.message}

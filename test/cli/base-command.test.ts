@@ -144,8 +144,23 @@ describe('BaseCommand', () => {
     expect(stderr).toContain('Error [INTERRUPTED]: interrupted by SIGINT')
   })
 
-  it('rejects an unknown flag as a usage error (exit 2)', async () => {
-    await expect(Fixture.run(['ok', '--no-such-flag'], {root: ROOT})).rejects.toMatchObject({oclif: {exit: 2}})
+  it('rejects an unknown flag as a usage error (exit 2) in one line', async () => {
+    await Fixture.run(['ok', '--no-such-flag'], {root: ROOT})
+    expect(process.exitCode).toBe(2)
+    expect(stdout).toBe('')
+    expect(stderr).toMatch(/^Error \[USAGE\]: Nonexistent flag: --no-such-flag\n  hint: see: .*--help\n$/)
+  })
+
+  it('reports a bad flag value as one line, and as {"error"} under --json', async () => {
+    await Fixture.run(['ok', '--wait', 'abc'], {root: ROOT})
+    expect(process.exitCode).toBe(2)
+    expect(stderr.split('\n').filter(Boolean)).toHaveLength(2)
+    expect(stderr).toContain('Error [USAGE]: ')
+    stderr = ''
+    process.exitCode = undefined
+    await Fixture.run(['ok', '--wait', 'abc', '--json'], {root: ROOT})
+    expect(process.exitCode).toBe(2)
+    expect(JSON.parse(stdout).error).toMatchObject({code: 'USAGE', exitCode: 2})
   })
 })
 
