@@ -46,3 +46,12 @@ export const keyFileFlags = {
   'password-file': Flags.string({description: 'File whose first line is the keystore password (else WAKU_DISC_KEY_PASSWORD); like a key file, it must not be readable by group or others.'}),
   'insecure-key-permissions': Flags.boolean({description: 'Accept a key or password file that group or others can read (refused by default).'}),
 }
+
+/**
+ * ENR text without its `enr:` prefix usually starts with "-" (base64url of the RLP list header), so
+ * the flag parser would take `-IS4Q…` for an unknown flag. Such arguments (a dash and 40+ base64url
+ * characters: no flag looks like that) get the `enr:` prefix back, which names the same record.
+ */
+export function protectRecordArguments(argv: string[]): string[] {
+  return argv.map((arg) => (/^-[A-Za-z0-9_][A-Za-z0-9_-]{39,}$/.test(arg) ? `enr:${arg}` : arg))
+}

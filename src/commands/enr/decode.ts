@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
+import {protectRecordArguments} from '../../cli/flags.js'
 import {BadInputError} from '../../lib/errors.js'
 import {batchExitCode, decodeEnrLines, type EnrDecodeEntry, type EnrStatus} from '../../lib/enr/index.js'
 import {readInputLines} from '../../lib/input/lines.js'
@@ -23,6 +24,11 @@ Exit 0 when every record is valid, 2 when an input cannot be parsed, 3 when a re
   static override args = {}
   static override flags = {
     ndjson: Flags.boolean({description: 'Print one JSON object per record and line, as they are decoded.', exclusive: ['json']}),
+  }
+
+  public override async init(): Promise<void> {
+    this.argv = protectRecordArguments(this.argv)
+    await super.init()
   }
 
   async run(): Promise<EnrDecodeEntry[]> {

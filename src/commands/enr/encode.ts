@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {keyFileFlags} from '../../cli/flags.js'
+import {keyFileFlags, protectRecordArguments} from '../../cli/flags.js'
 import {decodeEnr, encodeEnr, parseEnr, WAKU2_BITS, type DecodedEnr, type WakuCapability} from '../../lib/enr/index.js'
 import {BadInputError} from '../../lib/errors.js'
 import {collectInputLines} from '../../lib/input/lines.js'
@@ -45,6 +45,11 @@ Keys are sorted bytewise, integers are canonical, shards go in rs below 64 shard
     multiaddr: Flags.string({description: 'Multiaddr for the multiaddrs key (repeatable), e.g. /dns4/host/tcp/443/wss.', multiple: true}),
     cluster: Flags.integer({description: 'Relay shard cluster id.', min: 0, max: 65535}),
     shards: Flags.string({description: 'Relay shards, comma-separated (needs --cluster).', multiple: true}),
+  }
+
+  public override async init(): Promise<void> {
+    this.argv = protectRecordArguments(this.argv)
+    await super.init()
   }
 
   async run(): Promise<DecodedEnr> {

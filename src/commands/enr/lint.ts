@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
+import {protectRecordArguments} from '../../cli/flags.js'
 import {BadInputError} from '../../lib/errors.js'
 import {batchExitCode, lintEnrLines, type EnrStatus, type LintEntry} from '../../lib/enr/index.js'
 import {readInputLines} from '../../lib/input/lines.js'
@@ -23,6 +24,11 @@ Exit 3 when any error-level finding, 2 when an input cannot be parsed.`
   static override flags = {
     public: Flags.boolean({description: 'The records are meant for a public list (DNS tree, bootstrap list): private, loopback and link-local addresses are errors.'}),
     ndjson: Flags.boolean({description: 'Print one JSON object per record and line.', exclusive: ['json']}),
+  }
+
+  public override async init(): Promise<void> {
+    this.argv = protectRecordArguments(this.argv)
+    await super.init()
   }
 
   async run(): Promise<LintEntry[]> {

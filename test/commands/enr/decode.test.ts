@@ -83,6 +83,13 @@ describe('enr decode', () => {
     expect(onlyComments.code).toBe(2)
   })
 
+  it('base64 without the enr: prefix starts with "-" and is still a record, not an unknown flag', async () => {
+    expect(EIP778.slice(4)).toMatch(/^-/)
+    const r = await runCli(['enr', 'decode', '--json', EIP778.slice(4)])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.json[0]).toMatchObject({enr: EIP778, seq: '1', signatureValid: true})
+  })
+
   it('prints one clear line for a bad record in human mode', async () => {
     const r = await runCli(['enr', 'decode', EIP778 + '='])
     expect(r.code).toBe(2)
