@@ -13,7 +13,7 @@
  * Figures depend on load from other processes on the machine (printed with the load average).
  */
 import {spawn} from 'node:child_process'
-import {readFileSync} from 'node:fs'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {loadavg} from 'node:os'
 import {createInterface} from 'node:readline'
 import {fileURLToPath} from 'node:url'
@@ -21,11 +21,18 @@ import {fileURLToPath} from 'node:url'
 import {createKeypair} from '@chainsafe/discv5'
 import {SignableENR} from '@chainsafe/enr'
 
-import {installDiscv5Crypto, installEnrVerifyCache, runCrawl, type CrawlOptions, type CrawlResult} from '../src/lib/discv5/index.js'
+import {discv5CryptoBackend, installDiscv5Crypto, installEnrVerifyCache, runCrawl, type CrawlOptions, type CrawlResult} from '../src/lib/discv5/index.js'
+import {secp256k1Backend, setSecp256k1Backend} from '../src/lib/keys/index.js'
 import {startTestnet} from '../src/lib/testnet/index.js'
 
 const N = Number(process.env.CRAWL_BENCH_NODES ?? 1000)
 const WALK_CAP_MS = Number(process.env.CRAWL_BENCH_WALK_CAP_S ?? 120) * 1000
+// A/B knobs: CRAWL_BENCH_NOBLE=1 runs every secp256k1 operation (crawler and testnet) on
+// @noble/curves; CRAWL_BENCH_OPTIONS='{"retries":2,"challengeTimeoutMs":0}' overrides crawl options;
+// CRAWL_BENCH_ONLY=census,exhaustive skips the others (the walk then targets 100%).
+if (process.env.CRAWL_BENCH_NOBLE === '1') setSecp256k1Backend('noble')
+const EXTRA = JSON.parse(process.env.CRAWL_BENCH_OPTIONS ?? '{}') as Partial<CrawlOptions>
+const ONLY = new Set((process.env.CRAWL_BENCH_ONLY ?? 'census,exhaustive,walk').split(','))
 
 interface TestnetInfo {
   bootnode: string
@@ -74,7 +81,7 @@ function randomKey(): Uint8Array {
 }
 
 /** Per-handshake initiator crypto (ephemeral key, ECDH, HKDF, id signature), with the crawler's crypto. */
-async function handshakeCryptoMs(): Promise<{handshakeMs: number; enrVerifyMs: number}> {
+async function handshakeCryptoMs(): Promise<{handshakeMs: number; enrVerifyMs: number; enrVerifyNobleMs: number}> {
   await installDiscv5Crypto()
   const entry = import.meta.resolve('@chainsafe/discv5')
   const sessionCrypto = (await import(new URL('./session/crypto.js', entry).href)) as {
@@ -96,19 +103,26 @@ async function handshakeCryptoMs(): Promise<{handshakeMs: number; enrVerifyMs: n
   for (let i = 0; i < rounds; i++) once(remotes[i % remotes.length]!)
   const handshakeMs = (performance.now() - t) / rounds
   // An ENR signature check (the crawler verifies each distinct record once, then caches).
-  const {defaultCrypto} = await import('@chainsafe/enr')
+  // The installed one (native when the addon loads; each message is new, so every call misses the
+  // cache) and @chainsafe/enr's own pure-JS default, for comparison.
+  const {defaultCrypto, getV4Crypto} = await import('@chainsafe/enr')
   const texts = remotes.map((r) => {
     r.ip = '127.0.0.1'
     r.udp = 30_303
     return r
   })
-  t = performance.now()
-  for (let i = 0; i < rounds; i++) {
-    const r = texts[i % texts.length]!
-    defaultCrypto.verify(r.publicKey, Uint8Array.of(i & 0xff, 1, 2), r.signature)
+  const timeVerify = (verify: (pk: Uint8Array, msg: Uint8Array, sig: Uint8Array) => boolean, salt: number) => {
+    const t0 = performance.now()
+    for (let i = 0; i < rounds; i++) {
+      const r = texts[i % texts.length]!
+      verify(r.publicKey, Uint8Array.of(i & 0xff, salt, 2), r.signature)
+    }
+    return (performance.now() - t0) / rounds
   }
-  const enrVerifyMs = (performance.now() - t) / rounds
-  return {handshakeMs, enrVerifyMs}
+  const installed = getV4Crypto()
+  const enrVerifyMs = timeVerify((pk, m, sg) => installed.verify(pk, m, sg), 1)
+  const enrVerifyNobleMs = timeVerify((pk, m, sg) => defaultCrypto.verify(pk, m, sg), 3)
+  return {handshakeMs, enrVerifyMs, enrVerifyNobleMs}
 }
 
 interface RunFigures {
@@ -123,19 +137,32 @@ interface RunFigures {
   responded: number
   falseDead: number
   at: Record<'50' | '90' | '99' | '100', number | null>
+  /** When the last node that ever answered first answered (ms). */
+  lastResponsiveMs: number
+  load: {start: number; max: number}
 }
 
 async function measure(name: string, info: TestnetInfo, testnetPid: number | undefined, options: Partial<CrawlOptions>): Promise<RunFigures> {
   const live = new Set(info.nodes.filter((n) => n.live).map((n) => n.nodeId))
   const honest = new Set(info.nodes.filter((n) => n.role === 'honest').map((n) => n.nodeId))
   let peakRss = process.memoryUsage().rss
-  const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100)
+  const load = {start: loadavg()[0]!, max: loadavg()[0]!}
+  const rssTimer = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss)
+    load.max = Math.max(load.max, loadavg()[0]!)
+  }, 100)
   const drops0 = rcvbufErrors()
   const cpu0 = process.cpuUsage()
   const tcpu0 = procCpuMs(testnetPid)
   const t0 = performance.now()
   const result = await runCrawl({bootnodes: [info.bootnode], recordDiscoveryLog: true, ...options}).finally(() => clearInterval(rssTimer))
   const wallMs = performance.now() - t0
+  if (process.env.CRAWL_BENCH_DUMP) {
+    // For digging into a run: every node (with its testnet role) and every timeout.
+    const roles = new Map(info.nodes.map((n) => [n.nodeId, n.role]))
+    const nodes = result.nodes.map(({nodeId, status, rttMs, requests, timeouts, firstSeen}) => ({nodeId, role: roles.get(nodeId), status, rttMs, requests, timeouts, firstSeen}))
+    writeFileSync(`${process.env.CRAWL_BENCH_DUMP}-${name.split(' ')[0]}.json`, JSON.stringify({nodes, timeouts: result.timeoutLog, answers: result.answerLog, scheduler: result.schedulerLog, curve: result.curve, discovery: result.discoveryLog}))
+  }
   const cpu = process.cpuUsage(cpu0)
   const at = {'50': null, '90': null, '99': null, '100': null} as RunFigures['at']
   let count = 0
@@ -164,6 +191,8 @@ async function measure(name: string, info: TestnetInfo, testnetPid: number | und
     responded: [...live].filter((id) => responsive.has(id)).length / live.size,
     falseDead: result.nodes.filter((n) => honest.has(n.nodeId) && n.status === 'unresponsive').length,
     at,
+    lastResponsiveMs: (result.answerLog ?? []).reduce((m, a) => Math.max(m, a.ms), 0),
+    load,
   }
 }
 
@@ -179,8 +208,20 @@ function report(f: RunFigures): void {
     `  wall ${s(f.wallMs)}; to 50/90/99/100% coverage ${s(f.at['50'])} / ${s(f.at['90'])} / ${s(f.at['99'])} / ${s(f.at['100'])}`,
     `  requests ${r.requests.sent} (${r.requests.perResponsiveNode}/responsive node), handshakes ${r.handshakes}, timeouts ${r.requests.timeouts}, live nodes wrongly marked dead ${f.falseDead}`,
     `  packets out/in ${r.wire.packetsOut}/${r.wire.packetsIn}, bytes out/in ${(r.wire.bytesOut / 1024).toFixed(0)}/${(r.wire.bytesIn / 1024).toFixed(0)} KiB, kernel rcvbuf drops ${f.rcvbufDrops}`,
-    `  CPU crawler ${(f.cpuMs / 1000).toFixed(2)} s, testnet ${(f.testnetCpuMs / 1000).toFixed(2)} s; peak RSS ${f.peakRssMb.toFixed(0)} MB`,
+    `  CPU crawler ${(f.cpuMs / 1000).toFixed(2)} s, testnet ${(f.testnetCpuMs / 1000).toFixed(2)} s; peak RSS ${f.peakRssMb.toFixed(0)} MB; load average ${f.load.start.toFixed(2)} at start, max ${f.load.max.toFixed(2)}`,
   ]
+  // Where the time after full coverage goes: which timeouts, on which attempt, ending when.
+  const log = r.timeoutLog ?? []
+  const full = f.at['100'] ?? f.wallMs
+  const byPhase = r.requests.timeoutsByPhase
+  const after = log.filter((t) => t.ms > full)
+  const lastTimeout = log.reduce((m, t) => Math.max(m, t.ms), 0)
+  const retries = log.filter((t) => t.attempt > 1).length
+  lines.push(
+    `  timeouts by stage: no WHOAREYOU ${byPhase.challenge}, after handshake ${byPhase.handshake}, on a session ${byPhase.session}; on retries ${retries}; ` +
+      `per silent node ${(log.length / Math.max(1, new Set(log.map((t) => t.nodeId)).size)).toFixed(2)}`,
+    `  tail: last answer at ${s(f.lastResponsiveMs)}, full coverage at ${s(f.at['100'])}, last timeout at ${s(lastTimeout)}, end at ${s(f.wallMs)}; ${after.length} timeouts after full coverage (${after.filter((t) => t.attempt > 1).length} of them retries)`,
+  )
   if (r.lookups) lines.push(`  lookups ${r.lookups.count} (${r.lookups.requestsPerLookup} requests each), size estimate ${r.analysis.networkSize.kademliaEstimate ?? '—'}`)
   process.stdout.write(lines.join('\n') + '\n')
 }
@@ -198,14 +239,25 @@ async function main(): Promise<void> {
     const live = info.nodes.filter((n) => n.live).length
     process.stdout.write(`testnet: ${info.nodes.length} nodes, ${live} live, up in ${s(info.startupMs)}\n`)
     const crypto = await handshakeCryptoMs()
-    process.stdout.write(`measured crypto: ${crypto.handshakeMs.toFixed(2)} ms per initiator handshake, ${crypto.enrVerifyMs.toFixed(2)} ms per ENR signature check\n\n`)
+    process.stdout.write(
+      `measured crypto (secp256k1 ${secp256k1Backend().backend}, discv5 session crypto ${discv5CryptoBackend()}): ${crypto.handshakeMs.toFixed(2)} ms per initiator handshake, ` +
+        `${crypto.enrVerifyMs.toFixed(3)} ms per ENR signature check (@chainsafe/enr's pure-JS default: ${crypto.enrVerifyNobleMs.toFixed(2)} ms)\n\n`,
+    )
 
-    const census = await measure('census', info, child.pid, {strategy: 'census'})
-    report(census)
-    const exhaustive = await measure('exhaustive', info, child.pid, {strategy: 'exhaustive'})
-    report(exhaustive)
+    if (Object.keys(EXTRA).length > 0) process.stdout.write(`crawl options: ${JSON.stringify(EXTRA)}\n`)
+    const runs: RunFigures[] = []
+    if (ONLY.has('census')) {
+      runs.push(await measure('census', info, child.pid, {strategy: 'census', ...EXTRA}))
+      report(runs.at(-1)!)
+    }
+    if (ONLY.has('exhaustive')) {
+      runs.push(await measure('exhaustive', info, child.pid, {strategy: 'exhaustive', ...EXTRA}))
+      report(runs.at(-1)!)
+    }
+    if (!ONLY.has('walk') || runs.length === 0) return
+    const [census, exhaustive] = runs
     // The random walk runs until it has found as many live nodes as the census did, or the cap.
-    const target = census.coverage
+    const target = runs[0]!.coverage
     const walk = await measureWalk(info, child.pid, target)
     report(walk)
 
@@ -213,7 +265,7 @@ async function main(): Promise<void> {
     const ratio = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? '—' : `${(a / b).toFixed(1)}×`)
     const walkReached = walk.coverage >= target - 1e-9
     const walkTime = walkReached ? walk.wallMs : null
-    for (const crawl of [census, exhaustive]) {
+    for (const crawl of [census, exhaustive].filter((x): x is RunFigures => x !== undefined)) {
       const crawlTime = crawl.at['100'] ?? crawl.wallMs
       process.stdout.write(
         `  ${crawl.name}: time to ${(target * 100).toFixed(1)}% coverage ${s(crawlTime)} vs random walk ${walkReached ? s(walkTime) : `not reached in ${s(walk.wallMs)} (${(walk.coverage * 100).toFixed(1)}%)`} → ` +
@@ -221,7 +273,7 @@ async function main(): Promise<void> {
       )
     }
     process.stdout.write('\nagainst the CPU limit (handshakes × measured per-handshake crypto, single core):\n')
-    for (const f of [census, exhaustive, walk]) {
+    for (const f of [...runs, walk]) {
       const limitMs = f.result.handshakes * crypto.handshakeMs
       const withVerify = limitMs + f.result.counts.discovered * crypto.enrVerifyMs
       process.stdout.write(

@@ -5,7 +5,11 @@
  *  - socket receive buffer raised to 4 MiB (the default 20 KiB drops replies under load);
  *  - a verified-record cache (every ENR in every NODES reply is signature-checked);
  *  - new handshakes capped and ramped (each costs ~4 ms of CPU; a burst times out live nodes);
- *  - a 2.5 s request timeout (1 s marks live nodes dead) and one retry;
+ *  - a 2.5 s request timeout (1 s marks live nodes dead) once a node has answered the handshake
+ *    challenge, but a first contact with no WHOAREYOU at all gives up after an adaptive ~1 s
+ *    (answering a random packet costs the remote no crypto); one retry, with the full timeout, so
+ *    a dead node costs ~3.5 s in two non-blocking attempts and a live one is never judged on the
+ *    short wait alone;
  *  - one request per node in flight, per-node pacing;
  *  - an own ENR without IP/port (responders then accept the session as verified);
  *  - a session cache sized for the whole network, and the library's rate limiter left off
@@ -25,7 +29,7 @@ import {BadInputError, UnreachableError} from '../errors.js'
 import type {NodeFilter, WakuCapability} from '../enr/index.js'
 import {DestinationPolicy, trustedRangesFor, type RefusalReason} from '../net/index.js'
 import {kademliaSizeEstimate, normalizedDistance, randomWalkEstimate, thinCurve, type CurvePoint, type RandomWalkEstimate} from './analysis.js'
-import {makeTimeoutsLagTolerant, startNode, type SendObservation, type StartedNode, type WireCounters} from './node.js'
+import {makeTimeoutsLagTolerant, startNode, type SendObservation, type StartedNode, type TimeoutPhase, type WireCounters} from './node.js'
 import {resolveProtocolId, type DiscoveryNetwork} from './protocol.js'
 import {isWaku, recordView, viewMatches, type RecordView} from './view.js'
 
@@ -58,8 +62,14 @@ export interface CrawlOptions {
   rampMs?: number
   /** Per-request timeout in ms (default 2500). */
   requestTimeoutMs?: number
-  /** Retries after a timed-out first contact, from the back of the queue (default 2). */
+  /** Retries after a timed-out first contact, from the back of the queue (default 1). */
   retries?: number
+  /**
+   * Least wait (ms) for the WHOAREYOU answering a first contact before that attempt counts as a
+   * timeout (default 1000; it grows to 4× the slowest recent challenge round trip). A node's last
+   * attempt always waits the full request timeout. 0 disables the shorter wait.
+   */
+  challengeTimeoutMs?: number
   /** Maximum requests per second to one node (default 10). */
   perNodeRate?: number
   /** random-walk: stop after this many ms. */
@@ -150,7 +160,15 @@ export interface CrawlSummary {
     matchingResponsive: number
   }
   refusals: Partial<Record<RefusalReason, number>>
-  requests: {sent: number; succeeded: number; timeouts: number; failed: number; perResponsiveNode: number}
+  requests: {
+    sent: number
+    succeeded: number
+    timeouts: number
+    failed: number
+    perResponsiveNode: number
+    /** Timeouts by stage: no WHOAREYOU to a first contact, no reply after the handshake, or on an established session. */
+    timeoutsByPhase: Record<TimeoutPhase, number>
+  }
   handshakes: number
   lookups?: {count: number; requestsPerLookup: number}
   wire: WireCounters
@@ -172,6 +190,12 @@ export interface CrawlResult extends CrawlSummary {
   nodes: CrawledNode[]
   /** With recordDiscoveryLog: node id → first discovery. */
   discoveryLog?: Array<{nodeId: string; ms: number; requests: number}>
+  /** With recordDiscoveryLog: every request timeout (ms since start, stage, the node's attempt number). */
+  timeoutLog?: Array<{nodeId: string; ms: number; phase: TimeoutPhase; attempt: number}>
+  /** With recordDiscoveryLog: when each node first answered (ms since start) and on which visit. */
+  answerLog?: Array<{nodeId: string; ms: number; attempt: number}>
+  /** With recordDiscoveryLog: the scheduler every 100 ms (requests and handshake slots in flight, the cap, loop lag, queue). */
+  schedulerLog?: Array<{ms: number; inFlight: number; handshakes: number; cap: number; lagMs: number; queued: number; challengeWaitMs: number}>
 }
 
 export type CrawlEvent =
@@ -269,7 +293,9 @@ export async function runCrawl(options: CrawlOptions, onEvent?: (event: CrawlEve
 }
 
 class CrawlEngine {
-  private readonly opts: Required<Pick<CrawlOptions, 'concurrency' | 'maxNewSessions' | 'rampMs' | 'requestTimeoutMs' | 'retries' | 'perNodeRate' | 'walkers' | 'progressIntervalMs'>>
+  private readonly opts: Required<
+    Pick<CrawlOptions, 'concurrency' | 'maxNewSessions' | 'rampMs' | 'requestTimeoutMs' | 'retries' | 'challengeTimeoutMs' | 'perNodeRate' | 'walkers' | 'progressIntervalMs'>
+  >
   private readonly strategy: CrawlStrategy
   private readonly protocolId: string
   private readonly network: DiscoveryNetwork | 'custom'
@@ -277,20 +303,35 @@ class CrawlEngine {
   private readonly entries = new Map<string, Entry>()
   private readonly queue: string[] = []
   private queueHead = 0
+  /** Retries of silent first contacts: started before new nodes (they need no handshake slot). */
+  private readonly retryQueue: string[] = []
   private node?: StartedNode
   private policy!: DestinationPolicy
   private startMs = 0
   private inFlight = 0
   private newSessionsInFlight = 0
+  /** Retries of silent nodes in flight: not counted in inFlight. */
+  private silentInFlight = 0
   private requests = 0
   private succeeded = 0
   private timeouts = 0
   private failed = 0
   private handshakes = 0
+  private readonly timeoutsByPhase: Record<TimeoutPhase, number> = {challenge: 0, handshake: 0, session: 0}
+  private readonly timeoutLog: Array<{nodeId: string; ms: number; phase: TimeoutPhase; attempt: number}> = []
+  private readonly answerLog: Array<{nodeId: string; ms: number; attempt: number}> = []
+  private readonly schedulerLog: NonNullable<CrawlResult['schedulerLog']> = []
+  /** Recent WHOAREYOU round trips (ms), newest last. */
+  private readonly challengeRtts: number[] = []
+  private challengeRttMax = 0
   private lookups = 0
   private lookupRequests = 0
   private rotation = 0
   private censusBoosts = 0
+  /** Census: responsive nodes in answer order, and how many of them were asked a second bucket. */
+  private readonly answered: string[] = []
+  private secondAsks = 0
+  private secondAsksInFlight = 0
   private responsiveCount = 0
   private wakuResponsive = 0
   private firstWaku?: {requests: number; ms: number}
@@ -319,7 +360,8 @@ class CrawlEngine {
       maxNewSessions: options.maxNewSessions ?? 48,
       rampMs: options.rampMs ?? 1000,
       requestTimeoutMs: options.requestTimeoutMs ?? 2500,
-      retries: options.retries ?? 2,
+      retries: options.retries ?? 1,
+      challengeTimeoutMs: options.challengeTimeoutMs ?? 1000,
       perNodeRate: options.perNodeRate ?? 10,
       walkers: options.walkers ?? 1,
       progressIntervalMs: options.progressIntervalMs ?? 250,
@@ -329,6 +371,7 @@ class CrawlEngine {
       ['maxNewSessions', this.opts.maxNewSessions, 1],
       ['requestTimeoutMs', this.opts.requestTimeoutMs, 100],
       ['retries', this.opts.retries, 0],
+      ['challengeTimeoutMs', this.opts.challengeTimeoutMs, 0],
       ['perNodeRate', this.opts.perNodeRate, 0],
       ['walkers', this.opts.walkers, 1],
     ] as const) {
@@ -387,13 +430,30 @@ class CrawlEngine {
       },
     })
     this.selfId = this.node.nodeId
-    makeTimeoutsLagTolerant(this.node.discv5, () => this.lagMs)
+    makeTimeoutsLagTolerant(this.node.discv5, () => this.lagMs, {
+      challengeTimeoutMs: (nodeId) => this.challengeTimeout(nodeId),
+      onChallenge: (_nodeId, rtt) => this.onChallengeRtt(rtt),
+      onTimeout: (nodeId, phase) => this.onTimeoutPhase(nodeId, phase),
+    })
     this.startMs = this.now()
     this.emit({type: 'start', protocolId: this.protocolId, strategy: this.strategy, bootnodes: bootnodes.length, bindAddress: `${bindHost}:${this.node.port}`, nodeId: this.selfId})
     // Partial answers of requests that later time out still name real nodes.
     ;(this.node.discv5 as unknown as NodeJS.EventEmitter).on('discovered', (enr: ENR) => this.learn(enr, undefined))
     const progress = setInterval(() => this.emitProgress(), this.opts.progressIntervalMs)
     const lagProbe = this.startLagProbe()
+    const schedulerProbe = this.options.recordDiscoveryLog
+      ? setInterval(() => {
+          this.schedulerLog.push({
+            ms: Math.round(this.elapsed()),
+            inFlight: this.inFlight,
+            handshakes: this.newSessionsInFlight,
+            cap: this.handshakeCap(),
+            lagMs: Math.round(this.lagMs),
+            queued: this.queue.length - this.queueHead + this.retryQueue.length,
+            challengeWaitMs: Math.round(Math.max(this.opts.challengeTimeoutMs, 4 * this.challengeRttMax + this.lagMs)),
+          })
+        }, 100)
+      : undefined
     try {
       for (const b of bootnodes) this.learn(b, undefined)
       if (this.strategy === 'random-walk') await this.randomWalk()
@@ -401,6 +461,7 @@ class CrawlEngine {
     } finally {
       clearInterval(progress)
       clearInterval(lagProbe)
+      if (schedulerProbe) clearInterval(schedulerProbe)
       signal?.removeEventListener('abort', onAbort)
       await this.node.stop().catch(() => {})
     }
@@ -513,6 +574,8 @@ class CrawlEngine {
     entry.status = 'responsive'
     entry.rttMs ??= rttMs
     this.responsiveCount++
+    this.answered.push(entry.nodeId)
+    if (this.options.recordDiscoveryLog) this.answerLog.push({nodeId: entry.nodeId, ms: Math.round(this.elapsed()), attempt: entry.failedVisits + 1})
     if (isWaku(this.viewOf(entry))) {
       this.wakuResponsive++
       this.firstWaku ??= {requests: this.requests, ms: this.elapsed()}
@@ -546,10 +609,40 @@ class CrawlEngine {
     else this.hsLimit = Math.min(this.opts.maxNewSessions, this.hsLimit + 0.5)
   }
 
+  /**
+   * How long a first contact waits for its WHOAREYOU: at least challengeTimeoutMs, and 4× the
+   * slowest of the last 64 challenge round trips plus the current loop lag (a remote or a loop
+   * under load answers later, and then the wait grows with it). undefined = the full timeout: on
+   * a node's last attempt, and when disabled.
+   */
+  private challengeTimeout(nodeId: string): number | undefined {
+    if (this.opts.challengeTimeoutMs <= 0) return undefined
+    const entry = this.entries.get(nodeId)
+    if (entry && this.isLastAttempt(entry)) return undefined
+    return Math.max(this.opts.challengeTimeoutMs, 4 * this.challengeRttMax + this.lagMs)
+  }
+
+  /** A visit's first contact is its node's last chance when no retry may follow it. */
+  private isLastAttempt(entry: Entry): boolean {
+    return this.strategy === 'random-walk' || entry.failedVisits >= this.opts.retries
+  }
+
+  private onChallengeRtt(rtt: number): void {
+    this.challengeRtts.push(rtt)
+    if (this.challengeRtts.length > 64) this.challengeRtts.shift()
+    this.challengeRttMax = Math.max(...this.challengeRtts)
+  }
+
+  private onTimeoutPhase(nodeId: string, phase: TimeoutPhase): void {
+    this.timeoutsByPhase[phase]++
+    if (this.options.recordDiscoveryLog) {
+      const entry = this.entries.get(nodeId)
+      this.timeoutLog.push({nodeId, ms: Math.round(this.elapsed()), phase, attempt: (entry?.failedVisits ?? 0) + 1})
+    }
+  }
+
   /** Event-loop lag now (ms), measured by a 50 ms probe. */
   private lagMs = 0
-  /** When the loop last stalled for more than 100 ms. */
-  private lastLagSpikeAt = Number.NEGATIVE_INFINITY
 
   /**
    * Our own event loop is the other saturation signal: a handshake costs ~4 ms of CPU here, and
@@ -564,7 +657,6 @@ class CrawlEngine {
       const lag = Math.max(0, t - expected)
       // Decaying maximum: one slow turn keeps counting for a few probes.
       this.lagMs = Math.max(lag, this.lagMs * 0.7)
-      if (lag > 100) this.lastLagSpikeAt = t
       expected = t + 50
       if (this.lagMs > 60) {
         if (!Number.isFinite(this.hsLimit)) this.hsLimit = this.opts.maxNewSessions
@@ -573,18 +665,36 @@ class CrawlEngine {
     }, 50)
   }
 
-  /** How long a silent first contact keeps its handshake slot. */
+  /**
+   * How long a silent first contact keeps its handshake slot: until its WHOAREYOU is overdue (2×
+   * the slowest recent challenge round trip, at least 100 ms), not for the whole request. The CPU
+   * the cap protects is spent only once the challenge arrives; a dead node never costs any, and
+   * must not keep live nodes' handshakes waiting.
+   */
   private slotHoldMs(): number {
-    return Math.min(this.opts.requestTimeoutMs, Math.max(300, 3 * this.hsRttEwma))
+    const byRequest = Math.max(300, 3 * this.hsRttEwma)
+    const byChallenge = this.challengeRtts.length > 0 ? Math.max(100, 2 * this.challengeRttMax) : byRequest
+    return Math.min(this.opts.requestTimeoutMs, byRequest, byChallenge)
+  }
+
+  /**
+   * Whether a request needs a handshake slot: a first contact does, except a retry of a node that
+   * was silent before (almost always dead, so almost never a handshake's CPU; a live one that
+   * lost its first answer costs one handshake above the cap).
+   */
+  private needsHandshakeSlot(entry: Entry): boolean {
+    return !entry.hasSession && !(entry.failedVisits > 0 && entry.status !== 'responsive')
   }
 
   /** Waits until another request may start to this node, honouring global and per-node limits. */
   private async acquire(entry: Entry): Promise<boolean> {
     for (;;) {
       if (this.aborted) return false
-      const needsHandshake = !entry.hasSession
+      const needsHandshake = this.needsHandshakeSlot(entry)
+      const silentRetry = !entry.hasSession && !needsHandshake
       const ok =
-        this.inFlight < this.opts.concurrency && (!needsHandshake || (this.newSessionsInFlight < this.handshakeCap() && (this.lagMs < 150 || this.newSessionsInFlight === 0)))
+        silentRetry ||
+        (this.inFlight < this.opts.concurrency && (!needsHandshake || (this.newSessionsInFlight < this.handshakeCap() && (this.lagMs < 150 || this.newSessionsInFlight === 0))))
       if (ok) {
         const wait = entry.nextRequestAt - this.now()
         if (wait > 0) {
@@ -618,13 +728,23 @@ class CrawlEngine {
       if (!(await this.acquire(entry))) return undefined
       const handshake = !entry.hasSession
       let slotHeld = false
+      // Whether this request counts against `concurrency` (else it is a presumed-silent one).
+      let counted = true
       let slotTimer: NodeJS.Timeout | undefined
-      if (handshake) {
+      if (handshake) this.handshakes++
+      if (handshake && !this.needsHandshakeSlot(entry)) {
+        // A retry of a silent node: it waits without taking a live node's place.
+        counted = false
+        this.inFlight--
+        this.silentInFlight++
+      } else if (handshake) {
         this.newSessionsInFlight++
         slotHeld = true
-        this.handshakes++
-        // A silent node must not hold a handshake slot for the whole timeout: its CPU cost, if
-        // it ever answers, is what the cap protects against, and that is paid only on answer.
+        // A silent node must not hold a handshake slot for the whole timeout: the CPU the cap
+        // protects is paid only on an answer. Once its WHOAREYOU is overdue it gives the slot up.
+        // (It keeps its place among the requests in flight: freeing those too let a loaded crawl
+        // open more first contacts than the remote side could answer, and live nodes were then
+        // judged dead.)
         slotTimer = setTimeout(() => {
           if (slotHeld) {
             slotHeld = false
@@ -662,7 +782,8 @@ class CrawlEngine {
           slotHeld = false
           this.newSessionsInFlight--
         }
-        this.inFlight--
+        if (counted) this.inFlight--
+        else this.silentInFlight--
         this.release()
       }
     }
@@ -683,8 +804,31 @@ class CrawlEngine {
     const visits = new Set<Promise<void>>()
     for (;;) {
       if (this.aborted) break
-      while (this.queueHead < this.queue.length && visits.size < this.opts.concurrency) {
-        const id = this.queue[this.queueHead++]!
+      // The census's tail: no node left to visit, only silent ones still being waited for. Their
+      // timeouts set the wall time anyway, so meanwhile nodes that answered are asked one more
+      // bucket each over their open sessions (no handshake): a node that no asked bucket happened
+      // to list may still be found, at no cost in wall time (none start once the waits are over).
+      // At most one in ten answering nodes, so a census stays near one request per node.
+      while (
+        this.strategy === 'census' &&
+        this.retryQueue.length === 0 &&
+        this.queueHead >= this.queue.length &&
+        visits.size > this.secondAsksInFlight &&
+        this.secondAsksInFlight < 32 &&
+        this.secondAsks < Math.ceil(this.answered.length / 10)
+      ) {
+        const entry = this.entries.get(this.answered[this.secondAsks++]!)!
+        this.secondAsksInFlight++
+        const p = this.askAgain(entry).finally(() => {
+          this.secondAsksInFlight--
+          visits.delete(p)
+          this.wake?.()
+        })
+        visits.add(p)
+      }
+      // Retries of silent nodes do not take the places of nodes that answer.
+      while ((this.retryQueue.length > 0 || this.queueHead < this.queue.length) && visits.size < this.opts.concurrency + this.silentInFlight) {
+        const id = this.retryQueue.length > 0 ? this.retryQueue.shift()! : this.queue[this.queueHead++]!
         const entry = this.entries.get(id)!
         if (entry.status !== 'queued') continue
         entry.status = 'visiting'
@@ -694,7 +838,7 @@ class CrawlEngine {
         })
         visits.add(p)
       }
-      if (this.queueHead >= this.queue.length && visits.size === 0) break
+      if (this.retryQueue.length === 0 && this.queueHead >= this.queue.length && visits.size === 0) break
       await new Promise<void>((resolve) => {
         this.wake = resolve
         setTimeout(resolve, 50)
@@ -719,15 +863,22 @@ class CrawlEngine {
    * once: under load the retry then meets a quieter remote, and dead nodes do not delay others.
    */
   private requeue(entry: Entry): boolean {
+    // No retry beyond `retries`: the last attempt waited the full request timeout on a loop that
+    // reads pending replies before it times a request out (makeTimeoutsLagTolerant), so a node
+    // silent through it is dead; more attempts only lengthen the crawl's tail.
     if (this.aborted || entry.failedVisits >= this.opts.retries) return false
-    // Beyond the first retry, only when the failed attempt overlapped a stall of our own loop
-    // (then the answer may have been there): a node that timed out twice on a calm loop is dead.
-    const attemptWindow = this.opts.requestTimeoutMs + 1000
-    if (entry.failedVisits >= 1 && this.now() - this.lastLagSpikeAt > attemptWindow) return false
     entry.failedVisits++
     entry.status = 'queued'
-    this.queue.push(entry.nodeId)
+    this.retryQueue.push(entry.nodeId)
+    this.wake?.()
     return true
+  }
+
+  /** Census tail: one more bucket from a node that answered, over its session. */
+  private async askAgain(entry: Entry): Promise<void> {
+    if (this.aborted || !entry.hasSession) return
+    const enrs = await this.findNode(entry, [this.censusDistance()], 0)
+    if (enrs !== undefined) this.absorb(entry, enrs)
   }
 
   private async census(entry: Entry): Promise<void> {
@@ -912,7 +1063,7 @@ class CrawlEngine {
       responsive: this.responsiveCount,
       unresponsive,
       refused,
-      queued: this.queue.length - this.queueHead,
+      queued: this.queue.length - this.queueHead + this.retryQueue.length,
       inFlight: this.inFlight,
       requests: this.requests,
       timeouts: this.timeouts,
@@ -1001,6 +1152,7 @@ class CrawlEngine {
         timeouts: this.timeouts,
         failed: this.failed,
         perResponsiveNode: counts.responsive > 0 ? round2(this.requests / counts.responsive) : 0,
+        timeoutsByPhase: {...this.timeoutsByPhase},
       },
       handshakes: this.handshakes,
       wire: {...this.node!.transport.counters},
@@ -1017,7 +1169,12 @@ class CrawlEngine {
       nodes,
     }
     if (this.strategy === 'random-walk') result.lookups = {count: this.lookups, requestsPerLookup: this.lookups > 0 ? round2(this.lookupRequests / this.lookups) : 0}
-    if (this.options.recordDiscoveryLog) result.discoveryLog = this.discoveryLog
+    if (this.options.recordDiscoveryLog) {
+      result.discoveryLog = this.discoveryLog
+      result.timeoutLog = this.timeoutLog
+      result.answerLog = this.answerLog
+      result.schedulerLog = this.schedulerLog
+    }
     return result
   }
 }

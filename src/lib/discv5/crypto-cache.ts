@@ -5,7 +5,13 @@
  * nodes (research/crawlers.md §0.3). The cache is keyed on the full (public key, message,
  * signature) triple, so a reused signature on a different record is still checked.
  */
-import {defaultCrypto, getV4Crypto, setV4Crypto} from '@chainsafe/enr'
+import {createRequire} from 'node:module'
+
+import {defaultCrypto, getV4Crypto, setV4Crypto, type V4Crypto} from '@chainsafe/enr'
+import {secp256k1 as noble} from '@noble/curves/secp256k1.js'
+
+import {keccak256, publicKeyOf, secp256k1Backend, verifyDigest} from '../keys/index.js'
+import {decompressPublicKey, signCompact} from '../keys/secp256k1.js'
 
 const MAX_ENTRIES = 200_000
 
@@ -27,7 +33,7 @@ function hex(bytes: Uint8Array): string {
 export function installEnrVerifyCache(): void {
   if (installed) return
   installed = true
-  const base = getV4Crypto() ?? defaultCrypto
+  const base = nativeV4Crypto(getV4Crypto() ?? defaultCrypto)
   // Keyed by the signature; the entry keeps the message and key it was checked against, compared
   // byte for byte on a hit (cheaper than building a long string key per lookup).
   const verified = new Map<string, {pubKey: Uint8Array; msg: Uint8Array; ok: boolean}>()
@@ -63,6 +69,27 @@ export function installEnrVerifyCache(): void {
   })
 }
 
+/**
+ * @chainsafe/enr's record crypto on the keys module's secp256k1 (libsecp256k1 when its addon loads,
+ * ~10–25× faster than the bundled pure-JS curve): signature check over keccak256(content) and the
+ * node id (keccak256 of the uncompressed key). Same verdicts as the default: a 64-byte r‖s, low-s
+ * only, a canonical key; anything else that is not a compressed point goes to the default.
+ */
+function nativeV4Crypto(base: V4Crypto): V4Crypto {
+  return {
+    ...base,
+    verify(pubKey: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
+      if (sig.length !== 64) return base.verify(pubKey, msg, sig)
+      return verifyDigest(sig, keccak256(msg), pubKey)
+    },
+    nodeId(pubKey: Uint8Array): string {
+      const full = decompressPublicKey(pubKey)
+      if (full === undefined) return base.nodeId(pubKey)
+      return hex(keccak256(full.subarray(1)))
+    },
+  }
+}
+
 /** Hit/miss counters of the cache (for benchmarks). */
 export function enrCacheStats(): Readonly<CacheStats> {
   return {...stats}
@@ -81,13 +108,57 @@ interface Discv5Crypto {
 
 let discv5CryptoInstalled: Promise<boolean> | undefined
 
+interface NativeEcdh {
+  ecdh(pubkey: Uint8Array, seckey: Uint8Array, options: {hashfn: (x: Uint8Array, y: Uint8Array) => Uint8Array}, output: Uint8Array): Uint8Array
+}
+
+/** A canonical compressed or uncompressed SEC1 key (the addon would also parse hybrid 06/07 keys). */
+function canonicalKey(pk: Uint8Array): boolean {
+  return (pk.length === 33 && (pk[0] === 2 || pk[0] === 3)) || (pk.length === 65 && pk[0] === 4)
+}
+
 /**
- * Swaps the discv5 library's session crypto onto @noble/curves (about 1.5–2× faster ECDH and
- * ECDSA verify than its bundled @noble/secp256k1 2.x) and caches public-key conversions (the
- * library decompresses the remote's key on every request). Uses the library's own
+ * ECDH as discv5 defines it (the compressed shared point, 33 bytes) on libsecp256k1 when the keys
+ * module uses it, checked once against @noble/curves; @noble/curves otherwise.
+ */
+function sharedSecretFn(): {deriveSecret: (sk: Uint8Array, pk: Uint8Array) => Uint8Array; native: boolean} {
+  const viaNoble = (sk: Uint8Array, pk: Uint8Array) => noble.getSharedSecret(sk, pk, true)
+  if (secp256k1Backend().backend !== 'libsecp256k1') return {deriveSecret: viaNoble, native: false}
+  try {
+    const lib = createRequire(import.meta.url)('secp256k1/bindings.js') as NativeEcdh
+    // The raw point instead of the addon's default sha256 of it.
+    const hashfn = (x: Uint8Array, y: Uint8Array) => {
+      const out = new Uint8Array(33)
+      out[0] = 2 | (y[31]! & 1)
+      out.set(x, 1)
+      return out
+    }
+    const viaAddon = (sk: Uint8Array, pk: Uint8Array) => (canonicalKey(pk) ? lib.ecdh(pk, sk, {hashfn}, new Uint8Array(33)) : viaNoble(sk, pk))
+    const a = keccak256(new TextEncoder().encode('waku-disc ecdh self-test a'))
+    const b = keccak256(new TextEncoder().encode('waku-disc ecdh self-test b'))
+    const B = publicKeyOf(b)
+    if (Buffer.compare(viaAddon(a, B), viaNoble(a, B)) !== 0) return {deriveSecret: viaNoble, native: false}
+    return {deriveSecret: viaAddon, native: true}
+  } catch {
+    return {deriveSecret: viaNoble, native: false}
+  }
+}
+
+let sessionBackend: 'libsecp256k1' | 'noble' | 'library-default' = 'library-default'
+
+/** Which backend the discv5 session crypto runs on ('library-default' until installed). */
+export function discv5CryptoBackend(): 'libsecp256k1' | 'noble' | 'library-default' {
+  return sessionBackend
+}
+
+/**
+ * Swaps the discv5 library's session crypto (ephemeral keys, ECDH, id-signature sign and verify,
+ * key conversion) onto the keys module's secp256k1 — libsecp256k1 through the `secp256k1`
+ * package's addon when it loads, @noble/curves otherwise — and caches public-key conversions and
+ * checks (the library decompresses the remote's key on every request). Uses the library's own
  * `setDiscv5Crypto` hook, which 11.0.0 does not export from its package entry: it is imported
  * from the same module file the library uses. Falls back silently (returns false) if that file
- * cannot be found. Results are byte-identical (checked by test/lib/discv5/crypto.test.ts).
+ * cannot be found. Results are byte-identical to the library's (test/lib/discv5/crypto.test.ts).
  */
 export function installDiscv5Crypto(): Promise<boolean> {
   discv5CryptoInstalled ??= (async () => {
@@ -97,16 +168,16 @@ export function installDiscv5Crypto(): Promise<boolean> {
         getDiscv5Crypto(): Discv5Crypto
         setDiscv5Crypto(c: Discv5Crypto): void
       }
-      const {secp256k1} = await import('@noble/curves/secp256k1.js')
       const base = mod.getDiscv5Crypto()
       const converted = new Map<string, Uint8Array>()
       const valid = new Map<string, boolean>()
+      const {deriveSecret, native} = sharedSecretFn()
       mod.setDiscv5Crypto({
         ...base,
         secp256k1: {
           ...base.secp256k1,
-          // Fresh ephemeral keys: the curve's precomputed base multiplication is ~10× faster.
-          publicKeyCreate: (sk: Uint8Array) => secp256k1.getPublicKey(sk, true),
+          // Fresh ephemeral keys (compressed, like the library's default).
+          publicKeyCreate: (sk: Uint8Array) => publicKeyOf(sk),
           publicKeyConvert(pk, compress) {
             // Compressed → compressed is the identity; the point is validated where it is used
             // (ECDH and signature checks reject invalid points).
@@ -114,7 +185,8 @@ export function installDiscv5Crypto(): Promise<boolean> {
             const key = (compress ? 'c' : 'u') + hex(pk)
             let out = converted.get(key)
             if (!out) {
-              out = base.secp256k1.publicKeyConvert(pk, compress)
+              const full = !compress && pk.length === 33 ? decompressPublicKey(pk) : undefined
+              out = full ?? base.secp256k1.publicKeyConvert(pk, compress)
               if (converted.size >= MAX_ENTRIES) converted.clear()
               converted.set(key, out)
             }
@@ -124,22 +196,20 @@ export function installDiscv5Crypto(): Promise<boolean> {
             const key = hex(pk)
             let ok = valid.get(key)
             if (ok === undefined) {
-              ok = base.secp256k1.publicKeyVerify(pk)
+              ok = pk.length === 33 ? decompressPublicKey(pk) !== undefined : base.secp256k1.publicKeyVerify(pk)
               if (valid.size >= MAX_ENTRIES) valid.clear()
               valid.set(key, ok)
             }
             return ok
           },
-          verify: (pk, msg, sig) => {
-            try {
-              return secp256k1.verify(sig, msg, pk, {prehash: false, lowS: false})
-            } catch {
-              return false
-            }
-          },
-          deriveSecret: (privKey, pubKey) => secp256k1.getSharedSecret(privKey, pubKey, true),
+          // RFC 6979, low-s, same bytes as the library's @noble/secp256k1 (r‖s).
+          sign: (msg: Uint8Array, sk: Uint8Array) => (msg.length === 32 ? signCompact(msg, sk).signature : (base.secp256k1['sign'] as (m: Uint8Array, k: Uint8Array) => Uint8Array)(msg, sk)),
+          // Low-s only, like the library's default; false on malformed input.
+          verify: (pk, msg, sig) => (sig.length === 64 && msg.length === 32 ? verifyDigest(sig, msg, pk) : false),
+          deriveSecret,
         },
       })
+      sessionBackend = native ? 'libsecp256k1' : 'noble'
       return true
     } catch {
       return false

@@ -268,6 +268,27 @@ interface TimeoutMapLike {
   setTimeout(key: unknown, timeout: number): void
 }
 
+/** Which stage a timed-out request had reached. */
+export type TimeoutPhase = 'challenge' | 'handshake' | 'session'
+
+export interface RequestTimerOptions {
+  /**
+   * Timeout (ms) of a first contact still waiting for the remote's WHOAREYOU (the random packet's
+   * answer, which costs the remote no crypto). Called per request with its node id; undefined or
+   * a value ≥ the request timeout keeps the request timeout.
+   */
+  challengeTimeoutMs?: (nodeId: string) => number | undefined
+  /** A WHOAREYOU answered our random packet after this many ms. */
+  onChallenge?: (nodeId: string, rttMs: number) => void
+  /** A request timed out at this stage. */
+  onTimeout?: (nodeId: string, phase: TimeoutPhase) => void
+}
+
+interface RequestCallLike {
+  initiatingSession?: boolean
+  handshakeSent?: boolean
+}
+
 /**
  * Makes the library's request timeouts tolerant of a busy event loop. Node runs expired timers
  * before it reads the socket in each loop turn, so after a long busy stretch a request whose
@@ -275,17 +296,38 @@ interface TimeoutMapLike {
  * first lets one I/O phase run (setImmediate), and while the loop is lagging (lagMs() above
  * 100 ms) it is given up to three short extensions. Replaces `setTimeout` on the session
  * service's request map of this one instance.
+ *
+ * With `options.challengeTimeoutMs`, a first contact that has not had its WHOAREYOU yet times out
+ * sooner than an established request: a silent (dead) address is then given up on without holding
+ * the whole request timeout, while a live node, once it has answered the challenge, gets the full
+ * timeout for the handshake and its reply.
  */
-export function makeTimeoutsLagTolerant(discv5: Discv5, lagMs: () => number): void {
+export function makeTimeoutsLagTolerant(discv5: Discv5, lagMs: () => number, options: RequestTimerOptions = {}): void {
   const map = (discv5 as unknown as {sessionService: {activeRequests: TimeoutMapLike}}).sessionService.activeRequests
   const extensions = new Map<unknown, number>()
+  const challengeSentAt = new Map<unknown, number>()
+  const nodeIdOf = (key: unknown) => String(key).split(':', 1)[0]!
   map.setTimeout = function (this: TimeoutMapLike, key: unknown, timeout: number) {
-    if (!this.get(key)) return
+    const call = this.get(key) as RequestCallLike | undefined
+    if (!call) return
     clearTimeout(this.timeouts.get(key))
+    const awaitingChallenge = call.initiatingSession === true && call.handshakeSent !== true
+    if (awaitingChallenge) {
+      challengeSentAt.set(key, performance.now())
+      const limit = options.challengeTimeoutMs?.(nodeIdOf(key))
+      if (limit !== undefined && limit > 0 && limit < timeout) timeout = limit
+    } else {
+      const sentAt = challengeSentAt.get(key)
+      if (sentAt !== undefined) {
+        challengeSentAt.delete(key)
+        if (call.handshakeSent === true) options.onChallenge?.(nodeIdOf(key), performance.now() - sentAt)
+      }
+    }
     const fire = () => {
       setImmediate(() => {
         if (!this.has(key)) {
           extensions.delete(key)
+          challengeSentAt.delete(key)
           return
         }
         const used = extensions.get(key) ?? 0
@@ -296,8 +338,10 @@ export function makeTimeoutsLagTolerant(discv5: Discv5, lagMs: () => number): vo
           return
         }
         extensions.delete(key)
-        const value = this.get(key)
+        challengeSentAt.delete(key)
+        const value = this.get(key) as RequestCallLike | undefined
         this.delete(key)
+        options.onTimeout?.(nodeIdOf(key), value?.handshakeSent ? 'handshake' : value?.initiatingSession ? 'challenge' : 'session')
         this.onTimeout?.(key, value)
       })
     }

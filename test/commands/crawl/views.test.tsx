@@ -73,7 +73,7 @@ describe('summary table', () => {
       bootnodes: 1,
       counts: {discovered: 10, responsive: 8, unresponsive: 1, refused: 1, noAddress: 0, unvisited: 0, waku: 4, wakuDiscovered: 5, matching: 10, matchingResponsive: 8},
       refusals: {multicast: 1},
-      requests: {sent: 12, succeeded: 10, timeouts: 2, failed: 0, perResponsiveNode: 1.5},
+      requests: {sent: 12, succeeded: 10, timeouts: 2, failed: 0, perResponsiveNode: 1.5, timeoutsByPhase: {challenge: 2, handshake: 0, session: 0}},
       handshakes: 11,
       wire: {packetsOut: 20, bytesOut: 2048, packetsIn: 40, bytesIn: 8192, refusedSends: 0, decodeErrors: 0},
       capabilities: {relay: 4},

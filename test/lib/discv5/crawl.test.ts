@@ -136,6 +136,36 @@ describe('census and random walk', () => {
     expect(r.curve.at(-1)!.discovered).toBe(r.counts.discovered)
   }, 120_000)
 
+  it('a silent node gets a first contact cut short at its missing WHOAREYOU and one retry that waits the full timeout, no more', async () => {
+    const requestTimeoutMs = 2000
+    const r = await runCrawl({bootnodes: [testnet.bootnode], strategy: 'census', requestTimeoutMs, recordDiscoveryLog: true})
+    const byId = new Map(r.nodes.map((n) => [n.nodeId, n]))
+    const dead = testnet.nodes.filter((n) => n.role === 'dead')
+    expect(dead.length).toBeGreaterThan(5)
+    for (const d of dead) {
+      const n = byId.get(d.nodeId)!
+      expect(n.status).toBe('unresponsive')
+      expect([n.requests, n.timeouts]).toEqual([2, 2])
+      const log = r.timeoutLog!.filter((t) => t.nodeId === d.nodeId)
+      expect(log.map((t) => [t.attempt, t.phase])).toEqual([
+        [1, 'challenge'],
+        [2, 'challenge'],
+      ])
+      // The retry started after the first attempt ended and was given the whole request timeout.
+      expect(log[1]!.ms - log[0]!.ms).toBeGreaterThanOrEqual(requestTimeoutMs - 1)
+    }
+    expect(r.requests.timeoutsByPhase.challenge).toBeGreaterThanOrEqual(2 * dead.length)
+    expect(r.requests.timeouts).toBe(r.requests.timeoutsByPhase.challenge + r.requests.timeoutsByPhase.handshake + r.requests.timeoutsByPhase.session)
+    for (const h of testnet.nodes.filter((n) => n.role === 'honest')) expect(byId.get(h.nodeId)?.responsive).toBe(true)
+    // Every answer is logged once.
+    expect(new Set(r.answerLog!.map((a) => a.nodeId)).size).toBe(r.counts.responsive)
+
+    // retries: 0 → one attempt per silent node.
+    const once = await runCrawl({bootnodes: [testnet.bootnode], strategy: 'census', retries: 0, challengeTimeoutMs: 0})
+    const onceById = new Map(once.nodes.map((n) => [n.nodeId, n]))
+    for (const d of dead) expect(onceById.get(d.nodeId)!.requests).toBe(1)
+  }, 120_000)
+
   it('random-walk: runs the requested lookups and estimates the network size', async () => {
     const r = await runCrawl({bootnodes: [testnet.bootnode], strategy: 'random-walk', maxLookups: 12, walkers: 3, requestTimeoutMs: 1500})
     expect(r.lookups?.count).toBe(12)
