@@ -9,6 +9,8 @@ export default defineConfig({
     // parallelism modest on 2-core machines.
     maxWorkers: 2,
     reporters: ['default'],
+    // Tests may only reach loopback: anything else throws (see the file).
+    setupFiles: ['test/helpers/loopback-guard.ts'],
     env: {FORCE_COLOR: '0', NO_COLOR: '1'},
   },
 })

@@ -3,6 +3,7 @@ import {fileURLToPath} from 'node:url'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const DEV_BIN = fileURLToPath(new URL('../../bin/dev.js', import.meta.url))
+const NETWORK_GUARD = fileURLToPath(new URL('./loopback-guard.ts', import.meta.url))
 
 export interface CliResult {
   code: number | null
@@ -32,7 +33,9 @@ export interface CliOptions {
  */
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const nodeArgs = ['--require', 'tsx/cjs', '--import', 'tsx', '--disable-warning=ExperimentalWarning', DEV_BIN, ...args]
+    // Outside a namespace the CLI gets the same loopback-only guard as the tests themselves.
+    const guard = options.netns ? [] : ['--import', NETWORK_GUARD]
+    const nodeArgs = ['--require', 'tsx/cjs', '--import', 'tsx', ...guard, '--disable-warning=ExperimentalWarning', DEV_BIN, ...args]
     const [command, argv] = options.netns ? ['ip', ['netns', 'exec', options.netns, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs]
     const child = spawn(command, argv, {
       cwd: options.cwd ?? ROOT,
