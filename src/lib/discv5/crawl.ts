@@ -332,6 +332,13 @@ class CrawlEngine {
   private readonly answered: string[] = []
   private secondAsks = 0
   private secondAsksInFlight = 0
+  /**
+   * Exhaustive: nodes that answered their first contact, waiting for their buckets to be
+   * enumerated. First contacts run ahead of enumerations (their own pool), so silent nodes are
+   * found out early and their timeouts overlap the enumerations instead of trailing them.
+   */
+  private readonly enumQueue: string[] = []
+  private enumVisits = 0
   private responsiveCount = 0
   private wakuResponsive = 0
   private firstWaku?: {requests: number; ms: number}
@@ -826,8 +833,22 @@ class CrawlEngine {
         })
         visits.add(p)
       }
-      // Retries of silent nodes do not take the places of nodes that answer.
-      while ((this.retryQueue.length > 0 || this.queueHead < this.queue.length) && visits.size < this.opts.concurrency + this.silentInFlight) {
+      // Exhaustive: enumerations of nodes that answered their first contact, a pool of their own
+      // of half the places, so first contacts always have room (enumerations are CPU-bound: more
+      // of them at once only adds loop lag, which holds back new handshakes).
+      while (this.enumQueue.length > 0 && this.enumVisits < Math.max(1, Math.floor(this.opts.concurrency / 2))) {
+        const entry = this.entries.get(this.enumQueue.shift()!)!
+        this.enumVisits++
+        const p = this.enumerate(entry).finally(() => {
+          this.enumVisits--
+          visits.delete(p)
+          this.wake?.()
+        })
+        visits.add(p)
+      }
+      // First contacts (a census's whole visit). Retries of silent nodes do not take the places of
+      // nodes that answer.
+      while ((this.retryQueue.length > 0 || this.queueHead < this.queue.length) && visits.size - this.enumVisits < this.opts.concurrency + this.silentInFlight) {
         const id = this.retryQueue.length > 0 ? this.retryQueue.shift()! : this.queue[this.queueHead++]!
         const entry = this.entries.get(id)!
         if (entry.status !== 'queued') continue
@@ -838,7 +859,7 @@ class CrawlEngine {
         })
         visits.add(p)
       }
-      if (this.retryQueue.length === 0 && this.queueHead >= this.queue.length && visits.size === 0) break
+      if (this.retryQueue.length === 0 && this.queueHead >= this.queue.length && this.enumQueue.length === 0 && visits.size === 0) break
       await new Promise<void>((resolve) => {
         this.wake = resolve
         setTimeout(resolve, 50)
@@ -849,10 +870,16 @@ class CrawlEngine {
     else await Promise.allSettled([...visits])
   }
 
-  /** Distances the census rotates over: the buckets that are non-empty in a network this size. */
+  /**
+   * Distances the census rotates over: the buckets that are full in a network this size (bucket
+   * 256 − k holds about N / 2^(k+1) candidates, so about log2(N / 16) of them are full). Deeper
+   * buckets answer with a few records at most, nearly all known already: rotating over them too
+   * (as before, log2(N) − 1 distances) spent a third of a census's requests on them, and a node
+   * held by few tables was then missed in one crawl in ten of a 1,000-node testnet.
+   */
   private censusDistance(): number {
     const known = Math.max(this.entries.size, 16)
-    const span = Math.min(16, Math.max(3, Math.ceil(Math.log2(known)) - 1))
+    const span = Math.min(16, Math.max(3, Math.round(Math.log2(known / 16))))
     const d = 256 - (this.rotation % span)
     this.rotation++
     return d
@@ -918,6 +945,13 @@ class CrawlEngine {
       return
     }
     for (const enr of self) if (enr.nodeId === entry.nodeId && enr.seq > entry.enr.seq) this.learn(enr, undefined)
+    this.enumQueue.push(entry.nodeId)
+    this.wake?.()
+  }
+
+  /** Exhaustive, after the first contact answered: the node's buckets. */
+  private async enumerate(entry: Entry): Promise<void> {
+    if (this.aborted) return
     let d = 256
     let consecutiveFailures = 0
     while (d >= 1 && !this.aborted) {
