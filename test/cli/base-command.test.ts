@@ -10,7 +10,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 /** A fixture command exercising the base class: behaviour chosen by its argument. */
 class Fixture extends BaseCommand<typeof Fixture> {
   static override args = {mode: Args.string({required: true})}
-  static override flags = {wait: Flags.integer({default: 0})}
+  static override flags = {wait: Flags.integer({default: 0}), color: Flags.string({options: ['red', 'blue']})}
   async run(): Promise<unknown> {
     switch (this.args.mode) {
       case 'ok': {
@@ -149,6 +149,12 @@ describe('BaseCommand', () => {
     expect(process.exitCode).toBe(2)
     expect(stdout).toBe('')
     expect(stderr).toMatch(/^Error \[USAGE\]: Nonexistent flag: --no-such-flag\n  hint: see: .*--help\n$/)
+  })
+
+  it('rejects a value outside a flag\'s options as a usage error (exit 2)', async () => {
+    await Fixture.run(['ok', '--color', 'green'], {root: ROOT})
+    expect(process.exitCode).toBe(2)
+    expect(stderr).toMatch(/^Error \[USAGE\]: Expected --color=green to be one of: red, blue\n/)
   })
 
   it('reports a bad flag value as one line, and as {"error"} under --json', async () => {
