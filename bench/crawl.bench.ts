@@ -10,6 +10,11 @@
  * (crawler and testnet), peak RSS and kernel receive-buffer drops; then the ratios, and the CPU
  * limit: handshakes × the per-handshake crypto cost measured here, in the same run.
  *
+ * Each crawl also prints its timeouts by stage (no WHOAREYOU / after the handshake / on a session),
+ * how many were retries, and its tail: when the last node answered, when coverage was full, when
+ * the last timeout fired and when the crawl ended (CRAWL_BENCH_DUMP=prefix writes every node,
+ * timeout, answer and a 100 ms scheduler trace to prefix-<crawl>.json for digging further).
+ *
  * Figures depend on load from other processes on the machine (printed with the load average).
  */
 import {spawn} from 'node:child_process'
