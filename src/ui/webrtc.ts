@@ -69,6 +69,7 @@ export function renderLink(r: LinkMeasurement & {relayOnly?: boolean; role?: str
   const c = colorsFor()
   const lines: string[] = []
   lines.push(`${c.bold(title)}: ${r.ok ? c.green('connected') : c.red('failed')}${r.reason ? ` — ${r.reason}` : ''}`)
+  if (r.retriedAfter) lines.push(c.dim(`  (set up twice: the first attempt hit a libdatachannel race: ${r.retriedAfter})`))
   lines.push(`  path        ${r.path}`)
   lines.push(`  offerer     ${pairLine(r.offerer)}`)
   lines.push(`  answerer    ${pairLine(r.answerer)}`)

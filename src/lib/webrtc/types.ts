@@ -75,6 +75,8 @@ export interface LinkMeasurement {
   offerer?: LinkSide
   answerer?: LinkSide
   logs: string[]
+  /** Set when a first loopback attempt hit a native setup race and the pair was built again: its error. */
+  retriedAfter?: string
 }
 
 /** What every data-channel measurement task (`pair` in one worker, `listen`/`dial` across two) needs. */
