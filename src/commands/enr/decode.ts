@@ -19,7 +19,7 @@ Exit 0 when every record is valid, 2 when an input cannot be parsed, 3 when a re
     '<%= config.bin %> <%= command.id %> --ndjson nodes.txt',
   ]
 
-  static override usage = '<%= command.id %> [--json | --ndjson] ENR|FILE|- …'
+  static override usage = 'enr decode [--json | --ndjson] ENR|FILE|- …'
   static override strict = false
   static override args = {}
   static override flags = {

@@ -18,7 +18,7 @@ Exit 3 when any error-level finding, 2 when an input cannot be parsed.`
     '<%= config.bin %> <%= command.id %> --public --json bootnodes.txt',
   ]
 
-  static override usage = '<%= command.id %> [--json | --ndjson] [--public] ENR|FILE|- …'
+  static override usage = 'enr lint [--json | --ndjson] [--public] ENR|FILE|- …'
   static override strict = false
   static override args = {}
   static override flags = {
