@@ -1,5 +1,4 @@
 import {createWriteStream, type WriteStream} from 'node:fs'
-import {stat} from 'node:fs/promises'
 
 import {Flags} from '@oclif/core'
 
@@ -27,7 +26,7 @@ import {
 import {createTxtResolver, resolveTree} from '../../lib/dns/index.js'
 import type {NodeFilter} from '../../lib/enr/index.js'
 import {BadInputError, ExitCode} from '../../lib/errors.js'
-import {collectInputLines} from '../../lib/input/lines.js'
+import {collectInputLines, isFile} from '../../lib/input/lines.js'
 import {readNodeSetFile, writeNodeSetFile} from '../../lib/nodeset/index.js'
 import {startTestnet, type Testnet} from '../../lib/testnet/index.js'
 import {liveViewAllowed} from '../../ui/colors.js'
@@ -37,14 +36,6 @@ export interface CrawlCommandResult extends CrawlSummary {
   filter: NodeFilter
   outputs: {ndjsonLines?: number; out?: string; outNodes?: number; csv?: string; csvRows?: number}
   testnet?: {nodes: number; live: number; dead: number; liars: number; protocolId: string}
-}
-
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile()
-  } catch {
-    return false
-  }
 }
 
 /** --bootnode values: ENR text, or a file (ENR list, geth nodes.json, crawl NDJSON), or - for stdin. */

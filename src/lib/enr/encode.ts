@@ -6,7 +6,7 @@ import {keccak256, nodeIdOf, peerIdOf, publicKeyOf, signDigest} from '../keys/in
 import {bytesToHex} from '../keys/hex.js'
 import {encodeRlp, encodeRlpList, uintToBytes} from '../rlp/index.js'
 import {encodeIPv4, encodeIPv6, encodeMultiaddrs, encodeRs, encodeRsv, encodeWaku2, MAX_SHARD, WAKU2_BITS, type WakuCapability} from './fields.js'
-import {ENR_SIZE_LIMIT, EnrRecord, parseEnr} from './record.js'
+import {ENR_SIZE_LIMIT, EnrRecord, compareBytes, parseEnr} from './record.js'
 
 export interface EncodeEnrOptions {
   privateKey: Uint8Array
@@ -130,12 +130,6 @@ export function encodeEnr(options: EncodeEnrOptions): EnrRecord {
   const raw = encodeRlpList([encodeRlp(signature), ...content])
   if (raw.length > ENR_SIZE_LIMIT) throw tooBig(raw.length, sorted, options)
   return parseEnr(raw)
-}
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length)
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!
-  return a.length - b.length
 }
 
 /** Names the field (or multiaddr entry) whose removal brings the record under the limit. */

@@ -36,7 +36,8 @@ export function keyName(key: Uint8Array): string {
   return `0x${bytesToHex(key)}`
 }
 
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
+/** Bytewise order of ENR keys (EIP-778 sorts keys by their bytes, not by locale). */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length)
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!
   return a.length - b.length

@@ -51,7 +51,8 @@ export async function collectInputLines(args: readonly string[], options: ReadIn
   return lines
 }
 
-async function isFile(path: string): Promise<boolean> {
+/** Whether `path` names an existing regular file (inputs that are not are taken literally). */
+export async function isFile(path: string): Promise<boolean> {
   // Record text never contains a path separator plus an existing file; cheap check first.
   if (path.length > 4096) return false
   try {
