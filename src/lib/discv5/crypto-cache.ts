@@ -12,6 +12,7 @@ import {secp256k1 as noble} from '@noble/curves/secp256k1.js'
 
 import {keccak256, publicKeyOf, secp256k1Backend, verifyDigest} from '../keys/index.js'
 import {decompressPublicKey, signCompact} from '../keys/secp256k1.js'
+import {bytesToHex} from '../keys/hex.js'
 
 const MAX_ENTRIES = 200_000
 
@@ -25,10 +26,6 @@ interface CacheStats {
 const stats: CacheStats = {verifyHits: 0, verifyMisses: 0, nodeIdHits: 0, nodeIdMisses: 0}
 let installed = false
 
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
-}
-
 /** Installs the caching crypto into @chainsafe/enr (process-wide, idempotent). */
 export function installEnrVerifyCache(): void {
   if (installed) return
@@ -41,7 +38,7 @@ export function installEnrVerifyCache(): void {
   setV4Crypto({
     ...base,
     verify(pubKey: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
-      const key = hex(sig)
+      const key = bytesToHex(sig)
       const hit = verified.get(key)
       if (hit !== undefined && Buffer.compare(hit.msg, msg) === 0 && Buffer.compare(hit.pubKey, pubKey) === 0) {
         stats.verifyHits++
@@ -54,7 +51,7 @@ export function installEnrVerifyCache(): void {
       return ok
     },
     nodeId(pubKey: Uint8Array): string {
-      const key = hex(pubKey)
+      const key = bytesToHex(pubKey)
       const hit = nodeIds.get(key)
       if (hit !== undefined) {
         stats.nodeIdHits++
@@ -85,7 +82,7 @@ function nativeV4Crypto(base: V4Crypto): V4Crypto {
     nodeId(pubKey: Uint8Array): string {
       const full = decompressPublicKey(pubKey)
       if (full === undefined) return base.nodeId(pubKey)
-      return hex(keccak256(full.subarray(1)))
+      return bytesToHex(keccak256(full.subarray(1)))
     },
   }
 }
@@ -182,7 +179,7 @@ export function installDiscv5Crypto(): Promise<boolean> {
             // Compressed → compressed is the identity; the point is validated where it is used
             // (ECDH and signature checks reject invalid points).
             if (compress && pk.length === 33 && (pk[0] === 2 || pk[0] === 3)) return Uint8Array.from(pk)
-            const key = (compress ? 'c' : 'u') + hex(pk)
+            const key = (compress ? 'c' : 'u') + bytesToHex(pk)
             let out = converted.get(key)
             if (!out) {
               const full = !compress && pk.length === 33 ? decompressPublicKey(pk) : undefined
@@ -193,7 +190,7 @@ export function installDiscv5Crypto(): Promise<boolean> {
             return out
           },
           publicKeyVerify(pk) {
-            const key = hex(pk)
+            const key = bytesToHex(pk)
             let ok = valid.get(key)
             if (ok === undefined) {
               ok = pk.length === 33 ? decompressPublicKey(pk) !== undefined : base.secp256k1.publicKeyVerify(pk)

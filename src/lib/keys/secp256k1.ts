@@ -15,6 +15,7 @@
  */
 import {createRequire} from 'node:module'
 import {secp256k1 as noble} from '@noble/curves/secp256k1.js'
+import {bytesToHex} from './hex.js'
 
 /** The part of the `secp256k1` package's API (lib/index.js, which validates lengths) used here. */
 interface NativeSecp256k1 {
@@ -51,13 +52,9 @@ function fromHex(text: string): Uint8Array {
   return Uint8Array.from(Buffer.from(text, 'hex'))
 }
 
-function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
-}
-
 /** The signature with s replaced by n - s (same validity without the low-s rule). */
 export function highSTwin(signature: Uint8Array): Uint8Array {
-  const s = BigInt('0x' + toHex(signature.subarray(32, 64)))
+  const s = BigInt('0x' + bytesToHex(signature.subarray(32, 64)))
   const out = Uint8Array.from(signature.subarray(0, 64))
   out.set(fromHex(((N - s) % N).toString(16).padStart(64, '0')), 32)
   return out
@@ -67,9 +64,9 @@ function selfTest(lib: NativeSecp256k1): boolean {
   const key = fromHex(SELF_TEST.key)
   const digest = fromHex(SELF_TEST.digest)
   const publicKey = lib.publicKeyCreate(key, true)
-  if (toHex(publicKey) !== SELF_TEST.publicKey) return false
+  if (bytesToHex(publicKey) !== SELF_TEST.publicKey) return false
   const {signature, recid} = lib.ecdsaSign(digest, key)
-  if (toHex(signature) !== SELF_TEST.signature || recid !== SELF_TEST.recid) return false
+  if (bytesToHex(signature) !== SELF_TEST.signature || recid !== SELF_TEST.recid) return false
   if (!lib.ecdsaVerify(signature, digest, publicKey)) return false
   if (!lib.ecdsaVerify(signature, digest, lib.publicKeyConvert(publicKey, false))) return false
   if (lib.ecdsaVerify(highSTwin(signature), digest, publicKey)) return false
