@@ -1,5 +1,5 @@
 /**
- * A NAT lab from network namespaces (recipe: ../shared/research/webrtc-lab.md §2), built and torn
+ * A NAT lab from network namespaces (one namespace per host, NAT by iptables MASQUERADE; the layout below), built and torn
  * down by the tests themselves:
  *
  *   [a] 10.10.1.2 ─ 10.10.1.1 [natA] 198.18.1.2 ─ 198.18.1.1 ┐

@@ -4,7 +4,6 @@
 // trees that a test only needs as input are made with the library (`fixtureTree`); the CLI steps
 // under test stay real runs, and independent runs against one server go in parallel.
 import {spawn, type ChildProcess} from 'node:child_process'
-import {readFileSync} from 'node:fs'
 import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -19,8 +18,9 @@ import {parseNdjson, runCli} from '../../helpers/cli.js'
 import {knotMissing, startKnot} from '../../helpers/knot.js'
 import {startCloudflareFake} from '../../lib/dns/fakes/cloudflare.js'
 import {testRecords} from '../../lib/dns/fixtures.js'
+import {loadVector} from '../../helpers/vectors.js'
 
-const vector = JSON.parse(readFileSync(new URL('../../../../shared/vectors/dnsdisc-example-tree.json', import.meta.url), 'utf8'))
+const vector = loadVector('dnsdisc-example-tree.json')
 let dir: string
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'waku-disc-cmd-dns-'))

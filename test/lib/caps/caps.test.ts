@@ -1,5 +1,3 @@
-import {readFileSync} from 'node:fs'
-
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {checkCapabilities, parseTargets, runFleet} from '../../../src/lib/caps/index.js'
@@ -7,8 +5,9 @@ import {encodeEnr} from '../../../src/lib/enr/index.js'
 import {generatePrivateKey} from '../../../src/lib/keys/index.js'
 import {METADATA_PROTOCOL, PEER_EXCHANGE_PROTOCOL, WAKU_PROTOCOLS} from '../../../src/lib/libp2p/protocols.js'
 import {answer, dripAnswer, hex, rawAnswer, speakFirst, startTestPeer, type TestPeer} from '../../helpers/libp2p-peers.js'
+import {loadVector} from '../../helpers/vectors.js'
 
-const vectors = JSON.parse(readFileSync(new URL('../../../../shared/vectors/waku-peer-exchange-metadata-protobuf.json', import.meta.url), 'utf8'))
+const vectors = loadVector('waku-peer-exchange-metadata-protobuf.json')
 const vec = (id: string) => hex(vectors.derived.find((v: {id: string}) => v.id === id).protobuf_hex)
 // nwaku's metadata bytes for cluster 1, shards 0..7 (field 2 unpacked + field 3 packed).
 const NWAKU_META = vec('metadata-request-cluster1-shards0-7-nwaku-style')

@@ -1,17 +1,16 @@
-import {readFileSync} from 'node:fs'
-
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 
 import {decodeMetadata, encodeMetadata} from '../../../src/lib/caps/metadata-codec.js'
 import {ProtocolError} from '../../../src/lib/errors.js'
+import {loadVector} from '../../helpers/vectors.js'
 
-const vectors = JSON.parse(readFileSync(new URL('../../../../shared/vectors/waku-peer-exchange-metadata-protobuf.json', import.meta.url), 'utf8'))
+const vectors = loadVector('waku-peer-exchange-metadata-protobuf.json')
 const byId = (id: string) => vectors.derived.find((v: {id: string}) => v.id === id)
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 const bytes = (h: string) => new Uint8Array(Buffer.from(h, 'hex'))
 
-describe('metadata codec against shared vectors', () => {
+describe('metadata codec against the vendored vectors', () => {
   it('writes nwaku\'s layout (unpacked field 2 + packed field 3) byte for byte', () => {
     const v = byId('metadata-request-cluster1-shards0-7-nwaku-style')
     expect(hex(encodeMetadata(1, [0, 1, 2, 3, 4, 5, 6, 7], 'nwaku'))).toBe(v.protobuf_hex)

@@ -1,4 +1,3 @@
-import {readFileSync} from 'node:fs'
 import dgram from 'node:dgram'
 
 import {afterEach, describe, expect, it} from 'vitest'
@@ -14,8 +13,8 @@ import {BRANCH_PREFIX, formatLink, makeTree, subdomainOf} from '../../../src/lib
 import {encodeEnr} from '../../../src/lib/enr/index.js'
 import {publicKeyOf} from '../../../src/lib/keys/index.js'
 import {handZone, oversizeRecordText, testKey, testRecords} from './fixtures.js'
+import {loadVector} from '../../helpers/vectors.js'
 
-const vectors = (name: string): any => JSON.parse(readFileSync(new URL(`../../../../shared/vectors/${name}`, import.meta.url), 'utf8'))
 
 const servers: DnsServerHandle[] = []
 const resolvers: ServerTxtResolver[] = []
@@ -50,7 +49,7 @@ async function expectFailure(promise: Promise<ResolvedTree>, code: string, messa
 
 describe('full sync through a real DNS server on loopback', () => {
   it('resolves the EIP-1459 example zone: nodes and links as geth expects', async () => {
-    const v = vectors('dnsdisc-example-tree.json')
+    const v = loadVector('dnsdisc-example-tree.json')
     const resolver = await serve([{domain: 'n', txt: v.txt_records}])
     const result = await resolveTree(v.tree_url, {resolver})
     expect(result.nodes.map((n) => n.enr).sort()).toEqual([...v.want_nodes].sort())
@@ -260,7 +259,7 @@ describe('broken trees give precise errors', () => {
   const domain = 'nodes.example.org'
 
   it('geth bad-node vector: invalid enr entry at <name>: invalid node record', async () => {
-    const v = vectors('dnsdisc-bad-node-tree.json')
+    const v = loadVector('dnsdisc-bad-node-tree.json')
     const resolver = await serve([{domain: 'n', txt: v.txt_records}])
     await expectFailure(resolveTree(v.tree_url, {resolver}), 'DNS_INVALID_ENR', v.want_error.message)
   })

@@ -1,6 +1,5 @@
 // Tree directories move between geth and waku-disc: a directory as geth's `devp2p dns sign` writes
 // it is read, verified and turned into the same TXT records; ours are written in geth's layout.
-import {readFileSync} from 'node:fs'
 import {chmod, mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -14,8 +13,9 @@ import {verifyTree} from '../../../src/lib/dns/verify.js'
 import {parseEnr} from '../../../src/lib/enr/index.js'
 import {writeHexKeyFile} from '../../../src/lib/keys/index.js'
 import {base64urlnopad} from '@scure/base'
+import {loadVector} from '../../helpers/vectors.js'
 
-const v = JSON.parse(readFileSync(new URL('../../../../shared/vectors/dnsdisc-example-tree.json', import.meta.url), 'utf8'))
+const v = loadVector('dnsdisc-example-tree.json')
 let dir: string
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'waku-disc-dir-'))

@@ -1,7 +1,6 @@
 // Cloudflare and Route53 publishing against faithful local fakes of their documented APIs (the
 // real ones cannot be reached here): order of phases, idempotence, 429/5xx/throttling retries,
 // pagination, partial failure and completion on rerun, never touching foreign records.
-import {readFileSync} from 'node:fs'
 import {mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -16,8 +15,8 @@ import {startCloudflareFake, seedCloudflare, type CloudflareFake} from './fakes/
 import {startRoute53Fake, seedRoute53, type Route53Fake} from './fakes/route53.js'
 import {testKey, testRecords} from './fixtures.js'
 import type {EnrRecord} from '../../../src/lib/enr/index.js'
+import {loadVector} from '../../helpers/vectors.js'
 
-const vectors = (name: string): any => JSON.parse(readFileSync(new URL(`../../../../shared/vectors/${name}`, import.meta.url), 'utf8'))
 const fast = {retries: 4, backoffMs: 5}
 
 let dir: string
@@ -153,8 +152,8 @@ describe('Route53', () => {
     new Route53Target({accessKeyId: r53.accessKeyId, secretAccessKey: r53.secretAccessKey, apiUrl: r53.url, pollMs: 1, http: fast, ...extra})
 
   it('geth change order, TTLs and quoting for the EIP-1459 example (dnsdisc-route53-changes.json)', async () => {
-    const v = vectors('dnsdisc-route53-changes.json')
-    const ex = vectors('dnsdisc-example-tree.json')
+    const v = loadVector('dnsdisc-route53-changes.json')
+    const ex = loadVector('dnsdisc-example-tree.json')
     r53 = await startRoute53Fake({zone: 'n'})
     for (const [name, set] of Object.entries(v.existing_testTree0) as any) seedRoute53(r53, name, set.ttl, set.values)
     const kdir = join(dir, 'ex-key')
@@ -182,8 +181,8 @@ describe('Route53', () => {
   })
 
   it('publishing the example leaves the record sets of geth\'s no-change case (values quoted, TTLs)', async () => {
-    const v = vectors('dnsdisc-route53-changes.json')
-    const ex = vectors('dnsdisc-example-tree.json')
+    const v = loadVector('dnsdisc-route53-changes.json')
+    const ex = loadVector('dnsdisc-example-tree.json')
     r53 = await startRoute53Fake({zone: 'n'})
     const kdir = join(dir, 'ex-key2')
     await writeHexKeyFile(kdir, Uint8Array.from(Buffer.from(ex.signing_key_hex, 'hex')))

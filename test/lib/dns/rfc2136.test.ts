@@ -1,7 +1,6 @@
 // RFC 2136 publishing against servers that answer garbage: every malformed answer is a typed
 // protocol error (exit 5), never an exception from the packet decoder. (The happy path runs against
 // a real knotd in knot.test.ts.)
-import {readFileSync} from 'node:fs'
 import {mkdtemp, rm, writeFile} from 'node:fs/promises'
 import net from 'node:net'
 import {tmpdir} from 'node:os'
@@ -11,8 +10,9 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {buildTreeDirectory, signTreeDirectory} from '../../../src/lib/dns/directory.js'
 import {Rfc2136Target, parseTsigKey, publishTree, verifyTsigResponse} from '../../../src/lib/dns/publish/index.js'
+import {loadVector} from '../../helpers/vectors.js'
 
-const v = JSON.parse(readFileSync(new URL('../../../../shared/vectors/dnsdisc-example-tree.json', import.meta.url), 'utf8'))
+const v = loadVector('dnsdisc-example-tree.json')
 const key = parseTsigKey('hmac-sha256:update.:' + Buffer.alloc(32, 7).toString('base64'))
 let dir: string
 beforeAll(async () => {

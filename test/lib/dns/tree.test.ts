@@ -1,5 +1,3 @@
-import {readFileSync} from 'node:fs'
-
 import {hexToBytes} from '@noble/hashes/utils.js'
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
@@ -20,11 +18,11 @@ import {
 } from '../../../src/lib/dns/tree.js'
 import {publicKeyOf} from '../../../src/lib/keys/index.js'
 import {testKey, testRecords} from './fixtures.js'
+import {loadVector} from '../../helpers/vectors.js'
 
-const vectors = (name: string): any => JSON.parse(readFileSync(new URL(`../../../../shared/vectors/${name}`, import.meta.url), 'utf8'))
 
 describe('geth byte compatibility (dnsdisc-example-tree.json)', () => {
-  const v = vectors('dnsdisc-example-tree.json')
+  const v = loadVector('dnsdisc-example-tree.json')
 
   it('builds and signs the EIP-1459 example zone identically, signature included', () => {
     const records = v.want_nodes.map((t: string) => parseEnr(t))
@@ -51,7 +49,7 @@ describe('geth byte compatibility (dnsdisc-example-tree.json)', () => {
 })
 
 describe('parse errors with geth meanings', () => {
-  it.each(vectors('dnsdisc-parse-root.json').cases as any[])('root: $input', (c) => {
+  it.each(loadVector('dnsdisc-parse-root.json').cases as any[])('root: $input', (c) => {
     if (c.message) {
       expect(() => parseRoot(c.input)).toThrow(c.message)
       return
@@ -63,7 +61,7 @@ describe('parse errors with geth meanings', () => {
     expect(Buffer.from(root.signature).toString('hex')).toBe(c.want.sig_hex)
   })
 
-  it.each(vectors('dnsdisc-parse-entry.json').cases as any[])('entry: $input', (c) => {
+  it.each(loadVector('dnsdisc-parse-entry.json').cases as any[])('entry: $input', (c) => {
     if (c.message) {
       let error: any
       try {
@@ -166,7 +164,7 @@ describe('untrusted input never crashes the parsers', () => {
   })
 
   it('mutated valid entries: every mutation parses or fails typed', () => {
-    const v = vectors('dnsdisc-example-tree.json')
+    const v = loadVector('dnsdisc-example-tree.json')
     const texts = Object.values(v.txt_records) as string[]
     fc.assert(
       fc.property(fc.constantFrom(...texts), fc.nat(), fc.integer({min: 0, max: 0x7f}), (text, at, code) => {

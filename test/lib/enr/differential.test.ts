@@ -1,7 +1,6 @@
 // Differential test against @waku/enr (js-waku) and @chainsafe/enr on the same corpus. Where the
 // three agree, the decoded fields must match; where they disagree, the divergence is asserted
 // explicitly (research/reliability.md §1.1 matrix), so a change in any library shows up here.
-import {readFileSync} from 'node:fs'
 import {ENR as ChainsafeENR} from '@chainsafe/enr'
 import {secp256k1} from '@noble/curves/secp256k1.js'
 import {EnrDecoder} from '@waku/enr'
@@ -10,8 +9,8 @@ import {describe, expect, it} from 'vitest'
 import {decodeEnr, encodeRsv, parseEnr} from '../../../src/lib/enr/index.js'
 import {buildRecord, bytes, EIP778_KEY, hex, toText, u16, type RawEntry} from '../../fixtures/enr/build.js'
 import {malformedCorpus} from '../../fixtures/enr/malformed.js'
+import {loadVector} from '../../helpers/vectors.js'
 
-const load = (name: string) => JSON.parse(readFileSync(new URL(`../../../../shared/vectors/${name}`, import.meta.url), 'utf8'))
 
 type Outcome = {ok: true; seq: bigint; ip?: string; udp?: number; tcp?: number} | {ok: false; error: string}
 
@@ -142,7 +141,7 @@ describe('differential: ours vs @chainsafe/enr vs @waku/enr (reliability.md §1.
   })
 
   describe('agreement on every valid upstream vector', () => {
-    const vectors = [...load('waku-enr-nwaku.json').vectors, ...load('waku-enr-jswaku.json').vectors].filter((v: any) => !v.decoded_by_research_tool.error)
+    const vectors = [...loadVector('waku-enr-nwaku.json').vectors, ...loadVector('waku-enr-jswaku.json').vectors].filter((v: any) => !v.decoded_by_research_tool.error)
     for (const v of vectors) {
       it(v.id, async () => {
         const text = v.input.startsWith('enr:') ? v.input : `enr:${v.input}`

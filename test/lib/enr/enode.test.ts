@@ -1,6 +1,5 @@
-// enode:// URLs against go-ethereum's parseNodeTests (../shared/vectors/enode-parse.json), and the
+// enode:// URLs against go-ethereum's parseNodeTests (test/vectors/enode-parse.json), and the
 // enode URL derived from a record.
-import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 
 import {decodeEnr, encodeEnr, enodeOf, nodeEndpoint, parseEnode, parseEnr} from '../../../src/lib/enr/index.js'
@@ -8,9 +7,9 @@ import {buildRecord, EIP778_KEY, u16} from '../../fixtures/enr/build.js'
 import ipaddr from 'ipaddr.js'
 import {BadInputError, CheckFailedError} from '../../../src/lib/errors.js'
 import {keyIdentity, publicKeyOf} from '../../../src/lib/keys/index.js'
+import {loadVector} from '../../helpers/vectors.js'
 
-const load = (name: string) => JSON.parse(readFileSync(new URL(`../../../../shared/vectors/${name}`, import.meta.url), 'utf8'))
-const v = load('enode-parse.json')
+const v = loadVector('enode-parse.json')
 
 function errorOf(fn: () => unknown): Error & {code?: string} {
   try {
@@ -70,7 +69,7 @@ describe('enode-parse.json (geth parseNodeTests)', () => {
 
 describe('enodeOf', () => {
   it('matches the URL derived for the EIP-778 record', () => {
-    const eip = load('enr-eip778.json')
+    const eip = loadVector('enr-eip778.json')
     const r = parseEnr(eip.enr)
     expect(enodeOf(r)).toBe(eip.derived_verified.enode_url)
     expect(decodeEnr(r).enode).toBe(eip.derived_verified.enode_url)
@@ -79,7 +78,7 @@ describe('enodeOf', () => {
 })
 
 describe('nodeEndpoint (geth TestNodeEndpoints, enr-record-misc.json)', () => {
-  const misc = load('enr-record-misc.json')
+  const misc = loadVector('enr-record-misc.json')
   for (const c of misc['endpoint_selection_cases(TestNodeEndpoints, null scheme)']) {
     it(c.name, () => {
       const entries: Array<[string, Uint8Array]> = []

@@ -1,16 +1,15 @@
-// Byte-level tests on the public vectors (../shared/vectors): EIP-778, go-ethereum record cases,
+// Byte-level tests on the public vectors (test/vectors): EIP-778, go-ethereum record cases,
 // nwaku and js-waku Waku ENRs, and the rs/rsv layouts incl. all three rsv bit orders. Upstream
 // fields (`expected_by_upstream_test`, `expected_by_spec`) are the truth; `decoded_by_research_tool`
 // fields are a second opinion that we also match.
-import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 
 import {BadInputError, CheckFailedError} from '../../../src/lib/errors.js'
 import {decodeEnr, decodeRs, decodeRsv, encodeEnr, encodeRs, encodeRsv, inspectEnr, lintEnr, parseEnr} from '../../../src/lib/enr/index.js'
 import {keccak256} from '../../../src/lib/keys/index.js'
 import {buildRecord, bytes, EIP778_KEY, hex, toText} from '../../fixtures/enr/build.js'
+import {loadVector} from '../../helpers/vectors.js'
 
-const load = (name: string) => JSON.parse(readFileSync(new URL(`../../../../shared/vectors/${name}`, import.meta.url), 'utf8'))
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 
 function errorOf(fn: () => unknown): Error & {code: string} {
@@ -23,7 +22,7 @@ function errorOf(fn: () => unknown): Error & {code: string} {
 }
 
 describe('EIP-778 example record (enr-eip778.json)', () => {
-  const v = load('enr-eip778.json')
+  const v = loadVector('enr-eip778.json')
   it('decodes every field, the node id and the signature', () => {
     const r = parseEnr(v.enr)
     expect(toHex(r.raw)).toBe(v.rlp_hex)
@@ -75,7 +74,7 @@ describe('EIP-778 example record (enr-eip778.json)', () => {
 })
 
 describe('go-ethereum record cases (enr-record-misc.json)', () => {
-  const v = load('enr-record-misc.json')
+  const v = loadVector('enr-record-misc.json')
   for (const c of v.decode_incomplete) {
     it(`structure ${c.input_hex}: ${c.error ?? 'ok'}`, () => {
       const err = errorOf(() => parseEnr(hex(c.input_hex)))
@@ -151,7 +150,7 @@ function checkResearch(d: ReturnType<typeof decodeEnr>, t: Record<string, any>):
 }
 
 describe('nwaku Waku ENRs (waku-enr-nwaku.json)', () => {
-  const v = load('waku-enr-nwaku.json')
+  const v = loadVector('waku-enr-nwaku.json')
   for (const vec of v.vectors) {
     it(vec.id, () => {
       if (vec.decoded_by_research_tool.error) {
@@ -191,7 +190,7 @@ describe('nwaku Waku ENRs (waku-enr-nwaku.json)', () => {
 })
 
 describe('js-waku Waku ENRs (waku-enr-jswaku.json)', () => {
-  const v = load('waku-enr-jswaku.json')
+  const v = loadVector('waku-enr-jswaku.json')
   for (const vec of v.vectors) {
     it(vec.id, () => {
       const up = vec.expected_by_upstream_test
@@ -234,7 +233,7 @@ describe('js-waku Waku ENRs (waku-enr-jswaku.json)', () => {
 })
 
 describe('rs / rsv layouts (waku-relay-shard-fields.json)', () => {
-  const v = load('waku-relay-shard-fields.json')
+  const v = loadVector('waku-relay-shard-fields.json')
   const byId = (id: string) => v.vectors.find((x: any) => x.id === id)
   it('nwaku index list', () => {
     const vec = byId('nwaku-index-list')

@@ -22,8 +22,8 @@ import {
   writeHexKeyFile,
   writeKeystoreFile,
 } from '../../../src/lib/keys/index.js'
+import {loadVector} from '../../helpers/vectors.js'
 
-const load = (name: string) => JSON.parse(readFileSync(new URL(`../../../../shared/vectors/${name}`, import.meta.url), 'utf8'))
 const hex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'))
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 const dir = mkdtempSync(join(tmpdir(), 'waku-disc-keys-'))
@@ -70,7 +70,7 @@ const WEB3_SCRYPT = {
 
 describe('identities', () => {
   it('EIP-778 key: public key, node id, peer id', () => {
-    const v = load('enr-eip778.json')
+    const v = loadVector('enr-eip778.json')
     const id = keyIdentity(publicKeyOf(hex(v.private_key_hex)))
     expect(id.publicKey).toBe(v.expected_fields.secp256k1)
     expect(id.publicKeyUncompressed).toBe('04' + v.derived_verified.uncompressed_pubkey_xy_hex)
@@ -78,7 +78,7 @@ describe('identities', () => {
     expect(id.peerId).toBe('16Uiu2HAmSH2XVgZqYHWucap5kuPzLnt2TsNQkoppVxB5eJGvaXwm')
   })
   it('enrtree key form matches go-ethereum\'s example tree URL', () => {
-    const v = load('dnsdisc-example-tree.json')
+    const v = loadVector('dnsdisc-example-tree.json')
     const id = keyIdentity(publicKeyOf(hex(v.signing_key_hex)))
     expect(`enrtree://${id.enrtreeKey}@${v.domain}`).toBe(v.tree_url)
   })

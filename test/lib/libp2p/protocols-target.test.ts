@@ -1,15 +1,14 @@
-import {readFileSync} from 'node:fs'
-
 import {describe, expect, it} from 'vitest'
 
 import {encodeEnr} from '../../../src/lib/enr/index.js'
 import {generatePrivateKey} from '../../../src/lib/keys/index.js'
 import {CAPABILITIES, capabilitiesOf, nameProtocol, parseCapability, parseCapabilityList, parseShardList} from '../../../src/lib/libp2p/protocols.js'
 import {parseTarget} from '../../../src/lib/libp2p/target.js'
+import {loadVector} from '../../helpers/vectors.js'
 
-const ids = JSON.parse(readFileSync(new URL('../../../../shared/vectors/waku-protocol-ids.json', import.meta.url), 'utf8'))
+const ids = loadVector('waku-protocol-ids.json')
 
-describe('protocol names (shared/vectors/waku-protocol-ids.json)', () => {
+describe('protocol names (test/vectors/waku-protocol-ids.json)', () => {
   it('names every Waku protocol id from nwaku codecs.nim', () => {
     for (const id of Object.values(ids.waku) as string[]) {
       const named = nameProtocol(id)

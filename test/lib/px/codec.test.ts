@@ -1,19 +1,18 @@
-import {readFileSync} from 'node:fs'
-
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 
 import {ProtocolError} from '../../../src/lib/errors.js'
 import {lengthPrefixed} from '../../../src/lib/libp2p/protobuf.js'
 import {PX_STATUS, decodeRpc, effectiveStatus, encodeQuery, encodeResponse} from '../../../src/lib/px/codec.js'
+import {loadVector} from '../../helpers/vectors.js'
 
-// Derived vectors (research tool, from nwaku rpc_codec.nim / go-waku pb): ../shared/vectors.
-const vectors = JSON.parse(readFileSync(new URL('../../../../shared/vectors/waku-peer-exchange-metadata-protobuf.json', import.meta.url), 'utf8'))
+// Derived vectors (research tool, from nwaku rpc_codec.nim / go-waku pb): test/vectors.
+const vectors = loadVector('waku-peer-exchange-metadata-protobuf.json')
 const byId = (id: string) => vectors.derived.find((v: {id: string}) => v.id === id)
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 const bytes = (h: string) => new Uint8Array(Buffer.from(h, 'hex'))
 
-describe('peer-exchange codec against shared vectors', () => {
+describe('peer-exchange codec against the vendored vectors', () => {
   it('encodes the nwaku client request byte for byte, with its length prefix', () => {
     const v = byId('px-request-numPeers-2-nwaku-client')
     expect(hex(encodeQuery(2, 'nwaku'))).toBe(v.protobuf_hex)

@@ -1,6 +1,5 @@
 // Byte-level tests of the strict RLP codec against go-ethereum's decode/encode cases
-// (../shared/vectors/rlp-edge-cases.json, from rlp/decode_test.go and rlp/encode_test.go).
-import {readFileSync} from 'node:fs'
+// (test/vectors/rlp-edge-cases.json, from rlp/decode_test.go and rlp/encode_test.go).
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 
@@ -14,8 +13,9 @@ import {
   RLP_ERRORS,
   type RlpValue,
 } from '../../../src/lib/rlp/index.js'
+import {loadVector} from '../../helpers/vectors.js'
 
-const vectors = JSON.parse(readFileSync(new URL('../../../../shared/vectors/rlp-edge-cases.json', import.meta.url), 'utf8'))
+const vectors = loadVector('rlp-edge-cases.json')
 const fromHex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'))
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 
