@@ -13,8 +13,16 @@ export interface Signaller {
   waitPeer(): Promise<void>
   send(d: SessionDescription): Promise<void>
   receive(type: 'offer' | 'answer'): Promise<SessionDescription>
+  /**
+   * Offerer: tell the answerer our side has applied its answer. Answerer: resolves true when told so
+   * (false after timeoutMs). Absent on signallers without a way back (copy-and-paste).
+   */
+  applied?: {tell(): void; wait(timeoutMs: number): Promise<boolean>}
   close(): void
 }
+
+/** How long a listener holds the offer's candidates for the dialer's "applied" (see worker.ts holdCandidates). */
+export const HOLD_CANDIDATES_MS = 3000
 
 export const MAX_SIGNAL_MESSAGE = 64 * 1024
 
@@ -27,6 +35,7 @@ export async function connectSignal(url: string, room: string, options: {signal?
   const queue: Record<string, unknown>[] = []
   let failure: WakuDiscError | undefined
   let ready = false
+  let applied = false
   let wake: (() => void) | undefined
   const notify = () => wake?.()
   ws.on('message', (data, isBinary) => {
@@ -44,6 +53,7 @@ export async function connectSignal(url: string, room: string, options: {signal?
     } else {
       const m = obj as {type: string}
       if (m.type === 'ready') ready = true
+      else if (m.type === 'applied') applied = true
       else if (m.type === 'peer-left' && !failure) {
         // Only fatal while we still wait for something from the peer; handled by receive().
         queue.push(m)
@@ -112,6 +122,17 @@ export async function connectSignal(url: string, room: string, options: {signal?
         throw err
       })
       return got!
+    },
+    applied: {
+      tell() {
+        if (!failure) ws.send(JSON.stringify({type: 'applied'}))
+      },
+      async wait(timeoutMs) {
+        return until(() => applied, 'waiting for the dialer to apply our answer', timeoutMs).then(
+          () => true,
+          () => false,
+        )
+      },
     },
     close() {
       ws.close()
@@ -186,6 +207,7 @@ export async function runPeer(options: PeerOptions): Promise<PeerReport> {
         pings: options.pings ?? 10,
         connectTimeoutMs,
         gatherTimeoutMs,
+        holdCandidatesMs: signaller.applied ? HOLD_CANDIDATES_MS : 0,
       },
       {
         signal: options.signal,
@@ -193,6 +215,7 @@ export async function runPeer(options: PeerOptions): Promise<PeerReport> {
         what: role === 'offerer' ? 'webrtc dial' : 'webrtc listen',
         onMessage: (msg, reply) => {
           if (msg.op === 'progress') progress(msg.text)
+          if (msg.op === 'answer-applied') signaller.applied?.tell()
           if (msg.op !== 'local-description') return
           progress(`sending our ${msg.sdpType}…`)
           signaller
@@ -208,7 +231,10 @@ export async function runPeer(options: PeerOptions): Promise<PeerReport> {
               sendFailures.push(err)
               reply({op: 'abort'})
             })
-          if (role === 'answerer') progress('connecting…')
+          if (role === 'answerer') {
+            progress('connecting…')
+            void signaller.applied?.wait(HOLD_CANDIDATES_MS).then((told) => told && reply({op: 'release-candidates'}))
+          }
         },
         afterStart: offer ? [{op: 'remote-description', sdpType: 'offer', sdp: offer.sdp}] : [],
       },

@@ -47,6 +47,8 @@ export interface LinkSide {
   selectedPair: SelectedPairEnd | null
   /** ICE RTT from node-datachannel in ms, null when unknown (-1). */
   iceRttMs: number | null
+  /** This end's DTLS role as negotiated in the SDP (RFC 8842 a=setup), null before both descriptions are in. */
+  dtlsRole: 'client' | 'server' | null
   localCandidates: GatheredCandidate[]
   remoteCandidates: number
   events: {name: string; atMs: number}[]
@@ -93,13 +95,21 @@ export interface LinkTaskOptions {
 export type WorkerTask =
   | {kind: 'gather'; runs: GatherRun[]}
   | ({kind: 'loopback'} & LinkTaskOptions)
-  | ({kind: 'peer'; role: 'offerer' | 'answerer'} & LinkTaskOptions)
+  /** holdCandidatesMs: how long the answerer waits for 'release-candidates' before adding the offer's candidates anyway. */
+  | ({kind: 'peer'; role: 'offerer' | 'answerer'; holdCandidatesMs?: number} & LinkTaskOptions)
 
-export type ToWorker = {op: 'run'; task: WorkerTask} | {op: 'remote-description'; sdpType: 'offer' | 'answer'; sdp: string} | {op: 'abort'}
+export type ToWorker =
+  | {op: 'run'; task: WorkerTask}
+  | {op: 'remote-description'; sdpType: 'offer' | 'answer'; sdp: string}
+  /** To the answerer: the offerer has applied our answer, so the offer's candidates may now be checked. */
+  | {op: 'release-candidates'}
+  | {op: 'abort'}
 
 export type FromWorker =
   | {op: 'ready'}
   | {op: 'local-description'; sdpType: 'offer' | 'answer'; sdp: string}
+  /** From the offerer: setRemoteDescription(answer) returned. */
+  | {op: 'answer-applied'}
   | {op: 'progress'; text: string}
   | {op: 'result'; result: unknown}
   | {op: 'error'; code: string; message: string}

@@ -92,6 +92,29 @@ function candidatesFromSdp(sdp: string | undefined): string[] {
   return (sdp ?? '').split(/\r?\n/).filter((l) => l.startsWith('a=candidate:'))
 }
 
+function setupOf(sdp: string | undefined): string | undefined {
+  return /^a=setup:(\w+)/m.exec(sdp ?? '')?.[1]
+}
+
+/**
+ * Splits an offer into the description the answerer applies now (no candidates) and the candidates
+ * it adds once the offerer has applied the answer. Applied at once, they let the answerer's ICE
+ * checks reach the offerer before the offerer has the answer; libjuice queues them and connects the
+ * instant the answer's credentials arrive, which in libdatachannel 0.24 can start DTLS before the
+ * answer's fingerprint is committed: the handshake then fails ("certificate verify failed" /
+ * "unknown CA") and setRemoteDescription throws "Got a remote candidate without ICE transport"
+ * (3 of 100 dials under load here). Held back, the offerer's own checks come first, and they start
+ * only after its description is complete; the answerer answers them without knowing the offer's
+ * candidates (ICE peer-reflexive), and adds them for NAT traversal once released.
+ */
+function holdCandidates(offerSdp: string): {sdp: string; candidates: string[]; mid: string} {
+  const lines = offerSdp.split(/\r?\n/)
+  const candidates = lines.filter((l) => l.startsWith('a=candidate:')).map((l) => l.slice(2))
+  const sdp = lines.filter((l) => !l.startsWith('a=candidate:') && l !== 'a=end-of-candidates').join('\r\n')
+  const mid = /^a=mid:(\S+)/m.exec(offerSdp)?.[1] ?? '0'
+  return {sdp, candidates, mid}
+}
+
 const key = (c: GatheredCandidate) => `${c.type} ${c.protocol} ${c.address}:${c.port}`
 
 /** One PeerConnection plus the bookkeeping a probe reports (events in ms since creation). */
@@ -105,6 +128,7 @@ class Peer {
   private waiters: (() => void)[] = []
   dc?: DataChannel
   remoteCandidates = 0
+  remoteSetup?: string
 
   constructor(name: string, iceServers: IceServerSpec[], policy: IcePolicy) {
     this.pc = new nodeDataChannel.PeerConnection(name, {iceServers: iceServers as never, iceTransportPolicy: policy, maxMessageSize: 262144})
@@ -176,7 +200,22 @@ class Peer {
 
   setRemote(sdp: string, type: 'offer' | 'answer'): void {
     this.remoteCandidates = candidatesFromSdp(sdp).length
+    this.remoteSetup = setupOf(sdp)
     this.pc.setRemoteDescription(sdp, type)
+  }
+
+  /** RFC 8842: `active` is the DTLS client, `passive` the server; an `actpass` end takes the role its peer left. */
+  dtlsRole(): 'client' | 'server' | null {
+    let local: string | undefined
+    try {
+      local = setupOf(this.pc.localDescription()?.sdp)
+    } catch {
+      return null
+    }
+    const role = (s: string | undefined) => (s === 'active' ? 'client' : s === 'passive' ? 'server' : null)
+    if (local !== 'actpass') return role(local)
+    const remote = role(this.remoteSetup)
+    return remote === 'client' ? 'server' : remote === 'server' ? 'client' : null
   }
 
   selected(): SelectedPairEnd | null {
@@ -202,6 +241,7 @@ class Peer {
       role,
       selectedPair: this.selected(),
       iceRttMs: rtt >= 0 ? rtt : null,
+      dtlsRole: this.dtlsRole(),
       localCandidates: [...this.candidates.values()],
       remoteCandidates: this.remoteCandidates,
       events: this.events,
@@ -392,6 +432,7 @@ function sanitizeSide(x: unknown): LinkSide | undefined {
     role: o.role === 'offerer' ? 'offerer' : 'answerer',
     selectedPair: local && remote ? {local, remote} : null,
     iceRttMs: typeof o.iceRttMs === 'number' ? o.iceRttMs : null,
+    dtlsRole: o.dtlsRole === 'client' || o.dtlsRole === 'server' ? o.dtlsRole : null,
     localCandidates: Array.isArray(o.localCandidates)
       ? o.localCandidates.slice(0, 20).flatMap((c) => {
           const e = end(c)
@@ -516,11 +557,27 @@ async function peerTask(task: Extract<WorkerTask, {kind: 'peer'}>): Promise<Link
       await send({op: 'local-description', sdpType: 'offer', sdp: p.localSdp()})
       const ans = await nextMessage('remote-description', 10 * 60_000)
       p.setRemote(ans.sdp, 'answer')
+      await send({op: 'answer-applied'})
     } else {
       const off = await nextMessage('remote-description', 10 * 60_000)
-      p.setRemote(off.sdp, 'offer')
+      // The offer's candidates wait until the offerer has applied our answer (see holdCandidates).
+      const held = holdCandidates(off.sdp)
+      p.setRemote(held.sdp, 'offer')
+      p.remoteCandidates = held.candidates.length
       await p.gathered(task.gatherTimeoutMs, 150)
       await send({op: 'local-description', sdpType: 'answer', sdp: p.localSdp()})
+      void nextMessage('release-candidates', task.holdCandidatesMs ?? 0)
+        .then(() => p.mark('candidates-released'))
+        .catch(() => p.mark('candidates-released-by-timeout'))
+        .then(() => {
+          for (const c of held.candidates) {
+            try {
+              p.pc.addRemoteCandidate(c, held.mid)
+            } catch (err) {
+              p.mark(`candidate-rejected: ${(err as Error).message.slice(0, 80)}`)
+            }
+          }
+        })
     }
     const connectStart = performance.now()
     const ok = await p.until(() => opened || p.state === 'failed' || p.state === 'closed', task.connectTimeoutMs)

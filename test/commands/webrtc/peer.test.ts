@@ -21,14 +21,21 @@ describe('webrtc signal / listen / dial on loopback', {timeout: 120_000}, () => 
     const listener = cli(['webrtc', 'listen', ...args])
     const dialer = await cli(['webrtc', 'dial', ...args])
     const l = await listener
-    expect(dialer.code, dialer.stderr).toBe(0)
-    expect(l.code, l.stderr).toBe(0)
+    // On failure, say why in libdatachannel's words (the JSON reason and native log), not just the exit code.
+    const why = (r: typeof dialer) => `${r.stderr}\n${JSON.stringify({reason: r.json?.reason, logs: r.json?.logs})}`
+    expect(dialer.code, why(dialer)).toBe(0)
+    expect(l.code, why(l)).toBe(0)
     expect(dialer.json.role).toBe('offerer')
     expect(dialer.json.ok).toBe(true)
     expect(dialer.json.path).toBe('direct')
     expect(dialer.json.rttMs).toHaveLength(4)
     expect(dialer.json.throughputMbps).toBeGreaterThan(0)
     expect(dialer.json.answerer.selectedPair).not.toBeNull()
+    // RFC 8842 roles as negotiated: the dialer offers actpass, libdatachannel's answer takes active.
+    expect(dialer.json.offerer.dtlsRole).toBe('server')
+    expect(l.json.answerer.dtlsRole).toBe('client')
+    // The listener held the offer's candidates until the dialer said it had applied the answer.
+    expect(l.json.answerer.events.map((e: {name: string}) => e.name)).toContain('candidates-released')
     expect(l.json.role).toBe('answerer')
     expect(l.json.offerer.selectedPair).not.toBeNull()
     // The listener keeps its own pair as it reported it to the dialer: both ends agree on it.
