@@ -38,11 +38,12 @@ export interface CrawlCommandResult extends CrawlSummary {
   testnet?: {nodes: number; live: number; dead: number; liars: number; protocolId: string}
 }
 
-/** --bootnode values: ENR text, or a file (ENR list, geth nodes.json, crawl NDJSON), or - for stdin. */
+/** --bootnode values: ENR text, or a file or `-` (stdin) holding an ENR list, geth nodes.json or crawl NDJSON. */
 async function loadBootnodes(values: string[], signal: AbortSignal): Promise<string[]> {
   const out: string[] = []
   for (const value of values) {
-    if (value !== '-' && (await isFile(value))) {
+    // stdin is read like a file: a nodes.json piped in is one JSON document, not one record per line.
+    if (value === '-' || (await isFile(value))) {
       const set = await readNodeSetFile(value, {signal, lenient: true})
       out.push(...Object.values(set).map((e) => e.record))
       continue

@@ -6,7 +6,7 @@
  */
 import {checkCapabilities, type CapsReport} from '../caps/check.js'
 import {lintEnr, parseEnr, decodeEnr} from '../enr/index.js'
-import {ExitCode, isWakuDiscError, type ErrorJson} from '../errors.js'
+import {BadInputError, ExitCode, isWakuDiscError, type ErrorJson} from '../errors.js'
 import {createProbeNode} from '../libp2p/node.js'
 import {PEER_EXCHANGE_PROTOCOL} from '../libp2p/protocols.js'
 import {looksLikeEnrText, notATarget, parseTarget, type Target} from '../libp2p/target.js'
@@ -239,7 +239,9 @@ async function treeSteps(url: string, options: DoctorOptions, steps: DoctorStep[
   const server = (options.resolver as {server?: {host?: string}} | undefined)?.server?.host
   const policy = new DestinationPolicy({trustedRanges: server ? trustedRangesFor([server]) : []})
   // A light client's view: random descent to `sample` leaves.
-  const picked = await resolveTree(url, {resolver: options.resolver!, signal: options.signal, random: sample, lenient: true})
+  // verifyTree above already refuses a URL without a resolver; say so again rather than assert it.
+  if (!options.resolver) throw new BadInputError('DNS_NO_RESOLVER', 'sampling a tree needs a resolver')
+  const picked = await resolveTree(url, {resolver: options.resolver, signal: options.signal, random: sample, lenient: true})
   let reached = 0
   for (const n of picked.nodes) {
     let t: Target

@@ -5,7 +5,7 @@ import {createServer} from 'node:net'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {readNodeSetFile} from '../../../src/lib/nodeset/index.js'
+import {formatNodeSet, parseNodeSetText, readNodeSetFile} from '../../../src/lib/nodeset/index.js'
 import {startTestnet, type Testnet} from '../../../src/lib/testnet/index.js'
 import {parseNdjson, runCli} from '../../helpers/cli.js'
 
@@ -42,6 +42,17 @@ describe('waku-disc crawl', () => {
     expect(r.json.analysis.randomWalk.P).toBe(0.9)
     expect(r.json.nodes).toBeUndefined()
   }, 150_000)
+
+  it('--bootnode - reads stdin like a file: a piped nodes.json and a piped ENR list both bootstrap', async () => {
+    const nodesJson = formatNodeSet(parseNodeSetText(testnet.bootnode, 'bootnode').set)
+    expect(nodesJson.split('\n').length).toBeGreaterThan(3)
+    for (const stdin of [nodesJson, `# bootnodes\n${testnet.bootnode} annotated\n`]) {
+      const r = await runCli(['crawl', '--bootnode', '-', '--strategy', 'census', '--json'], {stdin, timeoutMs: 120_000})
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.json.state).toBe('complete')
+      expect(r.json.counts.responsive).toBeGreaterThan(40)
+    }
+  }, 240_000)
 
   it('--bootnode --out nodes.json --csv: files that dns-tree build and the node-set reader accept', async () => {
     const out = join(dir, 'nodes.json')
