@@ -25,17 +25,22 @@ import {
 } from '../../lib/discv5/index.js'
 import {createTxtResolver, resolveTree} from '../../lib/dns/index.js'
 import type {NodeFilter} from '../../lib/enr/index.js'
-import {BadInputError, ExitCode} from '../../lib/errors.js'
+import {BadInputError, ConfigError, ExitCode, UnreachableError} from '../../lib/errors.js'
 import {collectInputLines, isFile} from '../../lib/input/lines.js'
+import {CrawlRecorder, type RecordOutcome} from '../../lib/history/recorder.js'
+import {HistoryStore} from '../../lib/history/store.js'
 import {readNodeSetFile, writeNodeSetFile} from '../../lib/nodeset/index.js'
 import {startTestnet, type Testnet} from '../../lib/testnet/index.js'
 import {liveViewAllowed} from '../../ui/colors.js'
+import {discoveryCurveChart} from '../../ui/chart.js'
 import {crawlStatusLine, renderCrawlSummary, renderMonitorRound, renderMonitorSummary, startCrawlDashboard} from '../../ui/crawl.js'
 
 export interface CrawlCommandResult extends CrawlSummary {
   filter: NodeFilter
   outputs: {ndjsonLines?: number; out?: string; outNodes?: number; csv?: string; csvRows?: number}
   testnet?: {nodes: number; live: number; dead: number; liars: number; protocolId: string}
+  /** With --db: where the crawl was stored. */
+  database?: RecordOutcome
 }
 
 /** --bootnode values: ENR text, or a file or `-` (stdin) holding an ENR list, geth nodes.json or crawl NDJSON. */
@@ -67,6 +72,8 @@ Strategies: exhaustive (default; enumerates every responsive node's routing tabl
     '<%= config.bin %> <%= command.id %> --enrtree enrtree://AIRVQ5DDA4FFWLRBCHJWUWOO6X6S4ZTZ5B667LQ6AJU6PEYDLRD5O@sandbox.waku.nodes.status.im --waku-only --caps store --ndjson',
     '<%= config.bin %> <%= command.id %> --strategy random-walk --duration 60',
     '<%= config.bin %> <%= command.id %> --monitor 300 --metrics-port 9464 --out nodes.json',
+    '<%= config.bin %> <%= command.id %> --testnet 200 --monitor 5 --rounds 3 --db crawls.sqlite',
+    '<%= config.bin %> <%= command.id %> --monitor 600 --db postgres://waku@127.0.0.1:5432/history',
   ]
   static override flags = {
     network: Flags.string({description: "which DHT: waku (protocol id d5waku) or ethereum (discv5)", options: ['waku', 'ethereum'], default: 'waku', env: 'WAKU_DISC_NETWORK'}),
@@ -97,6 +104,7 @@ Strategies: exhaustive (default; enumerates every responsive node's routing tabl
     rounds: Flags.integer({description: 'with --monitor: stop after this many rounds', min: 1}),
     'metrics-port': Flags.integer({description: 'with --monitor: serve Prometheus metrics on this port (0 = any free port)', min: 0, max: 65_535}),
     'metrics-host': Flags.string({description: 'with --monitor: address for the metrics server', default: '127.0.0.1'}),
+    db: Flags.string({description: 'store the crawl (each --monitor round) in a history database: sqlite:PATH, a file path, or postgres://…', env: 'WAKU_DISC_DB'}),
   }
 
   private csvStream?: WriteStream
@@ -155,6 +163,11 @@ Strategies: exhaustive (default; enumerates every responsive node's routing tabl
         signal: this.signal,
       }
       if (testnet) options.protocolId = testnet.protocolId
+      // Opened before the crawl: a wrong URL or a newer schema fails at once, not after the crawl.
+      if (f.db) {
+        this.history = await HistoryStore.open(f.db)
+        this.progress(`storing the crawl in ${this.history.description}`)
+      }
       if (f.csv) {
         this.csvStream = createWriteStream(f.csv, {encoding: 'utf8'})
         this.csvStream.write(csvHeader() + '\n')
@@ -166,7 +179,25 @@ Strategies: exhaustive (default; enumerates every responsive node's routing tabl
     } finally {
       if (this.csvStream) await new Promise<void>((resolve) => this.csvStream!.end(() => resolve()))
       if (testnet) await testnet.stop()
+      await this.history?.close()
     }
+  }
+
+  private history?: HistoryStore
+
+  /** Settings stored with each crawl row: the flags that shaped it. */
+  private historySettings(): Record<string, unknown> {
+    const f = this.flags
+    const settings: Record<string, unknown> = {network: f.network, strategy: f.strategy, concurrency: f.concurrency, requestTimeoutMs: f['request-timeout']}
+    if (f.testnet !== undefined) settings.testnet = f.testnet
+    if (f.enrtree) settings.enrtree = f.enrtree
+    if (f['protocol-id']) settings.protocolId = f['protocol-id']
+    return settings
+  }
+
+  /** A database that failed mid-crawl: the outputs are written; now say so with its exit code. */
+  private throwIfDatabaseFailed(recorder: CrawlRecorder | undefined): void {
+    if (recorder?.error) throw recorder.error
   }
 
   private async treeBootnodes(url: string, server: string | undefined): Promise<string[]> {
@@ -204,8 +235,10 @@ Strategies: exhaustive (default; enumerates every responsive node's routing tabl
     const counters = {ndjson: 0, csv: 0}
     const nodes: CrawledNode[] = []
     let summary: CrawlSummary | undefined
+    const recorder = this.history ? new CrawlRecorder(this.history, {settings: this.historySettings(), onError: (e) => this.progress(`database: ${e.message} (the crawl goes on; its other outputs are still written)`)}) : undefined
     try {
       for await (const event of crawl(options)) {
+        recorder?.handle(event)
         view = reduceCrawl(view, event)
         if (event.type === 'node') {
           nodes.push(event.node)
@@ -222,6 +255,7 @@ Strategies: exhaustive (default; enumerates every responsive node's routing tabl
       dashboard?.stop()
     }
     const result: CrawlCommandResult = {...summary!, filter, outputs: {}}
+    if (recorder) result.database = await recorder.settle()
     if (f.ndjson) result.outputs.ndjsonLines = counters.ndjson
     if (f.csv) {
       result.outputs.csv = f.csv
@@ -233,8 +267,13 @@ Strategies: exhaustive (default; enumerates every responsive node's routing tabl
       result.outputs.out = f.out
       result.outputs.outNodes = Object.keys(set).length
     }
-    if (!f.ndjson && f.out !== '-') this.out(renderCrawlSummary(result))
-    else if (this.showProgress) process.stderr.write(renderCrawlSummary(result, process.stderr) + '\n')
+    if (!f.ndjson && f.out !== '-') {
+      this.out(renderCrawlSummary(result))
+      const chart = this.jsonEnabled() ? undefined : discoveryCurveChart(result.curve)
+      if (chart) this.out(chart)
+    } else if (this.showProgress) process.stderr.write(renderCrawlSummary(result, process.stderr) + '\n')
+    if (result.database && this.showProgress) this.progress(`stored as crawl ${result.database.crawlId ?? '?'} in ${result.database.database}: ${result.database.observations} observations in ${result.database.transactions} transactions`)
+    this.throwIfDatabaseFailed(recorder)
     if (result.state === 'cancelled') this.resultExitCode = ExitCode.interrupted
     else assertReachedSomething(result)
     return result
@@ -252,6 +291,7 @@ Strategies: exhaustive (default; enumerates every responsive node's routing tabl
       rounds: f.rounds,
       metricsPort: f['metrics-port'],
       metricsHost: f['metrics-host'],
+      ...(this.history ? {history: this.history, historySettings: this.historySettings()} : {}),
     })) {
       switch (event.type) {
         case 'metrics':
@@ -274,6 +314,10 @@ Strategies: exhaustive (default; enumerates every responsive node's routing tabl
           this.progress(renderMonitorRound(event.round, event.summary, event.nodes.length, meanUptime))
           break
         }
+        case 'recorded':
+          if (event.outcome.error) this.progress(`database: ${event.outcome.error.message}; stopping after this round`)
+          else this.progress(`round ${event.round} stored as crawl ${event.outcome.crawlId} (${event.outcome.observations} observations)`)
+          break
         case 'done':
           done = event.summary
           break
@@ -282,6 +326,8 @@ Strategies: exhaustive (default; enumerates every responsive node's routing tabl
       }
     }
     this.out(renderMonitorSummary(done!))
+    const failed = done!.database?.error
+    if (failed) throw failed.exitCode === ExitCode.config ? new ConfigError(failed.code, failed.message) : new UnreachableError(failed.code, failed.message)
     if (done!.state === 'cancelled') this.resultExitCode = ExitCode.interrupted
     return done!
   }

@@ -816,13 +816,15 @@ class CrawlEngine {
       // bucket each over their open sessions (no handshake): a node that no asked bucket happened
       // to list may still be found, at no cost in wall time (none start once the waits are over).
       // At most one in ten answering nodes, so a census stays near one request per node.
+      // Past that tenth, the tail goes on (wall time or not) while the sightings say nodes are
+      // still unseen: Chao1 over how many replies listed each node (see unseenEstimate).
+      const tail = this.strategy === 'census' && this.retryQueue.length === 0 && this.queueHead >= this.queue.length
+      const unseen = tail && this.secondAsks >= Math.ceil(this.answered.length / 10) ? this.unseenEstimate() : 0
       while (
-        this.strategy === 'census' &&
-        this.retryQueue.length === 0 &&
-        this.queueHead >= this.queue.length &&
-        visits.size > this.secondAsksInFlight &&
+        tail &&
         this.secondAsksInFlight < 32 &&
-        this.secondAsks < Math.ceil(this.answered.length / 10)
+        this.secondAsks < this.answered.length &&
+        ((visits.size > this.secondAsksInFlight && this.secondAsks < Math.ceil(this.answered.length / 10)) || unseen >= 1)
       ) {
         const entry = this.entries.get(this.answered[this.secondAsks++]!)!
         this.secondAsksInFlight++
@@ -899,6 +901,23 @@ class CrawlEngine {
     this.retryQueue.push(entry.nodeId)
     this.wake?.()
     return true
+  }
+
+  /**
+   * Chao1 estimate of nodes no reply has listed yet, from the nodes listed once (f1) and twice
+   * (f2): f1² / 2·f2. Under load, fewer buckets come back and a node held by few tables can be
+   * missed; singletons among the sightings are the sign of it. Only answering nodes' listings
+   * count (a liar's inventions are listed once and would keep the estimate up forever).
+   */
+  private unseenEstimate(): number {
+    let f1 = 0
+    let f2 = 0
+    for (const e of this.entries.values()) {
+      if (e.status !== 'responsive') continue
+      if (e.seenBy === 1) f1++
+      else if (e.seenBy === 2) f2++
+    }
+    return f2 > 0 ? (f1 * f1) / (2 * f2) : (f1 * (f1 - 1)) / 2
   }
 
   /** Census tail: one more bucket from a node that answered, over its session. */

@@ -7,6 +7,8 @@ import {createServer, type Server} from 'node:http'
 import {Counter, Gauge, Registry} from 'prom-client'
 
 import {BadInputError, UnreachableError} from '../errors.js'
+import {CrawlRecorder, type RecordOutcome} from '../history/recorder.js'
+import type {HistoryStore} from '../history/store.js'
 import {crawl, type CrawlEvent, type CrawlOptions, type CrawlSummary, type CrawledNode} from './crawl.js'
 import {stripNodes} from './state.js'
 
@@ -19,6 +21,18 @@ export interface MonitorOptions extends CrawlOptions {
   metricsPort?: number
   /** Address for the metrics server (default 127.0.0.1). */
   metricsHost?: string
+  /** Store every round as one crawl in this history database. */
+  history?: HistoryStore
+  /** Stored with each round's crawl row. */
+  historySettings?: Record<string, unknown>
+}
+
+export interface MonitorDatabase {
+  url: string
+  crawlIds: number[]
+  observations: number
+  rows: number
+  error?: RecordOutcome['error']
 }
 
 export interface MonitoredNode {
@@ -51,6 +65,7 @@ export interface MonitorSummary {
   meanUptime: number
   lastRound?: CrawlSummary
   perNode: MonitoredNode[]
+  database?: MonitorDatabase
 }
 
 export type MonitorEvent =
@@ -58,6 +73,7 @@ export type MonitorEvent =
   | {type: 'round-start'; round: number}
   | {type: 'crawl'; round: number; event: CrawlEvent}
   | {type: 'round'; round: number; summary: CrawlSummary; nodes: MonitoredNode[]}
+  | {type: 'recorded'; round: number; outcome: RecordOutcome}
   | {type: 'done'; summary: MonitorSummary}
 
 function createMetrics(registry: Registry) {
@@ -73,6 +89,8 @@ function createMetrics(registry: Registry) {
     caps: new Gauge({name: 'waku_disc_crawl_capability_nodes', help: 'Responsive Waku nodes per capability', labelNames: ['capability'], registers: [registry]}),
     shards: new Gauge({name: 'waku_disc_crawl_shard_nodes', help: 'Responsive Waku nodes per cluster/shard', labelNames: ['cluster', 'shard'], registers: [registry]}),
     wakuShare: new Gauge({name: 'waku_disc_crawl_waku_share', help: 'Share of responsive nodes that are Waku nodes', registers: [registry]}),
+    dbRows: new Counter({name: 'waku_disc_db_rows_written_total', help: 'Observation rows committed to the history database', registers: [registry]}),
+    dbErrors: new Counter({name: 'waku_disc_db_write_errors_total', help: 'Failed writes to the history database', registers: [registry]}),
   }
 }
 
@@ -128,6 +146,7 @@ export async function* monitorCrawls(options: MonitorOptions): AsyncGenerator<Mo
   let round = 0
   let lastRound: CrawlSummary | undefined
   const signal = options.signal
+  const database: MonitorDatabase | undefined = options.history ? {url: options.history.description, crawlIds: [], observations: 0, rows: 0} : undefined
   try {
     while (!signal?.aborted && (options.rounds === undefined || round < options.rounds)) {
       round++
@@ -135,10 +154,29 @@ export async function* monitorCrawls(options: MonitorOptions): AsyncGenerator<Mo
       yield {type: 'round-start', round}
       const nodes: CrawledNode[] = []
       let summary: CrawlSummary | undefined
-      for await (const event of crawl(options)) {
-        if (event.type === 'node') nodes.push(event.node)
-        if (event.type === 'done') summary = stripNodes(event.result)
-        yield {type: 'crawl', round, event}
+      const recorder = options.history
+        ? new CrawlRecorder(options.history, {
+            settings: {...options.historySettings, monitorRound: round, intervalMs: options.intervalMs},
+            onRows: (rows) => metrics.dbRows.inc(rows),
+            onError: () => metrics.dbErrors.inc(),
+          })
+        : undefined
+      try {
+        for await (const event of crawl(options)) {
+          recorder?.handle(event)
+          if (event.type === 'node') nodes.push(event.node)
+          if (event.type === 'done') summary = stripNodes(event.result)
+          yield {type: 'crawl', round, event}
+        }
+      } finally {
+        if (recorder && database) {
+          const outcome = await recorder.settle()
+          if (outcome.crawlId !== undefined) database.crawlIds.push(outcome.crawlId)
+          database.observations += outcome.observations
+          database.rows += outcome.rows
+          if (outcome.error) database.error = outcome.error
+          yield {type: 'recorded', round, outcome}
+        }
       }
       if (!summary) break
       lastRound = summary
@@ -186,6 +224,8 @@ export async function* monitorCrawls(options: MonitorOptions): AsyncGenerator<Mo
       }
       yield {type: 'round', round, summary, nodes: [...perNode.values()].map(({firstRound: _f, ...m}) => m)}
       if (summary.state === 'cancelled') break
+      // A database that failed stays failed for this run: stop after the round, outputs written.
+      if (database?.error) break
       if (options.rounds !== undefined && round >= options.rounds) break
       await sleep(Math.max(0, options.intervalMs - (Date.now() - started)), signal)
     }
@@ -204,6 +244,7 @@ export async function* monitorCrawls(options: MonitorOptions): AsyncGenerator<Mo
       meanUptime: list.length > 0 ? Math.round((list.reduce((a, m) => a + m.uptime, 0) / list.length) * 1000) / 1000 : 0,
       lastRound,
       perNode: list,
+      ...(database ? {database} : {}),
     },
   }
 }

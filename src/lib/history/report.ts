@@ -4,7 +4,7 @@
  */
 import type {CurvePoint} from '../discv5/analysis.js'
 import {BadInputError} from '../errors.js'
-import type {HistoryStore, StoredCrawl} from './store.js'
+import {HistoryStore, type StoredCrawl} from './store.js'
 
 export interface HistoryFilter {
   /** ISO time or date: crawls started at or after it. */
@@ -180,4 +180,14 @@ export async function buildHistoryReport(store: HistoryStore, filter: HistoryFil
     delete (report.peer as {id?: number}).id
   }
   return report
+}
+
+/** Opens the database, builds the report and closes it again. */
+export async function loadHistory(url: string, filter: HistoryFilter = {}): Promise<HistoryReport> {
+  const store = await HistoryStore.open(url)
+  try {
+    return await buildHistoryReport(store, filter)
+  } finally {
+    await store.close()
+  }
 }

@@ -1,0 +1,7 @@
+export * from './url.js'
+export * from './driver.js'
+export * from './schema.js'
+export * from './store.js'
+export * from './recorder.js'
+export * from './report.js'
+export * from './html.js'
