@@ -8,7 +8,7 @@
  */
 import {mkdirSync} from 'node:fs'
 import {dirname} from 'node:path'
-import {DatabaseSync, type StatementSync} from 'node:sqlite'
+import type {DatabaseSync, StatementSync} from 'node:sqlite'
 
 import pg from 'pg'
 
@@ -212,9 +212,19 @@ export async function openDriver(target: DatabaseTarget, options: OpenDriverOpti
         throw new BadInputError('DB_OPEN_FAILED', `cannot create the folder for ${target.path}: ${(error as Error).message}`)
       }
     }
+    // Loaded on use: node:sqlite exists from Node 22.5, and every other command must still run
+    // on an older system Node.
+    let sqlite: typeof import('node:sqlite')
+    try {
+      sqlite = await import('node:sqlite')
+    } catch {
+      throw new ConfigError('SQLITE_UNAVAILABLE', `SQLite history needs node:sqlite (Node ≥ 22.5); this is Node ${process.versions.node}`, {
+        hint: 'run waku-disc through npx in its folder (the pinned Node 24), or give a postgres:// --db',
+      })
+    }
     let db: DatabaseSync
     try {
-      db = new DatabaseSync(target.path)
+      db = new sqlite.DatabaseSync(target.path)
     } catch (error) {
       throw new BadInputError('DB_OPEN_FAILED', `cannot open ${description}: ${(error as Error).message}`, {cause: error})
     }
