@@ -7,6 +7,7 @@ import {nodeFilterFlags, nodeFilterFrom} from '../../cli/flags.js'
 import {
   CRAWL_STRATEGIES,
   WAKU_NETWORK_BOOTNODES,
+  loadBootnodes,
   assertReachedSomething,
   crawl,
   crawlNodeSet,
@@ -26,10 +27,9 @@ import {
 import {createTxtResolver, resolveTree} from '../../lib/dns/index.js'
 import type {NodeFilter} from '../../lib/enr/index.js'
 import {BadInputError, ConfigError, ExitCode, UnreachableError} from '../../lib/errors.js'
-import {collectInputLines, isFile} from '../../lib/input/lines.js'
 import {CrawlRecorder, type RecordOutcome} from '../../lib/history/recorder.js'
 import {HistoryStore} from '../../lib/history/store.js'
-import {readNodeSetFile, writeNodeSetFile} from '../../lib/nodeset/index.js'
+import {writeNodeSetFile} from '../../lib/nodeset/index.js'
 import {startTestnet, type Testnet} from '../../lib/testnet/index.js'
 import {liveViewAllowed} from '../../ui/colors.js'
 import {discoveryCurveChart} from '../../ui/chart.js'
@@ -41,23 +41,6 @@ export interface CrawlCommandResult extends CrawlSummary {
   testnet?: {nodes: number; live: number; dead: number; liars: number; protocolId: string}
   /** With --db: where the crawl was stored. */
   database?: RecordOutcome
-}
-
-/** --bootnode values: ENR text, or a file or `-` (stdin) holding an ENR list, geth nodes.json or crawl NDJSON. */
-async function loadBootnodes(values: string[], signal: AbortSignal): Promise<string[]> {
-  const out: string[] = []
-  for (const value of values) {
-    // stdin is read like a file: a nodes.json piped in is one JSON document, not one record per line.
-    if (value === '-' || (await isFile(value))) {
-      const set = await readNodeSetFile(value, {signal, lenient: true})
-      out.push(...Object.values(set).map((e) => e.record))
-      continue
-    }
-    const lines = await collectInputLines([value])
-    out.push(...lines.map((l) => l.text))
-  }
-  if (out.length === 0) throw new BadInputError('NO_BOOTNODES', '--bootnode gave no records')
-  return out
 }
 
 export default class Crawl extends BaseCommand<typeof Crawl> {

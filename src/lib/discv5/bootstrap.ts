@@ -4,6 +4,9 @@
  * discv5BootstrapNodes) and the sandbox DNS tree used by nwaku and js-waku
  * (`packages/discovery/src/dns/constants.ts`). Fleets change: pass --bootnode/--enrtree to override.
  */
+import {BadInputError} from '../errors.js'
+import {collectInputLines, isFile} from '../input/lines.js'
+import {readNodeSetFile} from '../nodeset/index.js'
 
 /** The three waku.sandbox fleet nodes (waku2 = relay,store,filter,lightpush; rs 1:[0–7]). */
 export const WAKU_NETWORK_BOOTNODES: readonly string[] = [
@@ -17,3 +20,20 @@ export const WAKU_NETWORK_ENRTREE = 'enrtree://AIRVQ5DDA4FFWLRBCHJWUWOO6X6S4ZTZ5
 
 /** Waku's test fleet tree (not used by default). */
 export const WAKU_TEST_ENRTREE = 'enrtree://AOGYWMBYOUIMOENHXCHILPKY3ZRFEULMFI4DOM442QSZ73TT2A7VI@test.waku.nodes.status.im'
+
+/** --bootnode values: ENR text, or a file or `-` (stdin) holding an ENR list, geth nodes.json or crawl NDJSON. */
+export async function loadBootnodes(values: string[], signal: AbortSignal): Promise<string[]> {
+  const out: string[] = []
+  for (const value of values) {
+    // stdin is read like a file: a nodes.json piped in is one JSON document, not one record per line.
+    if (value === '-' || (await isFile(value))) {
+      const set = await readNodeSetFile(value, {signal, lenient: true})
+      out.push(...Object.values(set).map((e) => e.record))
+      continue
+    }
+    const lines = await collectInputLines([value])
+    out.push(...lines.map((l) => l.text))
+  }
+  if (out.length === 0) throw new BadInputError('NO_BOOTNODES', '--bootnode gave no records')
+  return out
+}
