@@ -26,6 +26,12 @@ function withVisit(event: CrawlEvent): CrawlEvent {
   const node: ObservedNode = {
     ...event.node,
     visit: {
+      peerId: event.node.nodeId,
+      addresses: [],
+      remoteAddr: null,
+      listenAddrs: [],
+      observedAddr: null,
+      ms: 6,
       agentVersion: `nwaku/v0.3${event.node.nodeId.charCodeAt(0) % 6}.0`,
       protocolVersion: '',
       protocols: ['/vac/waku/relay/2.0.0', '/vac/waku/store-query/3.0.0', '/vac/waku/metadata/1.0.0', '/ipfs/id/1.0.0', '/ipfs/ping/1.0.0'],

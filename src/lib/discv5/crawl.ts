@@ -32,6 +32,7 @@ import {kademliaSizeEstimate, normalizedDistance, randomWalkEstimate, thinCurve,
 import {makeTimeoutsLagTolerant, startNode, type SendObservation, type StartedNode, type TimeoutPhase, type WireCounters} from './node.js'
 import {resolveProtocolId, type DiscoveryNetwork} from './protocol.js'
 import {isWaku, recordView, viewMatches, type RecordView} from './view.js'
+import {summarizeVisits, Visitor, type PeerVisit, type VisitReport} from '../visit/index.js'
 
 export type CrawlStrategy = 'exhaustive' | 'census' | 'random-walk'
 export const CRAWL_STRATEGIES: readonly CrawlStrategy[] = ['exhaustive', 'census', 'random-walk']
@@ -94,6 +95,11 @@ export interface CrawlOptions {
   progressIntervalMs?: number
   /** Clock (tests). */
   now?: () => number
+  /**
+   * Dial every responsive node with a libp2p address (identify, metadata, ping) and check its
+   * record's claims (src/lib/visit). Off unless given.
+   */
+  visit?: {concurrency?: number; timeoutMs?: number; resolve?: (name: string, family: 4 | 6) => Promise<string[]>}
 }
 
 export type NodeStatus = 'responsive' | 'unresponsive' | 'refused' | 'no-address' | 'unvisited'
@@ -117,6 +123,8 @@ export interface CrawledNode extends RecordView {
   neighbours?: string[]
   /** Whether the node passes the crawl's filter. */
   matches: boolean
+  /** With visits on: what dialling it over libp2p found (responsive nodes only). */
+  visit?: PeerVisit
 }
 
 export interface CrawlStats {
@@ -134,6 +142,8 @@ export interface CrawlStats {
   lookups: number
   requestsPerSecond: number
   wire: WireCounters
+  /** With visits on: finished (ok or not), failed, and in flight or waiting. */
+  visits?: {done: number; failed: number; pending: number}
 }
 
 export interface CrawlSummary {
@@ -183,6 +193,12 @@ export interface CrawlSummary {
     observed: {requestsToFirstWaku: number | null; msToFirstWaku: number | null}
   }
   curve: CurvePoint[]
+  /** With visits on (see VisitReport). */
+  visits?: VisitReport['visits']
+  agents?: VisitReport['agents']
+  protocols?: VisitReport['protocols']
+  metadata?: VisitReport['metadata']
+  findings?: VisitReport['findings']
 }
 
 export interface CrawlResult extends CrawlSummary {
@@ -222,6 +238,7 @@ interface Entry {
   emitted: boolean
   nextRequestAt: number
   view?: RecordView
+  visit?: PeerVisit
 }
 
 class AsyncQueue<T> {
@@ -350,6 +367,10 @@ class CrawlEngine {
   private state: CrawlSummary['state'] = 'complete'
   private selfId = ''
   private lastCurveAt = -1
+  private visitor?: Visitor
+  private readonly pendingVisits = new Set<Promise<void>>()
+  private visitsDone = 0
+  private visitsFailed = 0
 
   constructor(
     private readonly options: CrawlOptions,
@@ -437,6 +458,9 @@ class CrawlEngine {
       },
     })
     this.selfId = this.node.nodeId
+    if (this.options.visit) {
+      this.visitor = new Visitor({...this.options.visit, policy: this.policy, signal: this.abortController.signal})
+    }
     makeTimeoutsLagTolerant(this.node.discv5, () => this.lagMs, {
       challengeTimeoutMs: (nodeId) => this.challengeTimeout(nodeId),
       onChallenge: (_nodeId, rtt) => this.onChallengeRtt(rtt),
@@ -465,7 +489,10 @@ class CrawlEngine {
       for (const b of bootnodes) this.learn(b, undefined)
       if (this.strategy === 'random-walk') await this.randomWalk()
       else await this.visitAll()
+      // Visits outlive the discv5 traffic; a cancelled crawl's visits end at once (signal).
+      while (this.pendingVisits.size > 0) await Promise.allSettled([...this.pendingVisits])
     } finally {
+      await this.visitor?.stop()
       clearInterval(progress)
       clearInterval(lagProbe)
       if (schedulerProbe) clearInterval(schedulerProbe)
@@ -566,6 +593,7 @@ class CrawlEngine {
     if (entry.refusal !== undefined) node.refusal = entry.refusal
     if (entry.rttMs !== undefined) node.rttMs = Math.round(entry.rttMs)
     if (entry.neighbours) node.neighbours = [...entry.neighbours]
+    if (entry.visit) node.visit = entry.visit
     return node
   }
 
@@ -573,6 +601,26 @@ class CrawlEngine {
   private finalize(entry: Entry): void {
     if (entry.emitted) return
     entry.emitted = true
+    if (this.visitor && entry.status === 'responsive' && !this.aborted) {
+      // The node's line waits for its visit, so every line is final when it is written.
+      const p = this.visitor
+        .visit(entry.enr.encodeTxt())
+        .then(
+          (visit) => {
+            if (!visit || this.aborted) return
+            entry.visit = visit
+            this.visitsDone++
+            if (visit.error) this.visitsFailed++
+          },
+          () => undefined,
+        )
+        .finally(() => {
+          this.pendingVisits.delete(p)
+          this.emit({type: 'node', node: this.report(entry)})
+        })
+      this.pendingVisits.add(p)
+      return
+    }
     this.emit({type: 'node', node: this.report(entry)})
   }
 
@@ -1125,6 +1173,7 @@ class CrawlEngine {
       lookups: this.lookups,
       requestsPerSecond: elapsedMs > 0 ? Math.round((this.requests / elapsedMs) * 1000) : 0,
       wire: {...(this.node?.transport.counters ?? {packetsOut: 0, bytesOut: 0, packetsIn: 0, bytesIn: 0, refusedSends: 0, decodeErrors: 0})},
+      ...(this.visitor ? {visits: {done: this.visitsDone, failed: this.visitsFailed, pending: this.pendingVisits.size}} : {}),
     }
   }
 
@@ -1221,6 +1270,7 @@ class CrawlEngine {
       curve: thinCurve(this.curve),
       nodes,
     }
+    if (this.visitor) Object.assign(result, summarizeVisits(nodes.flatMap((x) => (x.visit ? [x.visit] : []))))
     if (this.strategy === 'random-walk') result.lookups = {count: this.lookups, requestsPerLookup: this.lookups > 0 ? round2(this.lookupRequests / this.lookups) : 0}
     if (this.options.recordDiscoveryLog) {
       result.discoveryLog = this.discoveryLog

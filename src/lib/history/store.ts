@@ -2,6 +2,7 @@
  * Crawl history on SQLite or PostgreSQL: crawls, peers, per-crawl observations and uptime
  * sessions. Every write method is one transaction; what has returned is committed.
  */
+import type {PeerVisit} from '../visit/visitor.js'
 import type {CurvePoint} from '../discv5/analysis.js'
 import type {CrawledNode, CrawlSummary} from '../discv5/crawl.js'
 import {parseEnr} from '../enr/record.js'
@@ -10,16 +11,7 @@ import {migrate} from './schema.js'
 import {parseDatabaseUrl} from './url.js'
 
 /** What the libp2p visit found (filled by `crawl --visit`). */
-export interface StoredVisit {
-  agentVersion?: string
-  protocolVersion?: string
-  protocols?: string[]
-  metadata?: {clusterId: number; shards: number[]}
-  pingMs?: number
-  dialMs?: number
-  error?: {class: string; message: string} | null
-  findings?: string[]
-}
+export type StoredVisit = PeerVisit
 
 export interface ObservedNode extends CrawledNode {
   /** Which discovery sources knew the node (default ['discv5']). */

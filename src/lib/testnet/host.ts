@@ -9,6 +9,7 @@ import {log2Distance, type Discv5} from '@chainsafe/discv5'
 import {ENR, SignableENR} from '@chainsafe/enr'
 
 import {startNode, type StartedNode} from '../discv5/node.js'
+import {startListener, type Libp2pRole, type RunningListener} from './libp2p.js'
 import {seededRandom, wakuEntries, type WakuProfile} from './records.js'
 
 /** How a node behaves. Liars answer but lie, stay silent, send garbage or flood. */
@@ -21,6 +22,8 @@ export interface HostedNodeSpec {
   privateKey: string // hex
   role: NodeRole
   waku?: WakuProfile
+  /** A libp2p listener (honest discv5 Waku nodes only); its port becomes the record's tcp. */
+  libp2p?: Libp2pRole
 }
 
 export interface HostInit {
@@ -28,6 +31,8 @@ export interface HostInit {
   host: string
   nodes: HostedNodeSpec[]
   seed: number
+  /** Shards the Waku profiles draw from (listeners lying about shards serve one beyond). */
+  shardCount?: number
 }
 
 export interface HostedNodeInfo {
@@ -35,6 +40,8 @@ export interface HostedNodeInfo {
   enr: string
   nodeId: string
   port: number
+  /** The libp2p listener's port (the record's tcp), when the node has one. */
+  tcpPort?: number
   /** The record's parts, so other hosts can rebuild it without re-checking our own signature. */
   parts: RecordParts
 }
@@ -74,6 +81,7 @@ interface Hosted {
   spec: HostedNodeSpec
   node?: StartedNode
   socket?: Socket
+  listener?: RunningListener
   enr: string
   nodeId: string
   port: number
@@ -130,20 +138,28 @@ export class TestnetHost {
         }
         continue
       }
+      const listener =
+        spec.libp2p && spec.waku
+          ? await startListener({role: spec.libp2p, privateKey: spec.privateKey, profile: spec.waku, host, shardCount: this.init.shardCount ?? 8})
+          : undefined
+      // A node with a listener is dialled at its tcp port; its made-up wss name is left out.
+      const entries = spec.waku ? wakuEntries(listener ? {...spec.waku, multiaddrs: []} : spec.waku) : {}
+      if (listener) delete entries.multiaddrs
       const node = await startNode({
         privateKey: keyBytes(spec.privateKey),
         protocolId,
         bindHost: host,
         advertise: true,
         staticTable: true,
-        enrEntries: spec.waku ? wakuEntries(spec.waku) : {},
+        enrEntries: entries,
+        ...(listener ? {tcpPort: listener.port} : {}),
         // lru-cache preallocates its capacity: keep it small per node (crawlers + a few pings).
         config: {sessionCacheCapacity: 256, requestTimeout: 2000},
         recvBufferSize: 1024 * 1024,
       })
-      this.hosted.push({spec, node, enr: node.enrText, nodeId: node.nodeId, port: node.port, parts: partsOf(node.discv5.enr.toENR())})
+      this.hosted.push({spec, node, listener, enr: node.enrText, nodeId: node.nodeId, port: node.port, parts: partsOf(node.discv5.enr.toENR())})
     }
-    return this.hosted.map((h) => ({index: h.spec.index, enr: h.enr, nodeId: h.nodeId, port: h.port, parts: h.parts}))
+    return this.hosted.map((h) => ({index: h.spec.index, enr: h.enr, nodeId: h.nodeId, port: h.port, ...(h.listener ? {tcpPort: h.listener.port} : {}), parts: h.parts}))
   }
 
   /** Fills every live node's routing table with the other records, in a random order per node. */
@@ -215,6 +231,7 @@ export class TestnetHost {
     await Promise.all(
       this.hosted.map(async (h) => {
         if (h.node) await h.node.stop().catch(() => {})
+        if (h.listener) await h.listener.stop().catch(() => {})
         if (h.socket) await new Promise<void>((resolve) => h.socket!.close(() => resolve()))
       }),
     )

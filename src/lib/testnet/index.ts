@@ -14,9 +14,11 @@ import {Worker} from 'node:worker_threads'
 import {BadInputError} from '../errors.js'
 import {resolveProtocolId} from '../discv5/protocol.js'
 import {LIAR_ROLES, TestnetHost, randomKey, type HostInit, type HostedNodeInfo, type HostedNodeSpec, type NodeRole, type RecordParts} from './host.js'
+import {LIBP2P_LIE_ROLES, type Libp2pRole} from './libp2p.js'
 import {randomWakuProfile, seededRandom, WAKU_CAPS} from './records.js'
 
 export {LIAR_ROLES, type NodeRole} from './host.js'
+export {LIBP2P_LIE_ROLES, LIBP2P_ROLE_EXPECTATION, TESTNET_AGENT, listenerClaims, type Libp2pRole} from './libp2p.js'
 
 export interface TestnetOptions {
   /** Number of nodes (1–5000). */
@@ -37,6 +39,10 @@ export interface TestnetOptions {
   host?: string
   /** Worker threads hosting the nodes; 0 = this thread (default: 1 from 200 nodes on, else 0). */
   workers?: number
+  /** Share of honest Waku nodes that also run a libp2p listener (tcp), 0–1 (default 0). */
+  libp2p?: number
+  /** Share of those listeners that lie or fail on purpose, 0–1 (default 0); roles cycle through LIBP2P_LIE_ROLES. */
+  libp2pLies?: number
   /** PRNG seed for roles and Waku profiles (default random). */
   seed?: number
   signal?: AbortSignal
@@ -54,6 +60,8 @@ export interface TestnetNode {
   caps?: string[]
   cluster?: number
   shards?: number[]
+  /** The node's libp2p listener: how it behaves, and the tcp port its record names. */
+  libp2p?: {role: Libp2pRole; tcpPort: number}
 }
 
 /** What `testnet --json` prints once the network is up. */
@@ -62,8 +70,9 @@ export interface TestnetDescription {
   host: string
   /** ENR of node 0 (honest, Waku): give it to `crawl --bootnode`. */
   bootnode: string
-  counts: {nodes: number; live: number; honest: number; dead: number; liars: number; waku: number; liveWaku: number}
+  counts: {nodes: number; live: number; honest: number; dead: number; liars: number; waku: number; liveWaku: number; libp2p: number}
   liarRoles: Partial<Record<NodeRole, number>>
+  libp2pRoles: Partial<Record<Libp2pRole, number>>
   workers: number
   startupMs: number
   nodes: TestnetNode[]
@@ -156,6 +165,15 @@ function workerHandle(init: HostInit): HostHandle {
   }
 }
 
+function shuffled<T>(items: T[], rand: () => number): T[] {
+  const out = [...items]
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1))
+    ;[out[i], out[j]] = [out[j]!, out[i]!]
+  }
+  return out
+}
+
 /** Starts a testnet; resolves once every node listens and every routing table is filled. */
 export async function startTestnet(options: TestnetOptions): Promise<Testnet> {
   const started = Date.now()
@@ -167,6 +185,8 @@ export async function startTestnet(options: TestnetOptions): Promise<Testnet> {
   const deadShare = checkFraction('--dead', options.dead, 0, 0.9)
   const liarShare = checkFraction('--liars', options.liars, 0, 0.9)
   if (deadShare + liarShare > 0.95) throw new BadInputError('BAD_TESTNET_OPTION', '--dead plus --liars must leave some honest nodes')
+  const libp2pShare = checkFraction('--libp2p-share', options.libp2p, 0)
+  const libp2pLies = checkFraction('--libp2p-lies', options.libp2pLies, 0)
   const cluster = options.cluster ?? 1
   const shardCount = options.shards ?? 8
   if (!Number.isInteger(cluster) || cluster < 0 || cluster > 65_535) throw new BadInputError('BAD_TESTNET_OPTION', `--cluster must be 0–65535, got ${cluster}`)
@@ -199,10 +219,19 @@ export async function startTestnet(options: TestnetOptions): Promise<Testnet> {
     }
   })
 
+  // libp2p listeners: a share of the honest Waku nodes; lying roles never on the bootnode.
+  const candidates = specs.filter((s) => s.role === 'honest' && s.waku !== undefined)
+  const listenerCount = Math.round(libp2pShare * candidates.length)
+  const withListener = listenerCount === 0 ? [] : [candidates[0]!, ...shuffled(candidates.slice(1), rand)].slice(0, listenerCount)
+  const lieCount = Math.min(Math.round(libp2pLies * listenerCount), Math.max(0, listenerCount - 1))
+  withListener.forEach((s, k) => {
+    s.libp2p = k >= 1 && k <= lieCount ? LIBP2P_LIE_ROLES[(k - 1) % LIBP2P_LIE_ROLES.length]! : 'truthful'
+  })
+
   const localHosts: TestnetHost[] = []
   const shares = workers === 0 ? [specs] : Array.from({length: workers}, (_, w) => specs.filter((_, i) => i % workers === w))
   const handles = shares.map((nodes, w) => {
-    const init: HostInit = {protocolId, host, nodes, seed: seed + w + 1}
+    const init: HostInit = {protocolId, host, nodes, seed: seed + w + 1, shardCount}
     return workers === 0 ? localHandle(init, localHosts) : workerHandle(init)
   })
   const stopAll = async () => {
@@ -232,10 +261,13 @@ export async function startTestnet(options: TestnetOptions): Promise<Testnet> {
         node.cluster = s.waku.cluster
         node.shards = s.waku.shards
       }
+      if (s.libp2p && info.tcpPort !== undefined) node.libp2p = {role: s.libp2p, tcpPort: info.tcpPort}
       return node
     })
     const liarRoles: Partial<Record<NodeRole, number>> = {}
     for (const node of nodes) if (node.role !== 'honest' && node.role !== 'dead') liarRoles[node.role] = (liarRoles[node.role] ?? 0) + 1
+    const libp2pRoles: Partial<Record<Libp2pRole, number>> = {}
+    for (const node of nodes) if (node.libp2p) libp2pRoles[node.libp2p.role] = (libp2pRoles[node.libp2p.role] ?? 0) + 1
     const live = nodes.filter((x) => x.live)
     return {
       protocolId,
@@ -249,8 +281,10 @@ export async function startTestnet(options: TestnetOptions): Promise<Testnet> {
         liars: liarCount,
         waku: nodes.filter((x) => x.waku).length,
         liveWaku: live.filter((x) => x.waku).length,
+        libp2p: nodes.filter((x) => x.libp2p).length,
       },
       liarRoles,
+      libp2pRoles,
       workers,
       startupMs: Date.now() - started,
       nodes,
