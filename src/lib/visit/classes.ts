@@ -50,7 +50,7 @@ const RULES: Array<[DialErrorClass, RegExp]> = [
   ['reset', /ECONNRESET|EPIPE|socket hang up|reset|ECONNABORTED|closed before|premature close|stream ended/i],
   ['muxer-failed', /muxer|yamux|mplex/i],
   ['noise-failed', /noise|decrypt|handshake|invalid crypto|crypto exchange|payload/i],
-  ['negotiation-failed', /multistream|missing newline|protocol selection|invalid (?:message )?length|unexpected (?:end|eof)|varint|selection failed/i],
+  ['negotiation-failed', /multistream|missing newline|protocol selection|length too long|invalid (?:message )?length|unexpected (?:end|eof)|varint|selection failed/i],
   ['timeout', /timed out|timeout|ETIMEDOUT|deadline/i],
 ]
 

@@ -120,6 +120,8 @@ export class Visitor {
         const message = isWakuDiscError(err) ? err.message : String((err as Error)?.message ?? err)
         return failed(decoded.peerId, admitted.addresses, started, 'other', message)
       }
+      // A crawl cut short by its own budget must not report its peers as timed out.
+      if (this.options.signal?.aborted) return undefined
       return toVisit(decoded, admitted.addresses, report, started)
     })
   }
