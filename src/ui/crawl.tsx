@@ -41,6 +41,10 @@ export function CrawlDashboard({view}: {view: CrawlView}) {
   const shards = topEntries(view.shards, 8)
   const capMax = Math.max(0, ...caps.map(([, v]) => v))
   const shardMax = Math.max(0, ...shards.map(([, v]) => v))
+  const failed = topEntries(view.visited.failed, 5)
+  const visitTotal = view.visited.ok + Object.values(view.visited.failed).reduce((a, b) => a + b, 0)
+  const agents = topEntries(view.visited.agents, 4)
+  const findings = topEntries(view.visited.findings, 4)
   return (
     <Box flexDirection="column" borderStyle="round" paddingX={1}>
       <Text bold>
@@ -62,6 +66,36 @@ export function CrawlDashboard({view}: {view: CrawlView}) {
           <Text>errors       <Text color={s.timeouts > 0 ? 'yellow' : undefined}>{s.timeouts} timeouts, {s.wire.decodeErrors} bad packets</Text></Text>
         </Box>
       </Box>
+      {visitTotal > 0 && (
+        <Box marginTop={1}>
+          <Box flexDirection="column" marginRight={4}>
+            <Text underline>libp2p visits</Text>
+            <Text>
+              identified   <Text color="green">{view.visited.ok}</Text> of {visitTotal}
+              {s.visits && s.visits.pending > 0 ? ` (${s.visits.pending} in flight)` : ''}
+            </Text>
+            {failed.map(([k, v]) => (
+              <Text key={k}>
+                {k.padEnd(22)} <Text color="yellow">{v}</Text>
+              </Text>
+            ))}
+          </Box>
+          <Box flexDirection="column">
+            <Text underline>agents</Text>
+            {agents.map(([k, v]) => (
+              <Text key={k}>
+                {k.slice(0, 28).padEnd(28)} {v}
+              </Text>
+            ))}
+            {findings.length > 0 && <Text underline>claims vs reality</Text>}
+            {findings.map(([k, v]) => (
+              <Text key={k}>
+                {k.padEnd(28)} <Text color="yellow">{v}</Text>
+              </Text>
+            ))}
+          </Box>
+        </Box>
+      )}
       {caps.length > 0 && (
         <Box flexDirection="column" marginTop={1}>
           <Text underline>capabilities</Text>
@@ -105,7 +139,8 @@ export function crawlStatusLine(view: CrawlView): string {
   return (
     `[${seconds(s.elapsedMs)}] discovered ${s.discovered}, responsive ${s.responsive}, silent ${s.unresponsive}, refused ${s.refused}, ` +
     `Waku ${s.wakuResponsive} (${pct(s.wakuResponsive, s.responsive)}), requests ${s.requests} (${s.requestsPerSecond}/s), timeouts ${s.timeouts}` +
-    (view.strategy === 'random-walk' ? `, lookups ${s.lookups}` : `, queued ${s.queued}`)
+    (view.strategy === 'random-walk' ? `, lookups ${s.lookups}` : `, queued ${s.queued}`) +
+    (s.visits ? `, visits ${s.visits.done} (${s.visits.failed} failed, ${s.visits.pending} pending)` : '')
   )
 }
 
@@ -135,6 +170,27 @@ export function renderCrawlSummary(r: CrawlSummary, stream: NodeJS.WriteStream =
   if (caps.length > 0) rows.push(['capabilities', caps.map(([k, v]) => `${k} ${v}`).join(', ')])
   const shards = topEntries(r.shards, 12)
   if (shards.length > 0) rows.push(['shards', shards.map(([k, v]) => `${k}: ${v}`).join(', ')])
+  if (r.visits) {
+    const v = r.visits
+    const failedClasses = topEntries(v.failed as Record<string, number>, 8)
+    const failedTotal = failedClasses.reduce((a, [, n]) => a + n, 0)
+    rows.push([
+      'libp2p visits',
+      `${v.succeeded} of ${v.attempted} identified${v.medianDialMs !== null ? `, median dial ${v.medianDialMs} ms` : ''}${v.medianPingMs !== null ? `, ping ${v.medianPingMs} ms` : ''}`,
+    ])
+    if (failedTotal > 0) rows.push(['dial failed', `${failedTotal} — ${failedClasses.map(([k, n]) => `${k} ${n}`).join(', ')}`])
+    const agents = topEntries(r.agents ?? {}, 6)
+    if (agents.length > 0) rows.push(['agents', agents.map(([k, n]) => `${k} ${n}`).join(', ')])
+    const protocols = topEntries(r.protocols ?? {}, 10)
+    if (protocols.length > 0) rows.push(['protocols (identify)', protocols.map(([k, n]) => `${k} ${n}`).join(', ')])
+    const clusters = topEntries(r.metadata?.clusters ?? {}, 6)
+    if (clusters.length > 0) {
+      rows.push(['metadata clusters', clusters.map(([k, n]) => `${k}: ${n}`).join(', ')])
+      rows.push(['metadata shards', topEntries(r.metadata!.shards, 12).map(([k, n]) => `${k}: ${n}`).join(', ')])
+    }
+    const findings = topEntries(r.findings ?? {}, 12)
+    rows.push(['claims vs reality', findings.length > 0 ? findings.map(([k, n]) => `${k} ${n}`).join(', ') : 'every identified peer matches its record'])
+  }
   const a = r.analysis
   const rw = a.randomWalk
   rows.push(

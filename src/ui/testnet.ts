@@ -14,6 +14,9 @@ export function renderTestnet(d: TestnetDescription, stream: NodeJS.WriteStream 
     ['nodes', `${d.counts.nodes} on ${d.host} (${d.counts.live} live: ${d.counts.honest} honest${d.counts.liars ? `, ${d.counts.liars} liars` : ''}; ${d.counts.dead} dead)`],
     ['Waku nodes', `${d.counts.waku} (${d.counts.liveWaku} live)`],
     ['liars', liars || 'none'],
+    ...(d.counts.libp2p > 0
+      ? [['libp2p listeners', `${d.counts.libp2p} (${Object.entries(d.libp2pRoles).map(([k, v]) => `${k} ${v}`).join(', ')})`]]
+      : []),
     ['started in', `${(d.startupMs / 1000).toFixed(1)} s${d.workers ? ` on ${d.workers} worker thread(s)` : ''}`],
   ]
   return [

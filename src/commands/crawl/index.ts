@@ -53,6 +53,9 @@ Strategies: exhaustive (default; enumerates every responsive node's routing tabl
     '<%= config.bin %> <%= command.id %> --network waku --bootnode enr:-QESuEB4… --strategy census --out nodes.json',
     '<%= config.bin %> <%= command.id %> --network ethereum --bootnode ./bootnodes.txt --json',
     '<%= config.bin %> <%= command.id %> --enrtree enrtree://AIRVQ5DDA4FFWLRBCHJWUWOO6X6S4ZTZ5B667LQ6AJU6PEYDLRD5O@sandbox.waku.nodes.status.im --waku-only --caps store --ndjson',
+    '<%= config.bin %> <%= command.id %> --testnet 200 --strategy census --ndjson > nodes.ndjson',
+    '<%= config.bin %> <%= command.id %> --bootnode ./fleet.txt --visit-concurrency 64 --visit-timeout 3000 --csv peers.csv',
+    '<%= config.bin %> <%= command.id %> --network waku --no-visit --out nodes.json',
     '<%= config.bin %> <%= command.id %> --strategy random-walk --duration 60',
     '<%= config.bin %> <%= command.id %> --monitor 300 --metrics-port 9464 --out nodes.json',
     '<%= config.bin %> <%= command.id %> --testnet 200 --monitor 5 --rounds 3 --db crawls.sqlite',
@@ -67,6 +70,14 @@ Strategies: exhaustive (default; enumerates every responsive node's routing tabl
     testnet: Flags.integer({description: 'offline demo: start a local testnet of N nodes on loopback and crawl it', min: 2, max: 5000}),
     'testnet-dead': Flags.string({description: 'with --testnet: share of dead nodes', default: '0.1'}),
     'testnet-liars': Flags.string({description: 'with --testnet: share of misbehaving nodes', default: '0.05'}),
+    'testnet-libp2p': Flags.string({description: 'with --testnet: share of honest Waku nodes that run a libp2p listener for --visit', default: '1'}),
+    'testnet-libp2p-lies': Flags.string({description: 'with --testnet: share of those listeners that plant one lie or dial failure each', default: '0.1'}),
+    visit: Flags.boolean({
+      description: 'dial every responsive node with a libp2p address: identify, Waku metadata, ping, and check its record against the answers (default: on for --network waku)',
+      allowNo: true,
+    }),
+    'visit-concurrency': Flags.integer({description: 'visits in flight at once', default: 32, min: 1, max: 1024}),
+    'visit-timeout': Flags.integer({description: 'budget of one visit, dial to ping, in ms', default: 5000, min: 100}),
     strategy: Flags.string({char: 's', description: 'crawl strategy', options: [...CRAWL_STRATEGIES], default: 'exhaustive'}),
     'allow-private': Flags.boolean({description: 'also contact private, loopback and link-local addresses learned from any node'}),
     'allow-low-ports': Flags.boolean({description: 'also contact UDP ports 1–1024'}),
@@ -101,6 +112,9 @@ Strategies: exhaustive (default; enumerates every responsive node's routing tabl
       this.progress('random-walk runs until Ctrl-C (give --duration or --max-lookups to bound it)')
     }
 
+    // Ethereum records' tcp is the devp2p (RLPx) port, not libp2p: visits are for Waku by default.
+    const protocolId = f['protocol-id'] ?? (network === 'ethereum' ? 'discv5' : 'd5waku')
+    const visit = f.visit ?? protocolId === 'd5waku'
     let testnet: Testnet | undefined
     try {
       let bootnodes: string[]
@@ -108,12 +122,16 @@ Strategies: exhaustive (default; enumerates every responsive node's routing tabl
         this.progress(`starting a ${f.testnet}-node testnet on 127.0.0.1…`)
         testnet = await startTestnet({
           nodes: f.testnet,
-          protocolId: f['protocol-id'] ?? (network === 'ethereum' ? 'discv5' : 'd5waku'),
+          protocolId,
           dead: Number(f['testnet-dead']),
           liars: Number(f['testnet-liars']),
+          ...(visit ? {libp2p: Number(f['testnet-libp2p']), libp2pLies: Number(f['testnet-libp2p-lies'])} : {}),
           signal: this.signal,
         })
-        this.progress(`testnet up in ${(testnet.startupMs / 1000).toFixed(1)} s: ${testnet.counts.live} live nodes, ${testnet.counts.dead} dead, ${testnet.counts.liars} liars`)
+        this.progress(
+          `testnet up in ${(testnet.startupMs / 1000).toFixed(1)} s: ${testnet.counts.live} live nodes, ${testnet.counts.dead} dead, ${testnet.counts.liars} liars` +
+            (testnet.counts.libp2p > 0 ? `, ${testnet.counts.libp2p} libp2p listeners` : ''),
+        )
         bootnodes = [testnet.bootnode]
       } else if (f.bootnode && f.bootnode.length > 0) {
         bootnodes = await loadBootnodes(f.bootnode, this.signal)
@@ -144,6 +162,7 @@ Strategies: exhaustive (default; enumerates every responsive node's routing tabl
         walkers: f.walkers,
         bindPort: f.port,
         signal: this.signal,
+        ...(visit ? {visit: {concurrency: f['visit-concurrency'], timeoutMs: f['visit-timeout']}} : {}),
       }
       if (testnet) options.protocolId = testnet.protocolId
       // Opened before the crawl: a wrong URL or a newer schema fails at once, not after the crawl.
@@ -175,6 +194,7 @@ Strategies: exhaustive (default; enumerates every responsive node's routing tabl
     if (f.testnet !== undefined) settings.testnet = f.testnet
     if (f.enrtree) settings.enrtree = f.enrtree
     if (f['protocol-id']) settings.protocolId = f['protocol-id']
+    if (f.visit !== undefined) settings.visit = f.visit
     return settings
   }
 

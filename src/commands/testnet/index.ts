@@ -18,6 +18,7 @@ export default class Testnet extends BaseCommand<typeof Testnet> {
     '<%= config.bin %> <%= command.id %> --nodes 200',
     '<%= config.bin %> <%= command.id %> --nodes 1000 --dead 0.2 --liars 0.1 --json',
     '<%= config.bin %> <%= command.id %> --nodes 100 --protocol-id discv5 --waku-share 0.1',
+    '<%= config.bin %> <%= command.id %> --nodes 100 --libp2p 1 --libp2p-lies 0.3',
   ]
   static override flags = {
     nodes: Flags.integer({char: 'n', description: 'number of nodes', required: true, min: 1, max: 5000}),
@@ -27,6 +28,8 @@ export default class Testnet extends BaseCommand<typeof Testnet> {
     'protocol-id': Flags.string({description: 'packet protocol id: d5waku (Waku) or discv5 (Ethereum)', default: 'd5waku'}),
     dead: Flags.string({description: 'share of dead nodes (in routing tables, never listening)', default: '0'}),
     liars: Flags.string({description: 'share of misbehaving nodes', default: '0'}),
+    libp2p: Flags.string({description: 'share of honest Waku nodes that also run a libp2p listener (tcp) for crawl --visit (0–1)', default: '0'}),
+    'libp2p-lies': Flags.string({description: 'share of those listeners that plant one lie or dial failure each (0–1)', default: '0'}),
     host: Flags.string({description: 'loopback address to bind', default: '127.0.0.1'}),
     workers: Flags.integer({description: 'worker threads hosting the nodes (default: 1 from 200 nodes on)', min: 0, max: 16}),
     seed: Flags.integer({description: 'seed for roles and Waku profiles (repeatable layouts)'}),
@@ -44,6 +47,8 @@ export default class Testnet extends BaseCommand<typeof Testnet> {
       protocolId: f['protocol-id'],
       dead: fraction('--dead', f.dead),
       liars: fraction('--liars', f.liars),
+      libp2p: fraction('--libp2p', f.libp2p),
+      libp2pLies: fraction('--libp2p-lies', f['libp2p-lies']),
       host: f.host,
       workers: f.workers,
       seed: f.seed,

@@ -152,8 +152,8 @@ export interface CreateNodeOptions {
   advertise?: boolean
   /** Extra ENR entries (Waku keys, tcp…), set before the address. */
   enrEntries?: Record<string, Uint8Array>
-  /** tcp entry of an advertised record (default: the UDP port). */
-  tcpPort?: number
+  /** tcp entry of an advertised record (default: the UDP port; null: no tcp entry). */
+  tcpPort?: number | null
   config?: Discv5Config
   policy?: DestinationPolicy
   recvBufferSize?: number
@@ -218,7 +218,7 @@ export async function startNode(options: CreateNodeOptions): Promise<StartedNode
   if (options.advertise) {
     enr.ip = options.bindHost
     enr.udp = port
-    enr.tcp = options.tcpPort ?? port
+    if (options.tcpPort !== null) enr.tcp = options.tcpPort ?? port
   }
   return {
     discv5,

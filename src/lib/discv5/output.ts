@@ -27,7 +27,7 @@ export function crawlNodeSet(nodes: Iterable<CrawledNode>, options: {scores?: Ma
   return set
 }
 
-export const CSV_COLUMNS = ['nodeId', 'seq', 'ip', 'udp', 'tcp', 'status', 'responsive', 'rttMs', 'seenBy', 'waku2', 'cluster', 'shards', 'multiaddrs', 'refusal', 'enr'] as const
+export const CSV_COLUMNS = ['nodeId', 'seq', 'ip', 'udp', 'tcp', 'status', 'responsive', 'rttMs', 'seenBy', 'waku2', 'cluster', 'shards', 'multiaddrs', 'refusal', 'enr', 'visitError', 'agent', 'protocols', 'metadataCluster', 'metadataShards', 'pingMs', 'findings'] as const
 
 function csvCell(value: unknown): string {
   if (value === undefined || value === null) return ''
@@ -56,6 +56,14 @@ export function csvRow(n: CrawledNode): string {
     n.waku?.multiaddrs?.join(' '),
     n.refusal,
     n.enr,
+    // Visit columns come last so that readers of the older 15-column layout keep working.
+    n.visit ? (n.visit.error?.class ?? 'ok') : undefined,
+    n.visit?.agentVersion,
+    n.visit?.protocols.join(' '),
+    n.visit?.metadata?.clusterId,
+    n.visit?.metadata?.shards.join(' '),
+    n.visit?.pingMs,
+    n.visit?.findings.map((f) => f.code).join(' '),
   ]
   return cells.map(csvCell).join(',')
 }

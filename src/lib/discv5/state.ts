@@ -15,6 +15,8 @@ export interface CrawlView {
   capabilities: Record<string, number>
   shards: Record<string, number>
   refusals: Record<string, number>
+  /** Visits reported with their nodes: ok, failed by dial-error class, agents, finding codes. */
+  visited: {ok: number; failed: Record<string, number>; agents: Record<string, number>; findings: Record<string, number>}
   done?: CrawlSummary
 }
 
@@ -44,7 +46,12 @@ export function initialCrawlView(): CrawlView {
     capabilities: {},
     shards: {},
     refusals: {},
+    visited: {ok: 0, failed: {}, agents: {}, findings: {}},
   }
+}
+
+function bump(record: Record<string, number>, key: string): Record<string, number> {
+  return {...record, [key]: (record[key] ?? 0) + 1}
 }
 
 export function reduceCrawl(view: CrawlView, event: CrawlEvent): CrawlView {
@@ -58,6 +65,17 @@ export function reduceCrawl(view: CrawlView, event: CrawlEvent): CrawlView {
       const next = {...view, reported: view.reported + 1}
       if (n.status === 'refused' && n.refusal) next.refusals = {...view.refusals, [n.refusal]: (view.refusals[n.refusal] ?? 0) + 1}
       if (n.status !== 'responsive') return next
+      if (n.visit) {
+        const v = n.visit
+        let findings = view.visited.findings
+        for (const code of new Set(v.findings.map((f) => f.code))) findings = bump(findings, code)
+        next.visited = {
+          ok: view.visited.ok + (v.error ? 0 : 1),
+          failed: v.error ? bump(view.visited.failed, v.error.class) : view.visited.failed,
+          agents: v.agentVersion !== null ? bump(view.visited.agents, v.agentVersion) : view.visited.agents,
+          findings,
+        }
+      }
       next.responsiveReported = view.responsiveReported + 1
       if (n.waku?.waku2) {
         next.wakuResponsive = view.wakuResponsive + 1

@@ -33,6 +33,8 @@ export interface HostInit {
   seed: number
   /** Shards the Waku profiles draw from (listeners lying about shards serve one beyond). */
   shardCount?: number
+  /** Only nodes with a libp2p listener name a tcp port (set when the testnet runs listeners). */
+  tcpOnlyForListeners?: boolean
 }
 
 export interface HostedNodeInfo {
@@ -102,11 +104,11 @@ async function bindRaw(host: string): Promise<Socket> {
   return socket
 }
 
-function staticEnr(spec: HostedNodeSpec, host: string, port: number): ENR {
+function staticEnr(spec: HostedNodeSpec, host: string, port: number, withTcp: boolean): ENR {
   const enr = SignableENR.createV4(keyBytes(spec.privateKey), spec.waku ? wakuEntries(spec.waku) : {})
   enr.ip = host
   enr.udp = port
-  enr.tcp = port
+  if (withTcp) enr.tcp = port
   return enr.toENR()
 }
 
@@ -123,7 +125,7 @@ export class TestnetHost {
       if (spec.role === 'dead' || spec.role === 'silent' || spec.role === 'garbage') {
         const socket = await bindRaw(host)
         const port = socket.address().port
-        const enr = staticEnr(spec, host, port)
+        const enr = staticEnr(spec, host, port, !this.init.tcpOnlyForListeners)
         if (spec.role === 'dead') {
           await new Promise<void>((resolve) => socket.close(() => resolve()))
           this.hosted.push({spec, enr: enr.encodeTxt(), nodeId: enr.nodeId, port, parts: partsOf(enr)})
@@ -152,7 +154,8 @@ export class TestnetHost {
         advertise: true,
         staticTable: true,
         enrEntries: entries,
-        ...(listener ? {tcpPort: listener.port} : {}),
+        // Without a listener a record names no tcp port a visit would find closed (when listeners run).
+        ...(listener ? {tcpPort: listener.port} : this.init.tcpOnlyForListeners ? {tcpPort: null} : {}),
         // lru-cache preallocates its capacity: keep it small per node (crawlers + a few pings).
         config: {sessionCacheCapacity: 256, requestTimeout: 2000},
         recvBufferSize: 1024 * 1024,

@@ -185,8 +185,8 @@ export async function startTestnet(options: TestnetOptions): Promise<Testnet> {
   const deadShare = checkFraction('--dead', options.dead, 0, 0.9)
   const liarShare = checkFraction('--liars', options.liars, 0, 0.9)
   if (deadShare + liarShare > 0.95) throw new BadInputError('BAD_TESTNET_OPTION', '--dead plus --liars must leave some honest nodes')
-  const libp2pShare = checkFraction('--libp2p-share', options.libp2p, 0)
-  const libp2pLies = checkFraction('--libp2p-lies', options.libp2pLies, 0)
+  const libp2pShare = checkFraction('libp2p (share of honest Waku nodes with a listener)', options.libp2p, 0)
+  const libp2pLies = checkFraction('libp2pLies (share of listeners that lie)', options.libp2pLies, 0)
   const cluster = options.cluster ?? 1
   const shardCount = options.shards ?? 8
   if (!Number.isInteger(cluster) || cluster < 0 || cluster > 65_535) throw new BadInputError('BAD_TESTNET_OPTION', `--cluster must be 0–65535, got ${cluster}`)
@@ -231,7 +231,7 @@ export async function startTestnet(options: TestnetOptions): Promise<Testnet> {
   const localHosts: TestnetHost[] = []
   const shares = workers === 0 ? [specs] : Array.from({length: workers}, (_, w) => specs.filter((_, i) => i % workers === w))
   const handles = shares.map((nodes, w) => {
-    const init: HostInit = {protocolId, host, nodes, seed: seed + w + 1, shardCount}
+    const init: HostInit = {protocolId, host, nodes, seed: seed + w + 1, shardCount, tcpOnlyForListeners: libp2pShare > 0}
     return workers === 0 ? localHandle(init, localHosts) : workerHandle(init)
   })
   const stopAll = async () => {

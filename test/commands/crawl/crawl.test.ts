@@ -6,7 +6,7 @@ import {createServer} from 'node:net'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {formatNodeSet, parseNodeSetText, readNodeSetFile} from '../../../src/lib/nodeset/index.js'
-import {startTestnet, type Testnet} from '../../../src/lib/testnet/index.js'
+import {LIBP2P_ROLE_EXPECTATION, startTestnet, type Testnet} from '../../../src/lib/testnet/index.js'
 import {parseNdjson, runCli} from '../../helpers/cli.js'
 
 let testnet: Testnet
@@ -89,6 +89,52 @@ describe('waku-disc crawl', () => {
     // The human summary went to stderr.
     expect(r.stderr).toMatch(/responsive/)
   }, 150_000)
+
+  it('--visit (the Waku default) dials every responsive peer: NDJSON lines carry the visit, the summary counts it, nodes.json is unchanged', async () => {
+    const lab = await startTestnet({nodes: 40, wakuShare: 1, libp2p: 1, libp2pLies: 0.5, workers: 0, seed: 8})
+    try {
+      const out = join(dir, 'visited.json')
+      const csv = join(dir, 'visited.csv')
+      const r = await runCli(['crawl', '--bootnode', lab.bootnode, '--strategy', 'census', '--ndjson', '--visit-timeout', '1500', '--out', out, '--csv', csv], {timeoutMs: 120_000})
+      expect(r.code, r.stderr).toBe(0)
+      const lines = parseNdjson(r.stdout)
+      const byId = new Map(lines.map((n) => [n.nodeId, n]))
+      let checked = 0
+      for (const node of lab.nodes) {
+        if (!node.libp2p) continue
+        const line = byId.get(node.nodeId)
+        if (line?.status !== 'responsive') continue
+        const expected = LIBP2P_ROLE_EXPECTATION[node.libp2p.role]
+        expect(Object.keys(line.visit).sort()).toEqual(expect.arrayContaining(['agentVersion', 'protocolVersion', 'protocols', 'metadata', 'pingMs', 'dialMs', 'error', 'findings']))
+        if (expected.errorClass) expect(line.visit.error?.class, node.libp2p.role).toBe(expected.errorClass)
+        else expect(line.visit.error, node.libp2p.role).toBeNull()
+        if (expected.finding) expect(line.visit.findings.map((f: {code: string}) => f.code)).toContain(expected.finding)
+        if (node.libp2p.role === 'truthful') expect(line.visit.metadata).toEqual({clusterId: 1, shards: node.shards})
+        checked++
+      }
+      expect(checked).toBeGreaterThan(30)
+      // The human summary (stderr with --ndjson) has the visit rows.
+      expect(r.stderr).toMatch(/libp2p visits\s+│\s+\d+ of \d+ identified/)
+      expect(r.stderr).toMatch(/claims vs reality\s+│.*CLUSTER_MISMATCH/)
+      // geth's nodes.json keeps its shape: no visit data in it.
+      const set = JSON.parse(readFileSync(out, 'utf8'))
+      for (const entry of Object.values(set)) expect(Object.keys(entry as object).sort()).toEqual(['firstResponse', 'lastCheck', 'lastResponse', 'record', 'score', 'seq'])
+      const header = readFileSync(csv, 'utf8').split('\n')[0]!.split(',')
+      expect(header.slice(-7)).toEqual(['visitError', 'agent', 'protocols', 'metadataCluster', 'metadataShards', 'pingMs', 'findings'])
+
+      const plain = await runCli(['crawl', '--bootnode', lab.bootnode, '--strategy', 'census', '--no-visit', '--json'], {timeoutMs: 120_000})
+      expect(plain.code, plain.stderr).toBe(0)
+      expect(plain.json.visits).toBeUndefined()
+      const visited = await runCli(['crawl', '--bootnode', lab.bootnode, '--strategy', 'census', '--visit-timeout', '1500', '--json'], {timeoutMs: 120_000})
+      expect(visited.json.visits.attempted).toBe(visited.json.counts.responsive)
+      expect(visited.json.visits.failed['peer-id-mismatch']).toBe(lab.libp2pRoles['wrong-peer-id'])
+      expect(visited.json.agents['waku-disc-testnet/1.0']).toBe(visited.json.visits.succeeded)
+      expect(visited.json.findings.CLUSTER_MISMATCH).toBe(lab.libp2pRoles['wrong-cluster'])
+      expect(Object.keys(visited.json.metadata.shards).length).toBeGreaterThan(4)
+    } finally {
+      await lab.stop()
+    }
+  }, 300_000)
 
   it('SIGINT stops the crawl, flushes what was found and exits 130', async () => {
     const out = join(dir, 'interrupted.json')

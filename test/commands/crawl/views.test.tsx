@@ -97,3 +97,45 @@ describe('summary table', () => {
     expect(text).toContain('10 nodes @ 12 req / 2.0s')
   })
 })
+
+describe('crawl views with visits', () => {
+  const visit = (error: {class: string; message: string} | null, findings: string[] = []) => ({
+    peerId: '16Uiu2HAm',
+    addresses: [],
+    remoteAddr: null,
+    agentVersion: error ? null : 'nwaku-v0.36.0',
+    protocolVersion: null,
+    protocols: [],
+    listenAddrs: [],
+    observedAddr: null,
+    metadata: error ? null : {clusterId: 1, shards: [0]},
+    pingMs: error ? null : 3,
+    dialMs: error ? null : 9,
+    ms: 10,
+    error,
+    findings: findings.map((code) => ({code, severity: 'warning', message: code})),
+  })
+  const visited: CrawlEvent[] = [
+    {type: 'start', protocolId: 'd5waku', strategy: 'census', bootnodes: 1, bindAddress: '127.0.0.1:1', nodeId: 'ab'},
+    {type: 'node', node: {...node(1, ['relay']), visit: visit(null, ['CLUSTER_MISMATCH']) as never}},
+    {type: 'node', node: {...node(2, ['relay']), visit: visit(null) as never}},
+    {type: 'node', node: {...node(3, ['relay']), visit: visit({class: 'timeout', message: 'dial timed out'}) as never}},
+    {type: 'progress', stats: {...initialCrawlView().stats, elapsedMs: 900, responsive: 3, visits: {done: 3, failed: 1, pending: 2}}},
+  ]
+  const view = visited.reduce(reduceCrawl, initialCrawlView())
+
+  it('folds visits by outcome, class, agent and finding code', () => {
+    expect(view.visited).toEqual({ok: 2, failed: {timeout: 1}, agents: {'nwaku-v0.36.0': 2}, findings: {CLUSTER_MISMATCH: 1}})
+  })
+
+  it('the dashboard and the status line show them', () => {
+    const {lastFrame, unmount} = render(<CrawlDashboard view={view} />)
+    const frame = lastFrame()!
+    expect(frame).toMatch(/identified\s+2 of 3 \(2 in flight\)/)
+    expect(frame).toMatch(/timeout\s+1/)
+    expect(frame).toMatch(/nwaku-v0\.36\.0\s+2/)
+    expect(frame).toMatch(/CLUSTER_MISMATCH\s+1/)
+    unmount()
+    expect(crawlStatusLine(view)).toMatch(/, visits 3 \(1 failed, 2 pending\)$/)
+  })
+})
