@@ -46,7 +46,9 @@ export interface CrawlCommandResult extends CrawlSummary {
 export default class Crawl extends BaseCommand<typeof Crawl> {
   static override description = `Crawl a discv5 network (Waku's d5waku DHT or Ethereum's discv5) and report who is on it: every node's record, liveness, Waku capabilities, clusters and shards, with a discovery curve and the random-walk cost analysis.
 
-Strategies: exhaustive (default; enumerates every responsive node's routing table bucket by bucket, so the output includes neighbours), census (one rotating-distance FINDNODE per node: the fastest full node list), random-walk (Kademlia lookups toward random targets, as Waku nodes discover today; runs until --duration or --max-lookups). Addresses a public node could not legitimately point at (private, loopback, link-local, multicast, reserved, UDP ports ≤ 1024) are never contacted unless the bootnode sits in that range or --allow-private / --allow-low-ports is given.`
+Strategies: exhaustive (default; enumerates every responsive node's routing table bucket by bucket, so the output includes neighbours), census (one rotating-distance FINDNODE per node: the fastest full node list), random-walk (Kademlia lookups toward random targets, as Waku nodes discover today; runs until --duration or --max-lookups). Addresses a public node could not legitimately point at (private, loopback, link-local, multicast, reserved, UDP ports ≤ 1024) are never contacted unless the bootnode sits in that range or --allow-private / --allow-low-ports is given.
+
+Visits (--visit, the default for --network waku): every responsive peer whose record gives a libp2p address is dialled (identify, Waku metadata, ping) under the same safety rules; failures get a stable class (timeout, connection-refused, peer-id-mismatch, …) and the record is checked against the answers (ENR_PROTOCOL_MISSING, CLUSTER_MISMATCH, SHARDS_NOT_SERVED, …). NDJSON lines carry a "visit" object; the summary counts agents, protocols, metadata shards, failures and findings.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> --testnet 200',
     '<%= config.bin %> <%= command.id %>',

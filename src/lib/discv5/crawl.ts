@@ -25,200 +25,30 @@ import {randomBytes} from 'node:crypto'
 import {log2Distance} from '@chainsafe/discv5'
 import {ENR} from '@chainsafe/enr'
 
-import {BadInputError, UnreachableError} from '../errors.js'
-import type {NodeFilter, WakuCapability} from '../enr/index.js'
+import {BadInputError} from '../errors.js'
 import {DestinationPolicy, trustedRangesFor, type RefusalReason} from '../net/index.js'
-import {kademliaSizeEstimate, normalizedDistance, randomWalkEstimate, thinCurve, type CurvePoint, type RandomWalkEstimate} from './analysis.js'
-import {makeTimeoutsLagTolerant, startNode, type SendObservation, type StartedNode, type TimeoutPhase, type WireCounters} from './node.js'
+import {kademliaSizeEstimate, normalizedDistance, randomWalkEstimate, thinCurve, type CurvePoint} from './analysis.js'
+import {makeTimeoutsLagTolerant, startNode, type StartedNode, type TimeoutPhase} from './node.js'
 import {resolveProtocolId, type DiscoveryNetwork} from './protocol.js'
 import {isWaku, recordView, viewMatches, type RecordView} from './view.js'
-import {summarizeVisits, Visitor, type PeerVisit, type VisitReport} from '../visit/index.js'
+import {summarizeVisits, Visitor, type PeerVisit} from '../visit/index.js'
+import {
+  CRAWL_STRATEGIES,
+  FULL_BUCKET,
+  type CrawledNode,
+  type CrawlEvent,
+  type CrawlOptions,
+  type CrawlResult,
+  type CrawlStats,
+  type CrawlStrategy,
+  type CrawlSummary,
+  type NodeStatus,
+} from './crawl-types.js'
+import {HandshakePacer} from './pacer.js'
+import {round2, round4, roundEstimate, tallyNodes} from './crawl-report.js'
 
-export type CrawlStrategy = 'exhaustive' | 'census' | 'random-walk'
-export const CRAWL_STRATEGIES: readonly CrawlStrategy[] = ['exhaustive', 'census', 'random-walk']
-
-/** A FINDNODE answer with this many records means the bucket is full (5 packets × 3 records). */
-export const FULL_BUCKET = 15
-
-export interface CrawlOptions {
-  /** Bootstrap records (ENR text). */
-  bootnodes: string[]
-  network?: DiscoveryNetwork
-  /** Overrides the network's protocol id. */
-  protocolId?: string
-  strategy?: CrawlStrategy
-  /** Contact private/loopback/link-local addresses wherever they were learned. */
-  allowPrivate?: boolean
-  /** Contact UDP ports ≤ 1024. */
-  allowLowPorts?: boolean
-  /** Extra trusted CIDRs; the bootnodes' own ranges are always added. */
-  trustedRanges?: string[]
-  /** Applied to the reported results (not to the traversal). */
-  filter?: NodeFilter
-  /** Requests in flight at once (default 256). */
-  concurrency?: number
-  /** New handshakes in flight at once (default 48), reached after a ramp. */
-  maxNewSessions?: number
-  /** Milliseconds over which the new-handshake cap ramps up from 8 (default 1000). */
-  rampMs?: number
-  /** Per-request timeout in ms (default 2500). */
-  requestTimeoutMs?: number
-  /** Retries after a timed-out first contact, from the back of the queue (default 1). */
-  retries?: number
-  /**
-   * Least wait (ms) for the WHOAREYOU answering a first contact before that attempt counts as a
-   * timeout (default 1000; it grows to 4× the slowest recent challenge round trip). A node's last
-   * attempt always waits the full request timeout. 0 disables the shorter wait.
-   */
-  challengeTimeoutMs?: number
-  /** Maximum requests per second to one node (default 10). */
-  perNodeRate?: number
-  /** random-walk: stop after this many ms. */
-  durationMs?: number
-  /** random-walk: stop after this many lookups. */
-  maxLookups?: number
-  /** random-walk: lookups run in parallel (default 1, as a Waku node does). */
-  walkers?: number
-  /** Local bind address (default 127.0.0.1 when every bootnode is loopback, else 0.0.0.0). */
-  bindHost?: string
-  bindPort?: number
-  /** 32-byte key of the crawler's identity (default random). */
-  privateKey?: Uint8Array
-  signal?: AbortSignal
-  /** Observes every datagram handed to the socket (tests use it to prove the address policy). */
-  onSend?: (send: SendObservation) => void
-  /** Called once for every node the crawl learns of (benchmarks stop walks at a coverage). */
-  onDiscover?: (nodeId: string) => void
-  /** Keep each node's first-discovery time and request count in the result (benchmarks). */
-  recordDiscoveryLog?: boolean
-  /** Milliseconds between progress events (default 250). */
-  progressIntervalMs?: number
-  /** Clock (tests). */
-  now?: () => number
-  /**
-   * Dial every responsive node with a libp2p address (identify, metadata, ping) and check its
-   * record's claims (src/lib/visit). Off unless given.
-   */
-  visit?: {concurrency?: number; timeoutMs?: number; resolve?: (name: string, family: 4 | 6) => Promise<string[]>}
-}
-
-export type NodeStatus = 'responsive' | 'unresponsive' | 'refused' | 'no-address' | 'unvisited'
-
-/** One node as reported (ndjson line, CSV row). */
-export interface CrawledNode extends RecordView {
-  status: NodeStatus
-  /** true: answered; false: contacted and silent; null: never contacted. */
-  responsive: boolean | null
-  /** Why the address was not contacted. */
-  refusal?: RefusalReason
-  /** How many NODES answers listed it. */
-  seenBy: number
-  firstSeen: string
-  lastSeen: string
-  /** Milliseconds to the first answer (including the handshake). */
-  rttMs?: number
-  requests: number
-  timeouts: number
-  /** Node ids of its routing table entries (exhaustive strategy). */
-  neighbours?: string[]
-  /** Whether the node passes the crawl's filter. */
-  matches: boolean
-  /** With visits on: what dialling it over libp2p found (responsive nodes only). */
-  visit?: PeerVisit
-}
-
-export interface CrawlStats {
-  elapsedMs: number
-  discovered: number
-  responsive: number
-  unresponsive: number
-  refused: number
-  queued: number
-  inFlight: number
-  requests: number
-  timeouts: number
-  handshakes: number
-  wakuResponsive: number
-  lookups: number
-  requestsPerSecond: number
-  wire: WireCounters
-  /** With visits on: finished (ok or not), failed, and in flight or waiting. */
-  visits?: {done: number; failed: number; pending: number}
-}
-
-export interface CrawlSummary {
-  state: 'complete' | 'cancelled' | 'time-limit'
-  network: DiscoveryNetwork | 'custom'
-  protocolId: string
-  strategy: CrawlStrategy
-  startedAt: string
-  durationMs: number
-  bootnodes: number
-  counts: {
-    discovered: number
-    responsive: number
-    unresponsive: number
-    refused: number
-    noAddress: number
-    unvisited: number
-    /** Responsive nodes with a waku2 field. */
-    waku: number
-    /** Discovered nodes with a waku2 field (responsive or not). */
-    wakuDiscovered: number
-    /** Nodes passing the filter (all statuses). */
-    matching: number
-    matchingResponsive: number
-  }
-  refusals: Partial<Record<RefusalReason, number>>
-  requests: {
-    sent: number
-    succeeded: number
-    timeouts: number
-    failed: number
-    perResponsiveNode: number
-    /** Timeouts by stage: no WHOAREYOU to a first contact, no reply after the handshake, or on an established session. */
-    timeoutsByPhase: Record<TimeoutPhase, number>
-  }
-  handshakes: number
-  lookups?: {count: number; requestsPerLookup: number}
-  wire: WireCounters
-  capabilities: Partial<Record<WakuCapability, number>>
-  clusters: Record<string, number>
-  shards: Record<string, number>
-  analysis: {
-    networkSize: {enumerated: number; kademliaEstimate: number | null; kademliaSamples: number}
-    /** Waku share among responsive nodes. */
-    wakuShare: number
-    randomWalk: RandomWalkEstimate
-    observed: {requestsToFirstWaku: number | null; msToFirstWaku: number | null}
-  }
-  curve: CurvePoint[]
-  /** With visits on (see VisitReport). */
-  visits?: VisitReport['visits']
-  agents?: VisitReport['agents']
-  protocols?: VisitReport['protocols']
-  metadata?: VisitReport['metadata']
-  findings?: VisitReport['findings']
-}
-
-export interface CrawlResult extends CrawlSummary {
-  /** Every node seen (filter not applied; see `matches`). */
-  nodes: CrawledNode[]
-  /** With recordDiscoveryLog: node id → first discovery. */
-  discoveryLog?: Array<{nodeId: string; ms: number; requests: number}>
-  /** With recordDiscoveryLog: every request timeout (ms since start, stage, the node's attempt number). */
-  timeoutLog?: Array<{nodeId: string; ms: number; phase: TimeoutPhase; attempt: number}>
-  /** With recordDiscoveryLog: when each node first answered (ms since start) and on which visit. */
-  answerLog?: Array<{nodeId: string; ms: number; attempt: number}>
-  /** With recordDiscoveryLog: the scheduler every 100 ms (requests and handshake slots in flight, the cap, loop lag, queue). */
-  schedulerLog?: Array<{ms: number; inFlight: number; handshakes: number; cap: number; lagMs: number; queued: number; challengeWaitMs: number}>
-}
-
-export type CrawlEvent =
-  | {type: 'start'; protocolId: string; strategy: CrawlStrategy; bootnodes: number; bindAddress: string; nodeId: string}
-  | {type: 'node'; node: CrawledNode}
-  | {type: 'progress'; stats: CrawlStats}
-  | {type: 'done'; result: CrawlResult}
+export * from './crawl-types.js'
+export {assertReachedSomething, tallyNodes} from './crawl-report.js'
 
 interface Entry {
   nodeId: string
@@ -338,9 +168,7 @@ class CrawlEngine {
   private readonly timeoutLog: Array<{nodeId: string; ms: number; phase: TimeoutPhase; attempt: number}> = []
   private readonly answerLog: Array<{nodeId: string; ms: number; attempt: number}> = []
   private readonly schedulerLog: NonNullable<CrawlResult['schedulerLog']> = []
-  /** Recent WHOAREYOU round trips (ms), newest last. */
-  private readonly challengeRtts: number[] = []
-  private challengeRttMax = 0
+  private readonly pacer: HandshakePacer
   private lookups = 0
   private lookupRequests = 0
   private rotation = 0
@@ -394,6 +222,13 @@ class CrawlEngine {
       walkers: options.walkers ?? 1,
       progressIntervalMs: options.progressIntervalMs ?? 250,
     }
+    this.pacer = new HandshakePacer({
+      maxNewSessions: this.opts.maxNewSessions,
+      rampMs: this.opts.rampMs,
+      challengeTimeoutMs: this.opts.challengeTimeoutMs,
+      requestTimeoutMs: this.opts.requestTimeoutMs,
+      now: this.now,
+    })
     for (const [name, value, min] of [
       ['concurrency', this.opts.concurrency, 1],
       ['maxNewSessions', this.opts.maxNewSessions, 1],
@@ -461,9 +296,9 @@ class CrawlEngine {
     if (this.options.visit) {
       this.visitor = new Visitor({...this.options.visit, policy: this.policy, signal: this.abortController.signal})
     }
-    makeTimeoutsLagTolerant(this.node.discv5, () => this.lagMs, {
+    makeTimeoutsLagTolerant(this.node.discv5, () => this.pacer.lagMs, {
       challengeTimeoutMs: (nodeId) => this.challengeTimeout(nodeId),
-      onChallenge: (_nodeId, rtt) => this.onChallengeRtt(rtt),
+      onChallenge: (_nodeId, rtt) => this.pacer.onChallengeRtt(rtt),
       onTimeout: (nodeId, phase) => this.onTimeoutPhase(nodeId, phase),
     })
     this.startMs = this.now()
@@ -471,17 +306,17 @@ class CrawlEngine {
     // Partial answers of requests that later time out still name real nodes.
     ;(this.node.discv5 as unknown as NodeJS.EventEmitter).on('discovered', (enr: ENR) => this.learn(enr, undefined))
     const progress = setInterval(() => this.emitProgress(), this.opts.progressIntervalMs)
-    const lagProbe = this.startLagProbe()
+    const lagProbe = this.pacer.startLagProbe()
     const schedulerProbe = this.options.recordDiscoveryLog
       ? setInterval(() => {
           this.schedulerLog.push({
             ms: Math.round(this.elapsed()),
             inFlight: this.inFlight,
             handshakes: this.newSessionsInFlight,
-            cap: this.handshakeCap(),
-            lagMs: Math.round(this.lagMs),
+            cap: this.pacer.cap(this.elapsed()),
+            lagMs: Math.round(this.pacer.lagMs),
             queued: this.queue.length - this.queueHead + this.retryQueue.length,
-            challengeWaitMs: Math.round(Math.max(this.opts.challengeTimeoutMs, 4 * this.challengeRttMax + this.lagMs)),
+            challengeWaitMs: Math.round(this.pacer.challengeWaitMs()),
           })
         }, 100)
       : undefined
@@ -640,52 +475,14 @@ class CrawlEngine {
 
   // ---------------------------------------------------------------- requests
 
-  /**
-   * New handshakes allowed in flight: ramps up from 8 over rampMs, then follows a delay-based
-   * controller (hsLimit): handshake round trips far above the fastest one seen mean the remote side
-   * or our own event loop is saturated, so fewer new sessions start. Timeouts do not shrink it:
-   * dead nodes are expected and cost no CPU.
-   */
-  private handshakeCap(): number {
-    const ramp = this.opts.rampMs <= 0 ? 1 : Math.min(1, this.elapsed() / this.opts.rampMs)
-    const ramped = Math.max(Math.min(8, this.opts.maxNewSessions), Math.round(this.opts.maxNewSessions * ramp))
-    return Math.max(1, Math.min(ramped, Math.floor(this.hsLimit)))
-  }
-
-  private hsLimit = Number.POSITIVE_INFINITY
-  private hsBaseRtt = Number.POSITIVE_INFINITY
-  private hsRttEwma = 0
-
-  private onHandshakeRtt(rtt: number): void {
-    if (!Number.isFinite(this.hsLimit)) this.hsLimit = this.opts.maxNewSessions
-    this.hsBaseRtt = Math.min(this.hsBaseRtt, rtt)
-    this.hsRttEwma = this.hsRttEwma === 0 ? rtt : 0.8 * this.hsRttEwma + 0.2 * rtt
-    if (rtt > 4 * this.hsBaseRtt + 100) this.hsLimit = Math.max(4, this.hsLimit * 0.9)
-    else this.hsLimit = Math.min(this.opts.maxNewSessions, this.hsLimit + 0.5)
-  }
-
-  /**
-   * How long a first contact waits for its WHOAREYOU: at least challengeTimeoutMs, and 4× the
-   * slowest of the last 64 challenge round trips plus the current loop lag (a remote or a loop
-   * under load answers later, and then the wait grows with it). undefined = the full timeout: on
-   * a node's last attempt, and when disabled.
-   */
   private challengeTimeout(nodeId: string): number | undefined {
-    if (this.opts.challengeTimeoutMs <= 0) return undefined
     const entry = this.entries.get(nodeId)
-    if (entry && this.isLastAttempt(entry)) return undefined
-    return Math.max(this.opts.challengeTimeoutMs, 4 * this.challengeRttMax + this.lagMs)
+    return this.pacer.challengeTimeout(entry !== undefined && this.isLastAttempt(entry))
   }
 
   /** A visit's first contact is its node's last chance when no retry may follow it. */
   private isLastAttempt(entry: Entry): boolean {
     return this.strategy === 'random-walk' || entry.failedVisits >= this.opts.retries
-  }
-
-  private onChallengeRtt(rtt: number): void {
-    this.challengeRtts.push(rtt)
-    if (this.challengeRtts.length > 64) this.challengeRtts.shift()
-    this.challengeRttMax = Math.max(...this.challengeRtts)
   }
 
   private onTimeoutPhase(nodeId: string, phase: TimeoutPhase): void {
@@ -694,42 +491,6 @@ class CrawlEngine {
       const entry = this.entries.get(nodeId)
       this.timeoutLog.push({nodeId, ms: Math.round(this.elapsed()), phase, attempt: (entry?.failedVisits ?? 0) + 1})
     }
-  }
-
-  /** Event-loop lag now (ms), measured by a 50 ms probe. */
-  private lagMs = 0
-
-  /**
-   * Our own event loop is the other saturation signal: a handshake costs ~4 ms of CPU here, and
-   * when replies queue up behind each other the library's request timers fire before the replies
-   * are read (timers run before I/O in each loop turn), marking live nodes dead. High lag shrinks
-   * the new-handshake limit quickly; acquire() also holds new handshakes while lag is high.
-   */
-  private startLagProbe(): NodeJS.Timeout {
-    let expected = this.now() + 50
-    return setInterval(() => {
-      const t = this.now()
-      const lag = Math.max(0, t - expected)
-      // Decaying maximum: one slow turn keeps counting for a few probes.
-      this.lagMs = Math.max(lag, this.lagMs * 0.7)
-      expected = t + 50
-      if (this.lagMs > 60) {
-        if (!Number.isFinite(this.hsLimit)) this.hsLimit = this.opts.maxNewSessions
-        this.hsLimit = Math.max(2, this.hsLimit * 0.7)
-      }
-    }, 50)
-  }
-
-  /**
-   * How long a silent first contact keeps its handshake slot: until its WHOAREYOU is overdue (2×
-   * the slowest recent challenge round trip, at least 100 ms), not for the whole request. The CPU
-   * the cap protects is spent only once the challenge arrives; a dead node never costs any, and
-   * must not keep live nodes' handshakes waiting.
-   */
-  private slotHoldMs(): number {
-    const byRequest = Math.max(300, 3 * this.hsRttEwma)
-    const byChallenge = this.challengeRtts.length > 0 ? Math.max(100, 2 * this.challengeRttMax) : byRequest
-    return Math.min(this.opts.requestTimeoutMs, byRequest, byChallenge)
   }
 
   /**
@@ -749,7 +510,7 @@ class CrawlEngine {
       const silentRetry = !entry.hasSession && !needsHandshake
       const ok =
         silentRetry ||
-        (this.inFlight < this.opts.concurrency && (!needsHandshake || (this.newSessionsInFlight < this.handshakeCap() && (this.lagMs < 150 || this.newSessionsInFlight === 0))))
+        (this.inFlight < this.opts.concurrency && (!needsHandshake || (this.newSessionsInFlight < this.pacer.cap(this.elapsed()) && this.pacer.lagAllowsHandshake(this.newSessionsInFlight))))
       if (ok) {
         const wait = entry.nextRequestAt - this.now()
         if (wait > 0) {
@@ -806,7 +567,7 @@ class CrawlEngine {
             this.newSessionsInFlight--
             this.release()
           }
-        }, this.slotHoldMs())
+        }, this.pacer.slotHoldMs())
       }
       const started = this.now()
       entry.requests++
@@ -816,7 +577,7 @@ class CrawlEngine {
       try {
         const enrs = await this.node!.discv5.sendFindNode(entry.enr, distances)
         this.succeeded++
-        if (handshake) this.onHandshakeRtt(this.now() - started)
+        if (handshake) this.pacer.onHandshakeRtt(this.now() - started)
         entry.hasSession = true
         this.markResponsive(entry, this.now() - started)
         return enrs
@@ -1188,53 +949,7 @@ class CrawlEngine {
       if (!entry.emitted) this.finalize(entry)
       nodes.push(this.report(entry))
     }
-    const counts = {
-      discovered: nodes.length,
-      responsive: 0,
-      unresponsive: 0,
-      refused: 0,
-      noAddress: 0,
-      unvisited: 0,
-      waku: 0,
-      wakuDiscovered: 0,
-      matching: 0,
-      matchingResponsive: 0,
-    }
-    const refusals: Partial<Record<RefusalReason, number>> = {}
-    const capabilities: Partial<Record<WakuCapability, number>> = {}
-    const clusters: Record<string, number> = {}
-    const shards: Record<string, number> = {}
-    for (const n of nodes) {
-      const waku = n.waku?.waku2 !== undefined
-      if (waku) counts.wakuDiscovered++
-      if (n.matches) counts.matching++
-      switch (n.status) {
-        case 'responsive':
-          counts.responsive++
-          if (n.matches) counts.matchingResponsive++
-          if (waku) {
-            counts.waku++
-            for (const c of n.waku!.waku2!.capabilities) capabilities[c] = (capabilities[c] ?? 0) + 1
-          }
-          if (n.waku?.cluster !== undefined) {
-            clusters[String(n.waku.cluster)] = (clusters[String(n.waku.cluster)] ?? 0) + 1
-            for (const s of n.waku.shards ?? []) shards[`${n.waku.cluster}/${s}`] = (shards[`${n.waku.cluster}/${s}`] ?? 0) + 1
-          }
-          break
-        case 'unresponsive':
-          counts.unresponsive++
-          break
-        case 'refused':
-          counts.refused++
-          refusals[n.refusal!] = (refusals[n.refusal!] ?? 0) + 1
-          break
-        case 'no-address':
-          counts.noAddress++
-          break
-        default:
-          counts.unvisited++
-      }
-    }
+    const {counts, refusals, capabilities, clusters, shards} = tallyNodes(nodes)
     const size = kademliaSizeEstimate(this.sizeSamples)
     const n = this.strategy === 'random-walk' && size.estimate !== null ? size.estimate : counts.responsive
     const p = counts.responsive > 0 ? counts.waku / counts.responsive : 0
@@ -1279,32 +994,5 @@ class CrawlEngine {
       result.schedulerLog = this.schedulerLog
     }
     return result
-  }
-}
-
-function round2(x: number): number {
-  return Math.round(x * 100) / 100
-}
-
-function round4(x: number): number {
-  return Math.round(x * 10_000) / 10_000
-}
-
-function roundEstimate(e: RandomWalkEstimate): RandomWalkEstimate {
-  return {
-    ...e,
-    n: Math.round(e.n),
-    queries: e.queries === null ? null : round2(e.queries),
-    hopsPerQuery: e.hopsPerQuery === null ? null : round2(e.hopsPerQuery),
-    overlayHops: e.overlayHops === null ? null : round2(e.overlayHops),
-  }
-}
-
-/** Throws UnreachableError when a finished crawl reached none of its bootnodes. */
-export function assertReachedSomething(result: CrawlSummary): void {
-  if (result.counts.responsive === 0 && result.state === 'complete') {
-    throw new UnreachableError('NO_RESPONSE', `no bootnode answered (${result.bootnodes} tried, protocol id ${result.protocolId})`, {
-      hint: 'check the network (--network waku uses d5waku, ethereum uses discv5) and that the bootnodes are up',
-    })
   }
 }

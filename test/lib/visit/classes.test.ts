@@ -1,7 +1,10 @@
+import {readFileSync} from 'node:fs'
+
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 
-import {classifyDialError, DIAL_ERROR_CLASSES, DIAL_ERROR_MEANINGS} from '../../../src/lib/visit/index.js'
+import {LIBP2P_LIE_ROLES} from '../../../src/lib/testnet/index.js'
+import {classifyDialError, DIAL_ERROR_CLASSES, DIAL_ERROR_MEANINGS, VISIT_FINDING_CODES} from '../../../src/lib/visit/index.js'
 
 // Messages as js-libp2p 2.x, Node's net module and our own typed errors word them.
 const CASES: Array<[string, string, string]> = [
@@ -35,5 +38,18 @@ describe('classifyDialError', () => {
       }),
       {numRuns: 2000},
     )
+  })
+})
+
+describe('the README documents every public code', () => {
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8')
+  it.each([...DIAL_ERROR_CLASSES])('dial-error class %s', (cls) => {
+    expect(readme).toContain(`| \`${cls}\` | ${DIAL_ERROR_MEANINGS[cls]} |`)
+  })
+  it.each([...VISIT_FINDING_CODES])('finding code %s', (code) => {
+    expect(readme).toMatch(new RegExp(`\\| \`${code}\` \\| (info|warning|error) \\|`))
+  })
+  it.each(['truthful', ...LIBP2P_LIE_ROLES])('testnet listener role %s', (role) => {
+    expect(readme).toContain(`| \`${role}\` |`)
   })
 })
