@@ -191,6 +191,15 @@ export function renderCrawlSummary(r: CrawlSummary, stream: NodeJS.WriteStream =
     const findings = topEntries(r.findings ?? {}, 12)
     rows.push(['claims vs reality', findings.length > 0 ? findings.map(([k, n]) => `${k} ${n}`).join(', ') : 'every identified peer matches its record'])
   }
+  if (r.preset) {
+    const p = r.preset
+    const outside = topEntries(p.outside as Record<string, number>, 4)
+    const total = outside.reduce((a, [, n]) => a + n, 0)
+    rows.push([
+      `preset ${p.name}`,
+      `cluster ${p.cluster}${p.numShards !== null ? `, shards 0–${p.numShards - 1}` : ''}: ${total} of ${p.checked} responsive Waku nodes outside${total > 0 ? ' — ' + outside.map(([k, n]) => `${k} ${n}`).join(', ') : ''}`,
+    ])
+  }
   const a = r.analysis
   const rw = a.randomWalk
   rows.push(

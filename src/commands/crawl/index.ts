@@ -6,6 +6,8 @@ import {BaseCommand} from '../../cli/base-command.js'
 import {nodeFilterFlags, nodeFilterFrom} from '../../cli/flags.js'
 import {
   CRAWL_STRATEGIES,
+  NETWORK_PRESETS,
+  PRESET_NAMES,
   WAKU_NETWORK_BOOTNODES,
   loadBootnodes,
   assertReachedSomething,
@@ -58,12 +60,18 @@ Visits (--visit, the default for --network waku): every responsive peer whose re
     '<%= config.bin %> <%= command.id %> --testnet 200 --strategy census --ndjson > nodes.ndjson',
     '<%= config.bin %> <%= command.id %> --bootnode ./fleet.txt --visit-concurrency 64 --visit-timeout 3000 --csv peers.csv',
     '<%= config.bin %> <%= command.id %> --network waku --no-visit --out nodes.json',
+    '<%= config.bin %> <%= command.id %> --preset twn --strategy census --json',
     '<%= config.bin %> <%= command.id %> --strategy random-walk --duration 60',
     '<%= config.bin %> <%= command.id %> --monitor 300 --metrics-port 9464 --out nodes.json',
     '<%= config.bin %> <%= command.id %> --testnet 200 --monitor 5 --rounds 3 --db crawls.sqlite',
     '<%= config.bin %> <%= command.id %> --monitor 600 --db postgres://waku@127.0.0.1:5432/history',
   ]
   static override flags = {
+    preset: Flags.string({
+      description: 'a network nwaku ships: sets bootstrap, cluster and shards, and reports Waku records outside them (twn = The Waku Network, cluster 1)',
+      options: PRESET_NAMES,
+      env: 'WAKU_DISC_PRESET',
+    }),
     network: Flags.string({description: "which DHT: waku (protocol id d5waku) or ethereum (discv5)", options: ['waku', 'ethereum'], default: 'waku', env: 'WAKU_DISC_NETWORK'}),
     'protocol-id': Flags.string({description: 'override the 6-byte packet protocol id (e.g. d5waku, discv5)'}),
     bootnode: Flags.string({description: 'bootstrap node: ENR, or a file of ENRs / nodes.json (repeatable; - for stdin)', multiple: true, exclusive: ['enrtree', 'testnet']}),
@@ -108,6 +116,8 @@ Visits (--visit, the default for --network waku): every responsive peer whose re
   async run(): Promise<CrawlCommandResult | MonitorSummary> {
     const f = this.flags
     const network = f.network as DiscoveryNetwork
+    const preset = f.preset === undefined ? undefined : NETWORK_PRESETS[f.preset]!
+    if (preset && network !== 'waku') throw new BadInputError('PRESET_NOT_WAKU', `--preset ${preset.name} is a Waku network; it cannot be combined with --network ${network}`)
     const filter: NodeFilter = nodeFilterFrom(f)
     if (f.out === '-' && (f.ndjson || this.jsonEnabled())) throw new BadInputError('STDOUT_TAKEN', '--out - cannot be combined with --ndjson or --json')
     if (f.strategy === 'random-walk' && f.duration === undefined && f['max-lookups'] === undefined && f.monitor === undefined) {
@@ -125,6 +135,7 @@ Visits (--visit, the default for --network waku): every responsive peer whose re
         testnet = await startTestnet({
           nodes: f.testnet,
           protocolId,
+          ...(preset ? {cluster: preset.cluster, ...(preset.numShards ? {shards: preset.numShards} : {})} : {}),
           dead: Number(f['testnet-dead']),
           liars: Number(f['testnet-liars']),
           ...(visit ? {libp2p: Number(f['testnet-libp2p']), libp2pLies: Number(f['testnet-libp2p-lies'])} : {}),
@@ -139,6 +150,15 @@ Visits (--visit, the default for --network waku): every responsive peer whose re
         bootnodes = await loadBootnodes(f.bootnode, this.signal)
       } else if (f.enrtree) {
         bootnodes = await this.treeBootnodes(f.enrtree, f['dns-server'])
+      } else if (preset) {
+        if (preset.bootnodes.length > 0) {
+          this.progress(`bootstrapping from ${preset.description} (${preset.bootnodes.length} nodes)`)
+          bootnodes = [...preset.bootnodes]
+        } else if (preset.enrtree) {
+          bootnodes = await this.treeBootnodes(preset.enrtree, f['dns-server'])
+        } else {
+          throw new BadInputError('NO_BOOTNODES', `--preset ${preset.name} publishes no discv5 bootstrap records`, {hint: 'give --bootnode ENR (a node of that network) or --enrtree URL'})
+        }
       } else if (network === 'waku' && f['protocol-id'] === undefined) {
         this.progress(`bootstrapping from The Waku Network's fleet (${WAKU_NETWORK_BOOTNODES.length} nodes)`)
         bootnodes = [...WAKU_NETWORK_BOOTNODES]
@@ -164,6 +184,7 @@ Visits (--visit, the default for --network waku): every responsive peer whose re
         walkers: f.walkers,
         bindPort: f.port,
         signal: this.signal,
+        ...(preset ? {preset} : {}),
         ...(visit ? {visit: {concurrency: f['visit-concurrency'], timeoutMs: f['visit-timeout']}} : {}),
       }
       if (testnet) options.protocolId = testnet.protocolId
@@ -197,6 +218,7 @@ Visits (--visit, the default for --network waku): every responsive peer whose re
     if (f.enrtree) settings.enrtree = f.enrtree
     if (f['protocol-id']) settings.protocolId = f['protocol-id']
     if (f.visit !== undefined) settings.visit = f.visit
+    if (f.preset !== undefined) settings.preset = f.preset
     return settings
   }
 

@@ -9,6 +9,7 @@ import type {PeerVisit, VisitReport} from '../visit/index.js'
 import type {CurvePoint, RandomWalkEstimate} from './analysis.js'
 import type {SendObservation, TimeoutPhase, WireCounters} from './node.js'
 import type {DiscoveryNetwork} from './protocol.js'
+import type {NetworkPreset, PresetFindingCode} from './presets.js'
 import type {RecordView} from './view.js'
 
 export type CrawlStrategy = 'exhaustive' | 'census' | 'random-walk'
@@ -77,6 +78,8 @@ export interface CrawlOptions {
    * record's claims (src/lib/visit). Off unless given.
    */
   visit?: {concurrency?: number; timeoutMs?: number; resolve?: (name: string, family: 4 | 6) => Promise<string[]>}
+  /** Check every Waku record against this network's cluster and shards (see presets.ts). */
+  preset?: NetworkPreset
 }
 
 export type NodeStatus = 'responsive' | 'unresponsive' | 'refused' | 'no-address' | 'unvisited'
@@ -102,6 +105,8 @@ export interface CrawledNode extends RecordView {
   matches: boolean
   /** With visits on: what dialling it over libp2p found (responsive nodes only). */
   visit?: PeerVisit
+  /** With a preset: why this Waku record is outside it (cluster, shards). */
+  outsidePreset?: {code: PresetFindingCode; message: string}
 }
 
 export interface CrawlStats {
@@ -176,6 +181,8 @@ export interface CrawlSummary {
   protocols?: VisitReport['protocols']
   metadata?: VisitReport['metadata']
   findings?: VisitReport['findings']
+  /** With a preset: responsive Waku nodes outside it, by reason. */
+  preset?: {name: string; cluster: number; numShards: number | null; checked: number; outside: Partial<Record<PresetFindingCode, number>>}
 }
 
 export interface CrawlResult extends CrawlSummary {

@@ -45,6 +45,7 @@ import {
   type NodeStatus,
 } from './crawl-types.js'
 import {HandshakePacer} from './pacer.js'
+import {presetFinding} from './presets.js'
 import {round2, round4, roundEstimate, tallyNodes} from './crawl-report.js'
 
 export * from './crawl-types.js'
@@ -429,6 +430,10 @@ class CrawlEngine {
     if (entry.rttMs !== undefined) node.rttMs = Math.round(entry.rttMs)
     if (entry.neighbours) node.neighbours = [...entry.neighbours]
     if (entry.visit) node.visit = entry.visit
+    if (this.options.preset && view.waku?.waku2) {
+      const finding = presetFinding(view, this.options.preset)
+      if (finding) node.outsidePreset = finding
+    }
     return node
   }
 
@@ -984,6 +989,13 @@ class CrawlEngine {
       },
       curve: thinCurve(this.curve),
       nodes,
+    }
+    if (this.options.preset) {
+      const p = this.options.preset
+      const checked = nodes.filter((x) => x.status === 'responsive' && x.waku?.waku2)
+      const outside: NonNullable<CrawlResult['preset']>['outside'] = {}
+      for (const x of checked) if (x.outsidePreset) outside[x.outsidePreset.code] = (outside[x.outsidePreset.code] ?? 0) + 1
+      result.preset = {name: p.name, cluster: p.cluster, numShards: p.numShards ?? null, checked: checked.length, outside}
     }
     if (this.visitor) Object.assign(result, summarizeVisits(nodes.flatMap((x) => (x.visit ? [x.visit] : []))))
     if (this.strategy === 'random-walk') result.lookups = {count: this.lookups, requestsPerLookup: this.lookups > 0 ? round2(this.lookupRequests / this.lookups) : 0}

@@ -1,6 +1,7 @@
 // discv5 crawling: the crawl engine, protocol ids, node factory, analysis and the Waku bootstrap.
 export * from './protocol.js'
 export * from './bootstrap.js'
+export * from './presets.js'
 export * from './analysis.js'
 export * from './crawl.js'
 export * from './view.js'

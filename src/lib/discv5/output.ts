@@ -27,7 +27,7 @@ export function crawlNodeSet(nodes: Iterable<CrawledNode>, options: {scores?: Ma
   return set
 }
 
-export const CSV_COLUMNS = ['nodeId', 'seq', 'ip', 'udp', 'tcp', 'status', 'responsive', 'rttMs', 'seenBy', 'waku2', 'cluster', 'shards', 'multiaddrs', 'refusal', 'enr', 'visitError', 'agent', 'protocols', 'metadataCluster', 'metadataShards', 'pingMs', 'findings'] as const
+export const CSV_COLUMNS = ['nodeId', 'seq', 'ip', 'udp', 'tcp', 'status', 'responsive', 'rttMs', 'seenBy', 'waku2', 'cluster', 'shards', 'multiaddrs', 'refusal', 'enr', 'visitError', 'agent', 'protocols', 'metadataCluster', 'metadataShards', 'pingMs', 'findings', 'outsidePreset'] as const
 
 function csvCell(value: unknown): string {
   if (value === undefined || value === null) return ''
@@ -64,6 +64,7 @@ export function csvRow(n: CrawledNode): string {
     n.visit?.metadata?.shards.join(' '),
     n.visit?.pingMs,
     n.visit?.findings.map((f) => f.code).join(' '),
+    n.outsidePreset?.code,
   ]
   return cells.map(csvCell).join(',')
 }

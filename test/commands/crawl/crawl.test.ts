@@ -120,7 +120,7 @@ describe('waku-disc crawl', () => {
       const set = JSON.parse(readFileSync(out, 'utf8'))
       for (const entry of Object.values(set)) expect(Object.keys(entry as object).sort()).toEqual(['firstResponse', 'lastCheck', 'lastResponse', 'record', 'score', 'seq'])
       const header = readFileSync(csv, 'utf8').split('\n')[0]!.split(',')
-      expect(header.slice(-7)).toEqual(['visitError', 'agent', 'protocols', 'metadataCluster', 'metadataShards', 'pingMs', 'findings'])
+      expect(header.slice(-8)).toEqual(['visitError', 'agent', 'protocols', 'metadataCluster', 'metadataShards', 'pingMs', 'findings', 'outsidePreset'])
 
       const plain = await runCli(['crawl', '--bootnode', lab.bootnode, '--strategy', 'census', '--no-visit', '--json'], {timeoutMs: 120_000})
       expect(plain.code, plain.stderr).toBe(0)
@@ -134,6 +134,25 @@ describe('waku-disc crawl', () => {
     } finally {
       await lab.stop()
     }
+  }, 300_000)
+
+  it('--preset checks every Waku record against the network: the testnet is twn-shaped, so logos-dev finds it on the wrong cluster', async () => {
+    const twn = await runCli(['crawl', '--bootnode', testnet.bootnode, '--strategy', 'census', '--no-visit', '--preset', 'twn', '--json'], {timeoutMs: 120_000})
+    expect(twn.code, twn.stderr).toBe(0)
+    expect(twn.json.preset).toMatchObject({name: 'twn', cluster: 1, numShards: 8, outside: {}})
+    expect(twn.json.preset.checked).toBe(twn.json.counts.waku)
+    const dev = await runCli(['crawl', '--bootnode', testnet.bootnode, '--strategy', 'census', '--no-visit', '--preset', 'logos-dev', '--ndjson'], {timeoutMs: 120_000})
+    expect(dev.code, dev.stderr).toBe(0)
+    const waku = parseNdjson(dev.stdout).filter((n) => n.status === 'responsive' && n.waku?.waku2)
+    expect(waku.length).toBeGreaterThan(20)
+    for (const n of waku) expect(n.outsidePreset).toEqual({code: 'WRONG_CLUSTER', message: "cluster 1, not logos-dev's 2"})
+    expect(dev.stderr).toMatch(new RegExp(`preset logos-dev\\s+│ cluster 2, shards 0–7: ${waku.length} of ${waku.length} responsive Waku nodes outside — WRONG_CLUSTER ${waku.length}`))
+    const eth = await runCli(['crawl', '--network', 'ethereum', '--preset', 'twn'])
+    expect(eth.code).toBe(2)
+    expect(eth.stderr).toMatch(/PRESET_NOT_WAKU|is a Waku network/)
+    const none = await runCli(['crawl', '--preset', 'logos-test', '--json'])
+    expect(none.code).toBe(2)
+    expect(none.stdout + none.stderr).toMatch(/publishes no discv5 bootstrap records/)
   }, 300_000)
 
   it('SIGINT stops the crawl, flushes what was found and exits 130', async () => {
