@@ -23,15 +23,16 @@ export class Limiter {
   }
 
   async run<T>(task: () => Promise<T>): Promise<T> {
+    // A finishing task hands its place straight to the next waiter (running stays counted), so
+    // no other finish can see the limiter idle while a woken task has not resumed yet.
     if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve))
-    this.running++
+    else this.running++
     try {
       return await task()
     } finally {
-      this.running--
       const next = this.waiting.shift()
       if (next) next()
-      else if (this.running === 0) for (const w of this.idleWaiters.splice(0)) w()
+      else if (--this.running === 0) for (const w of this.idleWaiters.splice(0)) w()
     }
   }
 

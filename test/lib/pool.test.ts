@@ -30,7 +30,7 @@ describe('Limiter', () => {
         expect(started).toEqual(delays.map((_, i) => i))
         expect(await Promise.all(results)).toEqual(delays.map((_, i) => i))
       }),
-      {numRuns: 40},
+      {numRuns: 200},
     )
   })
 

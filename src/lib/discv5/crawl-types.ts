@@ -5,6 +5,7 @@
  */
 import type {NodeFilter, WakuCapability} from '../enr/index.js'
 import type {RefusalReason} from '../net/index.js'
+import type {GatherOptions, SourcesReport} from '../sources/index.js'
 import type {PeerVisit, VisitReport} from '../visit/index.js'
 import type {CurvePoint, RandomWalkEstimate} from './analysis.js'
 import type {SendObservation, TimeoutPhase, WireCounters} from './node.js'
@@ -80,6 +81,12 @@ export interface CrawlOptions {
   visit?: {concurrency?: number; timeoutMs?: number; resolve?: (name: string, family: 4 | 6) => Promise<string[]>}
   /** Check every Waku record against this network's cluster and shards (see presets.ts). */
   preset?: NetworkPreset
+  /**
+   * Other discovery sources to gather from before the crawl (DNS tree, peer exchange, rendezvous):
+   * their records are crawled too, each node reports which sources knew it, and the summary
+   * compares the sources.
+   */
+  gather?: Omit<GatherOptions, 'signal'>
 }
 
 export type NodeStatus = 'responsive' | 'unresponsive' | 'refused' | 'no-address' | 'unvisited'
@@ -105,6 +112,10 @@ export interface CrawledNode extends RecordView {
   matches: boolean
   /** With visits on: what dialling it over libp2p found (responsive nodes only). */
   visit?: PeerVisit
+  /** Discovery sources that knew the node: discv5 (a NODES answer listed it), dns, px, …; a bootnode no source lists has none. */
+  sources?: string[]
+  /** Source → the highest ENR seq it held (decimal strings). */
+  sourceSeqs?: Record<string, string>
   /** With a preset: why this Waku record is outside it (cluster, shards). */
   outsidePreset?: {code: PresetFindingCode; message: string}
 }
@@ -183,6 +194,8 @@ export interface CrawlSummary {
   findings?: VisitReport['findings']
   /** With a preset: responsive Waku nodes outside it, by reason. */
   preset?: {name: string; cluster: number; numShards: number | null; checked: number; outside: Partial<Record<PresetFindingCode, number>>}
+  /** With gather: per-source comparison (see SourcesReport). */
+  sources?: SourcesReport
 }
 
 export interface CrawlResult extends CrawlSummary {
@@ -202,5 +215,6 @@ export type CrawlEvent =
   | {type: 'start'; protocolId: string; strategy: CrawlStrategy; bootnodes: number; bindAddress: string; nodeId: string}
   | {type: 'node'; node: CrawledNode}
   | {type: 'progress'; stats: CrawlStats}
+  | {type: 'sources'; sources: Array<{name: string; records: number; peers: number; ms: number; errors: number}>}
   | {type: 'done'; result: CrawlResult}
 

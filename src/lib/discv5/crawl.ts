@@ -31,6 +31,7 @@ import {kademliaSizeEstimate, normalizedDistance, randomWalkEstimate, thinCurve,
 import {makeTimeoutsLagTolerant, startNode, type StartedNode, type TimeoutPhase} from './node.js'
 import {resolveProtocolId, type DiscoveryNetwork} from './protocol.js'
 import {isWaku, recordView, viewMatches, type RecordView} from './view.js'
+import {compareSources, gatherSources, type SourceResult} from '../sources/index.js'
 import {summarizeVisits, Visitor, type PeerVisit} from '../visit/index.js'
 import {
   CRAWL_STRATEGIES,
@@ -170,6 +171,10 @@ class CrawlEngine {
   private readonly answerLog: Array<{nodeId: string; ms: number; attempt: number}> = []
   private readonly schedulerLog: NonNullable<CrawlResult['schedulerLog']> = []
   private readonly pacer: HandshakePacer
+  private gathered: SourceResult[] = []
+  private bootnodeCount = 0
+  /** node id → discovery source → the highest seq that source gave for it. */
+  private readonly sourceSeqs = new Map<string, Map<string, bigint>>()
   private lookups = 0
   private lookupRequests = 0
   private rotation = 0
@@ -258,6 +263,23 @@ class CrawlEngine {
 
   async run(): Promise<void> {
     const bootnodes = this.options.bootnodes.map((b, i) => parseBootnode(b, i))
+    if (this.options.gather) {
+      // Before the crawl: a DNS tree given alone is also the bootstrap (as geth and nwaku use one).
+      this.gathered = await gatherSources({...this.options.gather, signal: this.options.signal})
+      this.emit({type: 'sources', sources: this.gathered.map((r) => ({name: r.name, records: r.records.length, peers: r.peers.length, ms: r.ms, errors: r.errors.length}))})
+      for (const r of this.gathered) {
+        for (const p of r.peers) {
+          const seqs = this.sourceSeqs.get(p.nodeId) ?? new Map<string, bigint>()
+          seqs.set(r.name, BigInt(p.seqNo))
+          this.sourceSeqs.set(p.nodeId, seqs)
+        }
+      }
+      if (bootnodes.length === 0) {
+        const tree = this.gathered.find((r) => r.name === 'dns')
+        for (const [i, text] of (tree?.records ?? []).entries()) bootnodes.push(parseBootnode(text, i))
+      }
+    }
+    this.bootnodeCount = bootnodes.length
     if (bootnodes.length === 0) {
       throw new BadInputError('NO_BOOTNODES', 'no bootstrap nodes to start crawling from', {hint: 'give --bootnode, --enrtree or --testnet'})
     }
@@ -305,7 +327,7 @@ class CrawlEngine {
     this.startMs = this.now()
     this.emit({type: 'start', protocolId: this.protocolId, strategy: this.strategy, bootnodes: bootnodes.length, bindAddress: `${bindHost}:${this.node.port}`, nodeId: this.selfId})
     // Partial answers of requests that later time out still name real nodes.
-    ;(this.node.discv5 as unknown as NodeJS.EventEmitter).on('discovered', (enr: ENR) => this.learn(enr, undefined))
+    ;(this.node.discv5 as unknown as NodeJS.EventEmitter).on('discovered', (enr: ENR) => this.learn(enr, undefined, 'discv5'))
     const progress = setInterval(() => this.emitProgress(), this.opts.progressIntervalMs)
     const lagProbe = this.pacer.startLagProbe()
     const schedulerProbe = this.options.recordDiscoveryLog
@@ -323,6 +345,15 @@ class CrawlEngine {
       : undefined
     try {
       for (const b of bootnodes) this.learn(b, undefined)
+      for (const source of this.gathered) {
+        for (const text of source.records) {
+          try {
+            this.learn(ENR.decodeTxt(text), undefined, source.name)
+          } catch {
+            // The gatherer only passes records it parsed; a record discv5's decoder refuses is skipped.
+          }
+        }
+      }
       if (this.strategy === 'random-walk') await this.randomWalk()
       else await this.visitAll()
       // Visits outlive the discv5 traffic; a cancelled crawl's visits end at once (signal).
@@ -343,11 +374,17 @@ class CrawlEngine {
 
   // ---------------------------------------------------------------- node table
 
-  private learn(enr: ENR, from: string | undefined): void {
+  private learn(enr: ENR, from: string | undefined, source?: string): void {
     const id = enr.nodeId
     if (id === this.selfId) return
     const t = this.now()
     const existing = this.entries.get(id)
+    if (source !== undefined) {
+      const seqs = this.sourceSeqs.get(id) ?? new Map<string, bigint>()
+      const held = seqs.get(source)
+      if (held === undefined || enr.seq > held) seqs.set(source, enr.seq)
+      this.sourceSeqs.set(id, seqs)
+    }
     if (existing) {
       existing.lastSeen = t
       if (from !== undefined) existing.seenBy++
@@ -430,6 +467,11 @@ class CrawlEngine {
     if (entry.rttMs !== undefined) node.rttMs = Math.round(entry.rttMs)
     if (entry.neighbours) node.neighbours = [...entry.neighbours]
     if (entry.visit) node.visit = entry.visit
+    const seqs = this.sourceSeqs.get(entry.nodeId)
+    if (seqs) {
+      node.sources = [...seqs.keys()].sort()
+      node.sourceSeqs = Object.fromEntries([...seqs].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, v.toString()]))
+    }
     if (this.options.preset && view.waku?.waku2) {
       const finding = presetFinding(view, this.options.preset)
       if (finding) node.outsidePreset = finding
@@ -613,7 +655,7 @@ class CrawlEngine {
 
   private absorb(entry: Entry, enrs: ENR[]): number {
     for (const enr of enrs) {
-      this.learn(enr, entry.nodeId)
+      this.learn(enr, entry.nodeId, 'discv5')
       if (entry.neighbours && enr.nodeId !== entry.nodeId) entry.neighbours.add(enr.nodeId)
     }
     return enrs.length
@@ -777,7 +819,7 @@ class CrawlEngine {
       }
       return
     }
-    for (const enr of self) if (enr.nodeId === entry.nodeId && enr.seq > entry.enr.seq) this.learn(enr, undefined)
+    for (const enr of self) if (enr.nodeId === entry.nodeId && enr.seq > entry.enr.seq) this.learn(enr, undefined, 'discv5')
     this.enumQueue.push(entry.nodeId)
     this.wake?.()
   }
@@ -879,7 +921,7 @@ class CrawlEngine {
       // Stream the node now that it answered (a walk has no end to wait for).
       this.finalize(entry)
       for (const enr of enrs) {
-        this.learn(enr, entry.nodeId)
+        this.learn(enr, entry.nodeId, 'discv5')
         const e = this.entries.get(enr.nodeId)
         if (e && (e.status === 'known' || e.status === 'responsive')) candidates.set(e.nodeId, e)
       }
@@ -965,7 +1007,7 @@ class CrawlEngine {
       strategy: this.strategy,
       startedAt: new Date(Date.now() - this.elapsed()).toISOString(),
       durationMs: Math.round(this.elapsed()),
-      bootnodes: this.options.bootnodes.length,
+      bootnodes: this.bootnodeCount,
       counts,
       refusals,
       requests: {
@@ -997,6 +1039,7 @@ class CrawlEngine {
       for (const x of checked) if (x.outsidePreset) outside[x.outsidePreset.code] = (outside[x.outsidePreset.code] ?? 0) + 1
       result.preset = {name: p.name, cluster: p.cluster, numShards: p.numShards ?? null, checked: checked.length, outside}
     }
+    if (this.options.gather) result.sources = compareSources(nodes, this.gathered, this.visitor !== undefined)
     if (this.visitor) Object.assign(result, summarizeVisits(nodes.flatMap((x) => (x.visit ? [x.visit] : []))))
     if (this.strategy === 'random-walk') result.lookups = {count: this.lookups, requestsPerLookup: this.lookups > 0 ? round2(this.lookupRequests / this.lookups) : 0}
     if (this.options.recordDiscoveryLog) {

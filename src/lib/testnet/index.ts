@@ -15,9 +15,17 @@ import {BadInputError} from '../errors.js'
 import {resolveProtocolId} from '../discv5/protocol.js'
 import {LIAR_ROLES, TestnetHost, randomKey, type HostInit, type HostedNodeInfo, type HostedNodeSpec, type NodeRole, type RecordParts} from './host.js'
 import {LIBP2P_LIE_ROLES, type Libp2pRole} from './libp2p.js'
+import {startTestnetSources, type RendezvousSeeder, type RunningSources, type SourceName, type SourceNodeInput, type TestnetSourcesDescription} from './sources.js'
 import {randomWakuProfile, seededRandom, WAKU_CAPS} from './records.js'
 
+/** Set once rendezvous support is loaded (keeps the libp2p rendezvous code out of testnets that do not use it). */
+let rendezvousSeeder: RendezvousSeeder | undefined
+export function setRendezvousSeeder(seeder: RendezvousSeeder): void {
+  rendezvousSeeder = seeder
+}
+
 export {LIAR_ROLES, type NodeRole} from './host.js'
+export type {SourceName, TestnetSourcesDescription} from './sources.js'
 export {LIBP2P_LIE_ROLES, LIBP2P_ROLE_EXPECTATION, TESTNET_AGENT, listenerClaims, type Libp2pRole} from './libp2p.js'
 
 export interface TestnetOptions {
@@ -43,6 +51,12 @@ export interface TestnetOptions {
   libp2p?: number
   /** Share of those listeners that lie or fail on purpose, 0–1 (default 0); roles cycle through LIBP2P_LIE_ROLES. */
   libp2pLies?: number
+  /** Also serve a DNS tree of some Waku nodes (a quarter of its records stale) on loopback. */
+  dns?: boolean
+  /** Also run a peer-exchange responder handing out some Waku nodes (a quarter stale). */
+  px?: boolean
+  /** Also run a Waku rendezvous point where some libp2p listeners are registered. */
+  rendezvous?: boolean
   /** PRNG seed for roles and Waku profiles (default random). */
   seed?: number
   signal?: AbortSignal
@@ -62,6 +76,8 @@ export interface TestnetNode {
   shards?: number[]
   /** The node's libp2p listener: how it behaves, and the tcp port its record names. */
   libp2p?: {role: Libp2pRole; tcpPort: number}
+  /** Which of the testnet's other sources hold the node, and whether their record is its current one. */
+  inSources?: Partial<Record<SourceName, 'current' | 'stale'>>
 }
 
 /** What `testnet --json` prints once the network is up. */
@@ -73,6 +89,8 @@ export interface TestnetDescription {
   counts: {nodes: number; live: number; honest: number; dead: number; liars: number; waku: number; liveWaku: number; libp2p: number}
   liarRoles: Partial<Record<NodeRole, number>>
   libp2pRoles: Partial<Record<Libp2pRole, number>>
+  /** With dns/px/rendezvous: where each source listens and what it holds. */
+  sources?: TestnetSourcesDescription
   workers: number
   startupMs: number
   nodes: TestnetNode[]
@@ -234,7 +252,9 @@ export async function startTestnet(options: TestnetOptions): Promise<Testnet> {
     const init: HostInit = {protocolId, host, nodes, seed: seed + w + 1, shardCount, tcpOnlyForListeners: libp2pShare > 0}
     return workers === 0 ? localHandle(init, localHosts) : workerHandle(init)
   })
+  const stops: Array<() => Promise<void>> = []
   const stopAll = async () => {
+    for (const stop of stops.splice(0)) await stop().catch(() => {})
     await Promise.all(handles.map((h) => h.stop().catch(() => {})))
   }
   try {
@@ -268,6 +288,22 @@ export async function startTestnet(options: TestnetOptions): Promise<Testnet> {
     for (const node of nodes) if (node.role !== 'honest' && node.role !== 'dead') liarRoles[node.role] = (liarRoles[node.role] ?? 0) + 1
     const libp2pRoles: Partial<Record<Libp2pRole, number>> = {}
     for (const node of nodes) if (node.libp2p) libp2pRoles[node.libp2p.role] = (libp2pRoles[node.libp2p.role] ?? 0) + 1
+    let sources: RunningSources | undefined
+    if (options.dns || options.px || options.rendezvous) {
+      const inputs: SourceNodeInput[] = nodes.map((x) => ({
+        index: x.index,
+        nodeId: x.nodeId,
+        enr: x.enr,
+        privateKey: specs[x.index]!.privateKey,
+        live: x.live,
+        waku: x.waku,
+        ...(x.libp2p && x.libp2p.role === 'truthful' ? {tcpPort: x.libp2p.tcpPort} : {}),
+        ...(x.cluster !== undefined ? {cluster: x.cluster, shards: x.shards} : {}),
+      }))
+      sources = await startTestnetSources(inputs, {dns: options.dns, px: options.px, rendezvous: options.rendezvous, host, rand, signal: options.signal}, rendezvousSeeder)
+      stops.push(() => sources!.stop())
+      for (const [index, held] of sources.membership) nodes[index]!.inSources = held
+    }
     const live = nodes.filter((x) => x.live)
     return {
       protocolId,
@@ -285,6 +321,7 @@ export async function startTestnet(options: TestnetOptions): Promise<Testnet> {
       },
       liarRoles,
       libp2pRoles,
+      ...(sources ? {sources: sources.description} : {}),
       workers,
       startupMs: Date.now() - started,
       nodes,

@@ -1,0 +1,3 @@
+// Discovery sources beside the DHT (DNS trees, peer exchange, rendezvous) and their comparison.
+export * from './gather.js'
+export * from './compare.js'
