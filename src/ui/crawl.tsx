@@ -191,6 +191,19 @@ export function renderCrawlSummary(r: CrawlSummary, stream: NodeJS.WriteStream =
     const findings = topEntries(r.findings ?? {}, 12)
     rows.push(['claims vs reality', findings.length > 0 ? findings.map(([k, n]) => `${k} ${n}`).join(', ') : 'every identified peer matches its record'])
   }
+  if (r.sources) {
+    for (const [name, c] of Object.entries(r.sources.bySource)) {
+      const parts = [
+        `${c.found} peers (${c.alsoElsewhere} also elsewhere, ${c.only} only here)`,
+        `${c.responsive} answered discv5`,
+        ...(c.visited !== null ? [`${c.dialable} of ${c.visited} visited dialable`] : []),
+        ...(c.stale !== null ? [`${c.stale} stale seq`] : []),
+        ...(c.ms !== undefined ? [`${c.ms} ms, ${c.queries} queries${c.errors?.length ? `, ${c.errors.length} errors` : ''}`] : []),
+      ]
+      rows.push([`source ${name}`, parts.join('; ')])
+    }
+    if (r.sources.outsideCrawl.length > 0) rows.push(['outside the DHT', `${r.sources.outsideCrawl.length} peers only a rendezvous point named`])
+  }
   if (r.preset) {
     const p = r.preset
     const outside = topEntries(p.outside as Record<string, number>, 4)

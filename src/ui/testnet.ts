@@ -19,11 +19,21 @@ export function renderTestnet(d: TestnetDescription, stream: NodeJS.WriteStream 
       : []),
     ['started in', `${(d.startupMs / 1000).toFixed(1)} s${d.workers ? ` on ${d.workers} worker thread(s)` : ''}`],
   ]
+  const src = d.sources
+  if (src?.dns) rows.push(['DNS tree', `${src.dns.url} on ${src.dns.server}: ${src.dns.records} records, ${src.dns.stale} stale`])
+  if (src?.px) rows.push(['peer exchange', `${src.px.multiaddr}: ${src.px.records} records, ${src.px.stale} stale`])
+  if (src?.rendezvous) rows.push(['rendezvous', `${src.rendezvous.multiaddr}: ${src.rendezvous.registrations} registrations`])
+  const sourceFlags = [
+    src?.dns ? `--enrtree ${src.dns.url} --dns-server ${src.dns.server}` : '',
+    src?.px ? `--px ${src.px.multiaddr}` : '',
+    src?.rendezvous ? `--rendezvous ${src.rendezvous.multiaddr}` : '',
+  ].filter(Boolean)
   return [
     table(rows, {singleLine: true}).trimEnd(),
     `${c.bold('bootnode')} ${d.bootnode}`,
     '',
-    `crawl it: waku-disc crawl --bootnode ${d.bootnode.slice(0, 24)}… ${d.protocolId === 'discv5' ? '--network ethereum' : ''}`.trimEnd(),
+    `crawl it: waku-disc crawl --bootnode ${sourceFlags.length > 0 ? d.bootnode : `${d.bootnode.slice(0, 24)}…`} ${d.protocolId === 'discv5' ? '--network ethereum' : ''}`.trimEnd() +
+      (sourceFlags.length > 0 ? ` --strategy census ${sourceFlags.join(' ')}` : ''),
     'Ctrl-C stops the testnet.',
   ].join('\n')
 }

@@ -26,12 +26,12 @@ import {
   type DiscoveryNetwork,
   type MonitorSummary,
 } from '../../lib/discv5/index.js'
-import {createTxtResolver, resolveTree} from '../../lib/dns/index.js'
 import type {NodeFilter} from '../../lib/enr/index.js'
 import {BadInputError, ConfigError, ExitCode, UnreachableError} from '../../lib/errors.js'
 import {CrawlRecorder, type RecordOutcome} from '../../lib/history/recorder.js'
 import {HistoryStore} from '../../lib/history/store.js'
 import {writeNodeSetFile} from '../../lib/nodeset/index.js'
+import {defaultNamespaces, discoverRendezvousPeers} from '../../lib/sources/index.js'
 import {startTestnet, type Testnet} from '../../lib/testnet/index.js'
 import {liveViewAllowed} from '../../ui/colors.js'
 import {discoveryCurveChart} from '../../ui/chart.js'
@@ -74,8 +74,12 @@ Visits (--visit, the default for --network waku): every responsive peer whose re
     }),
     network: Flags.string({description: "which DHT: waku (protocol id d5waku) or ethereum (discv5)", options: ['waku', 'ethereum'], default: 'waku', env: 'WAKU_DISC_NETWORK'}),
     'protocol-id': Flags.string({description: 'override the 6-byte packet protocol id (e.g. d5waku, discv5)'}),
-    bootnode: Flags.string({description: 'bootstrap node: ENR, or a file of ENRs / nodes.json (repeatable; - for stdin)', multiple: true, exclusive: ['enrtree', 'testnet']}),
-    enrtree: Flags.string({description: 'bootstrap from an EIP-1459 tree (enrtree://KEY@domain): its nodes with a UDP port', exclusive: ['testnet']}),
+    bootnode: Flags.string({description: 'bootstrap node: ENR, or a file of ENRs / nodes.json (repeatable; - for stdin)', multiple: true, exclusive: ['testnet']}),
+    enrtree: Flags.string({description: 'an EIP-1459 tree (enrtree://KEY@domain): a discovery source compared with the DHT, and the bootstrap when no --bootnode is given', exclusive: ['testnet']}),
+    px: Flags.string({description: 'a peer-exchange node (multiaddr or ENR) to ask as a discovery source (repeatable)', multiple: true}),
+    'px-queries': Flags.integer({description: 'queries per --px node (a responder samples at random)', default: 3, min: 1, max: 100}),
+    rendezvous: Flags.string({description: 'a Waku rendezvous point (multiaddr or ENR) to ask as a discovery source (repeatable)', multiple: true}),
+    'rendezvous-namespace': Flags.string({description: 'rendezvous namespace to ask (repeatable; default rs/<cluster>/mix and rs/<cluster>/0…7)', multiple: true}),
     'dns-server': Flags.string({description: 'DNS server for --enrtree (HOST:PORT; default: the system resolver)', env: 'WAKU_DISC_DNS_SERVER'}),
     testnet: Flags.integer({description: 'offline demo: start a local testnet of N nodes on loopback and crawl it', min: 2, max: 5000}),
     'testnet-dead': Flags.string({description: 'with --testnet: share of dead nodes', default: '0.1'}),
@@ -149,13 +153,14 @@ Visits (--visit, the default for --network waku): every responsive peer whose re
       } else if (f.bootnode && f.bootnode.length > 0) {
         bootnodes = await loadBootnodes(f.bootnode, this.signal)
       } else if (f.enrtree) {
-        bootnodes = await this.treeBootnodes(f.enrtree, f['dns-server'])
+        // Resolved once, as a source: with no --bootnode its records are also the bootstrap.
+        bootnodes = []
       } else if (preset) {
         if (preset.bootnodes.length > 0) {
           this.progress(`bootstrapping from ${preset.description} (${preset.bootnodes.length} nodes)`)
           bootnodes = [...preset.bootnodes]
         } else if (preset.enrtree) {
-          bootnodes = await this.treeBootnodes(preset.enrtree, f['dns-server'])
+          bootnodes = []
         } else {
           throw new BadInputError('NO_BOOTNODES', `--preset ${preset.name} publishes no discv5 bootstrap records`, {hint: 'give --bootnode ENR (a node of that network) or --enrtree URL'})
         }
@@ -186,6 +191,17 @@ Visits (--visit, the default for --network waku): every responsive peer whose re
         signal: this.signal,
         ...(preset ? {preset} : {}),
         ...(visit ? {visit: {concurrency: f['visit-concurrency'], timeoutMs: f['visit-timeout']}} : {}),
+      }
+      const enrtree = f.enrtree ?? (bootnodes.length === 0 ? preset?.enrtree : undefined)
+      if (enrtree || f.px || f.rendezvous) {
+        const cluster = preset?.cluster ?? filter.cluster ?? 1
+        options.gather = {
+          ...(enrtree ? {enrtree: {url: enrtree, server: f['dns-server']}} : {}),
+          ...(f.px ? {px: f.px, pxQueries: f['px-queries']} : {}),
+          ...(f.rendezvous
+            ? {rendezvous: f.rendezvous, rendezvousNamespaces: f['rendezvous-namespace'] ?? defaultNamespaces(cluster, preset?.numShards ?? 8), discoverRendezvous: discoverRendezvousPeers}
+            : {}),
+        }
       }
       if (testnet) options.protocolId = testnet.protocolId
       // Opened before the crawl: a wrong URL or a newer schema fails at once, not after the crawl.
@@ -227,20 +243,6 @@ Visits (--visit, the default for --network waku): every responsive peer whose re
     if (recorder?.error) throw recorder.error
   }
 
-  private async treeBootnodes(url: string, server: string | undefined): Promise<string[]> {
-    const resolver = createTxtResolver({server})
-    try {
-      this.progress(`resolving ${url}…`)
-      const tree = await resolveTree(url, {resolver, signal: this.signal, lenient: true})
-      const records = tree.nodes.map((n) => n.enr)
-      if (records.length === 0) throw new BadInputError('NO_BOOTNODES', `${url} holds no node records`)
-      this.progress(`${records.length} records from the tree`)
-      return records
-    } finally {
-      await resolver.close()
-    }
-  }
-
   private writeNode(node: CrawledNode, counters: {ndjson: number; csv: number}): void {
     if (!node.matches) return
     if (this.flags.ndjson) {
@@ -272,6 +274,8 @@ Visits (--visit, the default for --network waku): every responsive peer whose re
           this.writeNode(event.node, counters)
         } else if (event.type === 'done') {
           summary = stripNodes(event.result)
+        } else if (event.type === 'sources') {
+          for (const src of event.sources) this.progress(`source ${src.name}: ${src.records + src.peers} peers in ${src.ms} ms${src.errors ? `, ${src.errors} errors` : ''}`)
         } else if (event.type === 'progress' && !dashboard && Date.now() - lastLine >= 2000) {
           lastLine = Date.now()
           this.progress(crawlStatusLine(view))

@@ -19,6 +19,7 @@ export default class Testnet extends BaseCommand<typeof Testnet> {
     '<%= config.bin %> <%= command.id %> --nodes 1000 --dead 0.2 --liars 0.1 --json',
     '<%= config.bin %> <%= command.id %> --nodes 100 --protocol-id discv5 --waku-share 0.1',
     '<%= config.bin %> <%= command.id %> --nodes 200 --libp2p --libp2p-lies 0.3',
+    '<%= config.bin %> <%= command.id %> --nodes 200 --libp2p --px --rendezvous --dns',
   ]
   static override flags = {
     nodes: Flags.integer({char: 'n', description: 'number of nodes', required: true, min: 1, max: 5000}),
@@ -31,6 +32,9 @@ export default class Testnet extends BaseCommand<typeof Testnet> {
     libp2p: Flags.boolean({description: 'honest Waku nodes also run a libp2p listener (tcp) for crawl --visit; some lie (see --libp2p-lies)'}),
     'libp2p-share': Flags.string({description: 'with --libp2p: share of honest Waku nodes with a listener (0–1)', default: '1'}),
     'libp2p-lies': Flags.string({description: 'with --libp2p: share of listeners that plant one lie or dial failure each (0–1)', default: '0.25'}),
+    dns: Flags.boolean({description: 'also serve an EIP-1459 tree of some Waku nodes on a loopback DNS server (a quarter of its records one seq old)'}),
+    px: Flags.boolean({description: 'also run a peer-exchange responder handing out some Waku nodes (a quarter stale)'}),
+    rendezvous: Flags.boolean({description: 'also run a Waku rendezvous point where some libp2p listeners are registered (needs --libp2p)'}),
     host: Flags.string({description: 'loopback address to bind', default: '127.0.0.1'}),
     workers: Flags.integer({description: 'worker threads hosting the nodes (default: 1 from 200 nodes on)', min: 0, max: 16}),
     seed: Flags.integer({description: 'seed for roles and Waku profiles (repeatable layouts)'}),
@@ -38,6 +42,7 @@ export default class Testnet extends BaseCommand<typeof Testnet> {
 
   async run(): Promise<Omit<TestnetDescription, 'nodes'> & {nodes: TestnetDescription['nodes']}> {
     const f = this.flags
+    if (f.rendezvous && !f.libp2p) throw new BadInputError('RENDEZVOUS_NEEDS_LIBP2P', '--rendezvous registers libp2p listeners: add --libp2p')
     if (!/^(127\.|::1$)/.test(f.host)) throw new BadInputError('TESTNET_NOT_LOOPBACK', `--host ${f.host} is not a loopback address`, {hint: 'testnets bind to 127.0.0.0/8 or ::1 only'})
     this.progress(`starting ${f.nodes} nodes…`)
     const testnet = await startTestnet({
@@ -49,6 +54,9 @@ export default class Testnet extends BaseCommand<typeof Testnet> {
       dead: fraction('--dead', f.dead),
       liars: fraction('--liars', f.liars),
       ...(f.libp2p ? {libp2p: fraction('--libp2p-share', f['libp2p-share']), libp2pLies: fraction('--libp2p-lies', f['libp2p-lies'])} : {}),
+      dns: f.dns,
+      px: f.px,
+      rendezvous: f.rendezvous,
       host: f.host,
       workers: f.workers,
       seed: f.seed,

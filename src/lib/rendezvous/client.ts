@@ -4,7 +4,7 @@
  * is reported with its error and the others kept). Like nim-libp2p, each request goes on its own
  * stream: nwaku's handler reads one message, answers and closes.
  */
-import type {Connection, PrivateKey} from '@libp2p/interface'
+import type {Connection, PrivateKey, Stream} from '@libp2p/interface'
 import {hex} from '@scure/base'
 
 import {BadInputError, ProtocolError, abortError, isWakuDiscError, type ErrorJson, type WakuDiscError} from '../errors.js'
@@ -98,11 +98,32 @@ export async function rendezvousRequest(
   try {
     await writeFrame(stream, request, signal)
     await stream.close({signal}).catch(() => undefined)
-    if (options.expectReply === false) return undefined
+    if (options.expectReply === false) {
+      await awaitRemoteClose(stream, signal, what)
+      return undefined
+    }
     const frame = await readFrame(stream, {maxBytes: options.maxResponseBytes, signal, what})
     return {message: decodeRendezvousMessage(frame.message, what), bytes: frame.message.length, trailingBytes: frame.trailingBytes}
   } finally {
     stream.abort(new Error('done'))
+  }
+}
+
+/**
+ * Waits for the remote to close its side: for a message without a reply, that is how we know it
+ * was read (aborting at once could reset the stream before the remote consumed it).
+ */
+async function awaitRemoteClose(stream: Stream, signal: AbortSignal, what: string): Promise<void> {
+  const onAbort = () => stream.abort(new Error(`${what}: deadline reached`))
+  signal.addEventListener('abort', onAbort, {once: true})
+  try {
+    // Nothing is expected; anything sent is ignored.
+    for await (const _ of stream);
+  } catch {
+    // A reset after our message went out still delivered it; only our deadline is an error.
+    if (signal.aborted) throw abortError(signal, what)
+  } finally {
+    signal.removeEventListener('abort', onAbort)
   }
 }
 

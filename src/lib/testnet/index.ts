@@ -15,14 +15,9 @@ import {BadInputError} from '../errors.js'
 import {resolveProtocolId} from '../discv5/protocol.js'
 import {LIAR_ROLES, TestnetHost, randomKey, type HostInit, type HostedNodeInfo, type HostedNodeSpec, type NodeRole, type RecordParts} from './host.js'
 import {LIBP2P_LIE_ROLES, type Libp2pRole} from './libp2p.js'
-import {startTestnetSources, type RendezvousSeeder, type RunningSources, type SourceName, type SourceNodeInput, type TestnetSourcesDescription} from './sources.js'
+import {rendezvousSeeder} from './rendezvous.js'
+import {startTestnetSources, type RunningSources, type SourceName, type SourceNodeInput, type TestnetSourcesDescription} from './sources.js'
 import {randomWakuProfile, seededRandom, WAKU_CAPS} from './records.js'
-
-/** Set once rendezvous support is loaded (keeps the libp2p rendezvous code out of testnets that do not use it). */
-let rendezvousSeeder: RendezvousSeeder | undefined
-export function setRendezvousSeeder(seeder: RendezvousSeeder): void {
-  rendezvousSeeder = seeder
-}
 
 export {LIAR_ROLES, type NodeRole} from './host.js'
 export type {SourceName, TestnetSourcesDescription} from './sources.js'
@@ -76,6 +71,8 @@ export interface TestnetNode {
   shards?: number[]
   /** The node's libp2p listener: how it behaves, and the tcp port its record names. */
   libp2p?: {role: Libp2pRole; tcpPort: number}
+  /** In no routing table (with dns/px sources): only those sources know the node. */
+  hidden?: boolean
   /** Which of the testnet's other sources hold the node, and whether their record is its current one. */
   inSources?: Partial<Record<SourceName, 'current' | 'stale'>>
 }
@@ -107,6 +104,8 @@ interface HostHandle {
   seed(records: RecordParts[]): Promise<void>
   stop(): Promise<void>
 }
+
+const HIDDEN_SHARE = 0.05
 
 function checkFraction(name: string, value: number | undefined, fallback: number, max = 1): number {
   const v = value ?? fallback
@@ -261,7 +260,12 @@ export async function startTestnet(options: TestnetOptions): Promise<Testnet> {
     const infos = (await Promise.all(handles.map((h) => h.start()))).flat()
     if (options.signal?.aborted) throw options.signal.reason
     const byIndex = new Map(infos.map((i) => [i.index, i]))
-    const records = specs.map((s) => byIndex.get(s.index)!.parts)
+    // With DNS or PX sources, a few live Waku nodes sit in no routing table: only those sources know them.
+    const hidden = new Set<number>()
+    if (options.dns || options.px) {
+      for (const s of specs) if (s.index !== 0 && s.role === 'honest' && s.waku && rand() < HIDDEN_SHARE) hidden.add(s.index)
+    }
+    const records = specs.filter((s) => !hidden.has(s.index)).map((s) => byIndex.get(s.index)!.parts)
     await Promise.all(handles.map((h) => h.seed(records)))
     if (options.signal?.aborted) throw options.signal.reason
 
@@ -282,6 +286,7 @@ export async function startTestnet(options: TestnetOptions): Promise<Testnet> {
         node.shards = s.waku.shards
       }
       if (s.libp2p && info.tcpPort !== undefined) node.libp2p = {role: s.libp2p, tcpPort: info.tcpPort}
+      if (hidden.has(s.index)) node.hidden = true
       return node
     })
     const liarRoles: Partial<Record<NodeRole, number>> = {}
@@ -299,6 +304,7 @@ export async function startTestnet(options: TestnetOptions): Promise<Testnet> {
         waku: x.waku,
         ...(x.libp2p && x.libp2p.role === 'truthful' ? {tcpPort: x.libp2p.tcpPort} : {}),
         ...(x.cluster !== undefined ? {cluster: x.cluster, shards: x.shards} : {}),
+        ...(x.hidden ? {hidden: true} : {}),
       }))
       sources = await startTestnetSources(inputs, {dns: options.dns, px: options.px, rendezvous: options.rendezvous, host, rand, signal: options.signal}, rendezvousSeeder)
       stops.push(() => sources!.stop())

@@ -27,6 +27,8 @@ export interface SourceNodeInput {
   tcpPort?: number
   cluster?: number
   shards?: number[]
+  /** In no routing table: the DNS tree (else the PX responder) always holds it. */
+  hidden?: boolean
 }
 
 export interface TestnetSourcesOptions {
@@ -91,8 +93,9 @@ export async function startTestnetSources(nodes: SourceNodeInput[], options: Tes
     return {records, stale}
   }
   try {
+    const forced = (source: SourceName) => (n: SourceNodeInput) => n.hidden === true && (source === 'dns' || !options.dns)
     if (options.dns) {
-      const {records, stale} = recordsFor(pick(waku, DNS_SHARE, options.rand), 'dns')
+      const {records, stale} = recordsFor(waku.filter((n) => forced('dns')(n) || options.rand() < DNS_SHARE), 'dns')
       const domain = 'nodes.testnet.example'
       const tree = makeTree(1n, records, [])
       const url = tree.sign(generatePrivateKey(), domain)
@@ -101,7 +104,7 @@ export async function startTestnetSources(nodes: SourceNodeInput[], options: Tes
       description.dns = {url, server: `${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`, records: records.length, stale}
     }
     if (options.px) {
-      const {records, stale} = recordsFor(pick(waku, PX_SHARE, options.rand), 'px')
+      const {records, stale} = recordsFor(waku.filter((n) => forced('px')(n) || options.rand() < PX_SHARE), 'px')
       const px: PxServer = await startPxServer({
         records: records.map((r) => r.raw),
         listen: [`/${options.host.includes(':') ? 'ip6' : 'ip4'}/${options.host}/tcp/0`],
@@ -116,7 +119,8 @@ export async function startTestnetSources(nodes: SourceNodeInput[], options: Tes
       const listening = waku.filter((n) => n.tcpPort !== undefined && n.live)
       const chosen = pick(listening, RENDEZVOUS_SHARE, options.rand)
       for (const n of chosen) mark(n, 'rendezvous', 'current')
-      const namespacesOf = (n: SourceNodeInput) => [`rs/${n.cluster}/mix`, ...(n.shards ?? []).map((s) => `rs/${n.cluster}/${s}`)]
+      // Every node registers per shard (the older spec); every other one also as a mix node (the current one).
+      const namespacesOf = (n: SourceNodeInput) => [...(n.index % 2 === 0 ? [`rs/${n.cluster}/mix`] : []), ...(n.shards ?? []).map((s) => `rs/${n.cluster}/${s}`)]
       const point = await rendezvous.start(options.host, chosen, namespacesOf)
       stops.push(() => point.stop())
       description.rendezvous = {multiaddr: point.multiaddr, registrations: point.registrations, namespaces: point.namespaces}
