@@ -9,6 +9,8 @@
  *   3. the responsive records of (2) visited again one at a time (a script calling caps per
  *      peer, without process start-up: the sequential baseline), and with the crawl's default
  *      concurrency, on the same client node.
+ *   4. a census gathering from a DNS tree, a PX responder and a rendezvous point as well:
+ *      wall time per source.
  * Prints wall times, visits per second, the extra time visits add to a census, per-class counts,
  * and the ratios. Figures depend on load from other processes (load average printed).
  */
@@ -21,15 +23,16 @@ import {fileURLToPath} from 'node:url'
 import {runCrawl} from '../src/lib/discv5/index.js'
 import {createProbeNode} from '../src/lib/libp2p/node.js'
 import {DestinationPolicy} from '../src/lib/net/index.js'
-import {startTestnet} from '../src/lib/testnet/index.js'
+import {defaultNamespaces, discoverRendezvousPeers} from '../src/lib/sources/index.js'
+import {startTestnet, type TestnetSourcesDescription} from '../src/lib/testnet/index.js'
 import {summarizeVisits, Visitor, type PeerVisit} from '../src/lib/visit/index.js'
 
 const N = Number(process.env.VISIT_BENCH_NODES ?? 1000)
 const SHARE = Number(process.env.VISIT_BENCH_LIBP2P ?? 0.25)
 
 if (process.argv.includes('--serve-testnet')) {
-  const testnet = await startTestnet({nodes: N, dead: 0.1, liars: 0.05, libp2p: SHARE, libp2pLies: 0.05, workers: 0, seed: 77})
-  process.stdout.write(JSON.stringify({startupMs: testnet.startupMs, bootnode: testnet.bootnode, counts: testnet.counts, roles: testnet.libp2pRoles}) + '\n')
+  const testnet = await startTestnet({nodes: N, dead: 0.1, liars: 0.05, libp2p: SHARE, libp2pLies: 0.05, dns: true, px: true, rendezvous: true, workers: 0, seed: 77})
+  process.stdout.write(JSON.stringify({startupMs: testnet.startupMs, bootnode: testnet.bootnode, counts: testnet.counts, roles: testnet.libp2pRoles, sources: testnet.sources}) + '\n')
   process.stdin.resume()
   process.stdin.on('end', () => void testnet.stop().then(() => process.exit(0)))
   process.on('SIGTERM', () => void testnet.stop().then(() => process.exit(0)))
@@ -59,7 +62,7 @@ async function main(): Promise<void> {
       createInterface({input: child.stdout!}).once('line', resolve)
       child.once('exit', (code) => reject(new Error(`testnet exited with ${code}`)))
     }),
-  ) as {startupMs: number; bootnode: string; counts: {nodes: number; live: number; libp2p: number}; roles: Record<string, number>}
+  ) as {startupMs: number; bootnode: string; counts: {nodes: number; live: number; libp2p: number}; roles: Record<string, number>; sources: TestnetSourcesDescription}
   console.log(`testnet: ${info.counts.nodes} nodes (${info.counts.live} live), ${info.counts.libp2p} libp2p listeners ${JSON.stringify(info.roles)}, up in ${s(info.startupMs)}`)
   try {
     const plain = await runCrawl({bootnodes: [info.bootnode], strategy: 'census'})
@@ -98,6 +101,22 @@ async function main(): Promise<void> {
         console.log(
           `parallel visits, concurrency ${c}: ${records.length} in ${s(par.ms)} (${(records.length / (par.ms / 1000)).toFixed(0)} visits/s, ${par.summary.visits.succeeded} identified); ratio sequential/parallel ${(seq.ms / par.ms).toFixed(1)}x`,
         )
+      }
+      const src = info.sources
+      const gathered = await runCrawl({
+        bootnodes: [info.bootnode],
+        strategy: 'census',
+        gather: {
+          enrtree: {url: src.dns!.url, server: src.dns!.server},
+          px: [src.px!.multiaddr],
+          rendezvous: [src.rendezvous!.multiaddr],
+          rendezvousNamespaces: defaultNamespaces(1),
+          discoverRendezvous: discoverRendezvousPeers,
+        },
+      })
+      console.log(`census with every source (no visits): ${s(gathered.durationMs)} after gathering`)
+      for (const [name, c] of Object.entries(gathered.sources!.bySource)) {
+        console.log(`  ${name.padEnd(10)} ${String(c.found).padStart(5)} peers, ${c.only} only here, ${c.stale ?? '–'} stale${c.ms !== undefined ? `, gathered in ${s(c.ms)} (${c.queries} queries, ${c.errors!.length} errors)` : ''}`)
       }
       console.log(`census + visits vs census then sequential visits: ${s(visited.durationMs)} vs ${s(plain.durationMs + seq.ms)} (${((plain.durationMs + seq.ms) / visited.durationMs).toFixed(1)}x)`)
     } finally {

@@ -92,8 +92,10 @@ function mixKeyHex(mixKey: string): string {
 /** Encodes a record the way nwaku does (field 1 as raw multihash bytes, addresses binary). */
 export function encodeWakuPeerRecord(record: WakuPeerRecordInit & {peerId: string}): Uint8Array {
   const peerId = parsePeerIdText(record.peerId, 'WakuPeerRecord')
-  const seqNo = record.seqNo ?? BigInt(Math.floor(Date.now() / 1000))
-  if (BigInt(seqNo) < 0n || BigInt(seqNo) > 0xffff_ffff_ffff_ffffn) throw new BadInputError('BAD_SEQ_NO', `seqNo must fit in uint64, got ${seqNo}`)
+  const given = record.seqNo ?? Math.floor(Date.now() / 1000)
+  if (typeof given === 'number' && !Number.isSafeInteger(given)) throw new BadInputError('BAD_SEQ_NO', `seqNo must be an integer, got ${given}`)
+  const seqNo = BigInt(given)
+  if (seqNo < 0n || seqNo > 0xffff_ffff_ffff_ffffn) throw new BadInputError('BAD_SEQ_NO', `seqNo must fit in uint64, got ${seqNo}`)
   if (record.addresses.length === 0) throw new BadInputError('NO_ADDRESSES', 'a WakuPeerRecord needs at least one address (nwaku refuses records without)')
   const w = new ProtoWriter().bytes(1, peerId.toMultihash().bytes).varint(2, seqNo)
   for (const a of record.addresses) {

@@ -339,8 +339,8 @@ export async function startRendezvousServer(options: RendezvousServerOptions): P
     let answer: Uint8Array | undefined
     try {
       const frame = await readFrame(stream, {maxBytes: MAX_RENDEZVOUS_REQUEST_BYTES, signal, what: 'rendezvous request'})
-      const message = decodeRendezvousMessage(frame.message, 'rendezvous request')
       stats.requests++
+      const message = decodeRendezvousMessage(frame.message, 'rendezvous request')
       if (message.type === RENDEZVOUS_MESSAGE_TYPE.REGISTER && message.register) {
         event.type = 'register'
         event.namespace = message.register.ns

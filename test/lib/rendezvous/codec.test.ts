@@ -230,6 +230,9 @@ describe('WakuPeerRecord', () => {
     expect(() => encodeWakuPeerRecord({peerId: peerId.toString(), addresses: []})).toThrow(BadInputError)
     expect(() => encodeWakuPeerRecord({peerId: peerId.toString(), addresses: ['/ip4/1.2.3.4/tcp/1'], mixKey: 'xyz'})).toThrow(/mix key must be/)
     expect(() => encodeWakuPeerRecord({peerId: 'not-a-peer-id', addresses: ['/ip4/1.2.3.4/tcp/1']})).toThrow(BadInputError)
+    expect(() => encodeWakuPeerRecord({peerId: peerId.toString(), addresses: ['/ip4/1.2.3.4/tcp/1'], seqNo: 1.5})).toThrow(/seqNo must be an integer/)
+    expect(() => encodeWakuPeerRecord({peerId: peerId.toString(), addresses: ['/ip4/1.2.3.4/tcp/1'], seqNo: -1n})).toThrow(/uint64/)
+    expect(() => encodeWakuPeerRecord({peerId: peerId.toString(), addresses: ['not a multiaddr']})).toThrow(BadInputError)
   })
 
   it('rejects malformed payloads with ProtocolError BAD_PEER_RECORD and the offset', async () => {
