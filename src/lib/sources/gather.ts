@@ -33,7 +33,7 @@ export interface SourceResult {
 }
 
 /** Discovers rendezvous registrations (provided by the rendezvous module). */
-export type RendezvousDiscover = (target: string, options: {namespaces: string[]; node: ProbeNode; signal?: AbortSignal; timeoutMs: number}) => Promise<{peers: SourcePeer[]; queries: number; errors: ErrorJson[]}>
+export type RendezvousSourceQuery = (target: string, options: {namespaces: string[]; node: ProbeNode; signal?: AbortSignal; timeoutMs: number}) => Promise<{peers: SourcePeer[]; queries: number; errors: ErrorJson[]}>
 
 export interface GatherOptions {
   enrtree?: {url: string; server?: string}
@@ -45,7 +45,7 @@ export interface GatherOptions {
   rendezvous?: string[]
   /** Namespaces asked at each rendezvous point (default: rs/<cluster>/mix and rs/<cluster>/<shard> for shards 0–7). */
   rendezvousNamespaces?: string[]
-  discoverRendezvous?: RendezvousDiscover
+  discoverRendezvous?: RendezvousSourceQuery
   timeoutMs?: number
   signal?: AbortSignal
 }

@@ -8,7 +8,7 @@ import {peerIdFromString} from '@libp2p/peer-id'
 import {isWakuDiscError, type ErrorJson} from '../errors.js'
 import {nodeIdOf} from '../keys/index.js'
 import {discoverRendezvous} from '../rendezvous/client.js'
-import type {RendezvousDiscover, SourcePeer} from './gather.js'
+import type {RendezvousSourceQuery, SourcePeer} from './gather.js'
 
 function nodeIdOfPeer(peerId: string): string {
   try {
@@ -19,7 +19,7 @@ function nodeIdOfPeer(peerId: string): string {
   }
 }
 
-export const discoverRendezvousPeers: RendezvousDiscover = async (target, options) => {
+export const discoverRendezvousPeers: RendezvousSourceQuery = async (target, options) => {
   const errors: ErrorJson[] = []
   const peers: SourcePeer[] = []
   let queries = 0
