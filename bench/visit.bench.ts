@@ -85,13 +85,17 @@ async function main(): Promise<void> {
     const node = await createProbeNode({metadata: {}})
     const policy = new DestinationPolicy({trustedRanges: ['127.0.0.0/8']})
     try {
-      const timed = async (concurrency: number) => {
+      const timed = async (concurrency: number, list = records) => {
         const visitor = new Visitor({policy, node, concurrency})
+        const cpu0 = process.cpuUsage()
+        const child0 = procCpuMs(child.pid)
         const started = performance.now()
-        const out = (await Promise.all(records.map((r) => visitor.visit(r)))).filter((x): x is PeerVisit => x !== undefined)
+        const out = (await Promise.all(list.map((r) => visitor.visit(r)))).filter((x): x is PeerVisit => x !== undefined)
         const ms = performance.now() - started
+        const cpu = process.cpuUsage(cpu0)
+        const cpuMs = (cpu.user + cpu.system) / 1000 + (procCpuMs(child.pid) - child0)
         await visitor.stop()
-        return {ms, summary: summarizeVisits(out)}
+        return {ms, cpuMs, summary: summarizeVisits(out)}
       }
       await timed(8) // warm-up: connections and JIT
       const seq = await timed(1)
@@ -117,6 +121,14 @@ async function main(): Promise<void> {
       console.log(`census with every source (no visits): ${s(gathered.durationMs)} after gathering`)
       for (const [name, c] of Object.entries(gathered.sources!.bySource)) {
         console.log(`  ${name.padEnd(10)} ${String(c.found).padStart(5)} peers, ${c.only} only here, ${c.stale ?? '–'} stale${c.ms !== undefined ? `, gathered in ${s(c.ms)} (${c.queries} queries, ${c.errors!.length} errors)` : ''}`)
+      }
+      // Without the planted failures (two of them wait out the 5 s budget, bounding any parallel run).
+      const healthy = visited.nodes.filter((n) => n.status === 'responsive' && n.visit && n.visit.error === null).map((n) => n.enr)
+      const seqOk = await timed(1, healthy)
+      console.log(`identified peers only, sequential: ${healthy.length} in ${s(seqOk.ms)} (${(seqOk.ms / healthy.length).toFixed(1)} ms/peer; CPU both sides ${(seqOk.cpuMs / healthy.length).toFixed(1)} ms/visit)`)
+      for (const c of [8, 32]) {
+        const par = await timed(c, healthy)
+        console.log(`identified peers only, concurrency ${c}: ${s(par.ms)} (${(healthy.length / (par.ms / 1000)).toFixed(0)} visits/s, CPU ${(par.cpuMs / healthy.length).toFixed(1)} ms/visit); ratio ${(seqOk.ms / par.ms).toFixed(1)}x; CPU floor on 2 cores ${s(par.cpuMs / 2)}`)
       }
       console.log(`census + visits vs census then sequential visits: ${s(visited.durationMs)} vs ${s(plain.durationMs + seq.ms)} (${((plain.durationMs + seq.ms) / visited.durationMs).toFixed(1)}x)`)
     } finally {

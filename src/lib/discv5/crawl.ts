@@ -95,6 +95,9 @@ class AsyncQueue<T> {
   }
 }
 
+/** Event-loop lag (ms) above which new libp2p visits wait while the discv5 traversal runs. */
+const VISIT_HOLD_LAG_MS = 40
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 function parseBootnode(text: string, index: number): ENR {
@@ -173,6 +176,7 @@ class CrawlEngine {
   private readonly pacer: HandshakePacer
   private gathered: SourceResult[] = []
   private bootnodeCount = 0
+  private traversing = false
   /** node id → discovery source → the highest seq that source gave for it. */
   private readonly sourceSeqs = new Map<string, Map<string, bigint>>()
   private lookups = 0
@@ -317,7 +321,13 @@ class CrawlEngine {
     })
     this.selfId = this.node.nodeId
     if (this.options.visit) {
-      this.visitor = new Visitor({...this.options.visit, policy: this.policy, signal: this.abortController.signal})
+      this.visitor = new Visitor({
+        ...this.options.visit,
+        policy: this.policy,
+        signal: this.abortController.signal,
+        // Discovery first: while the traversal runs and our loop lags, new visits wait.
+        holdWhile: () => this.traversing && this.pacer.lagMs > VISIT_HOLD_LAG_MS,
+      })
     }
     makeTimeoutsLagTolerant(this.node.discv5, () => this.pacer.lagMs, {
       challengeTimeoutMs: (nodeId) => this.challengeTimeout(nodeId),
@@ -354,8 +364,13 @@ class CrawlEngine {
           }
         }
       }
-      if (this.strategy === 'random-walk') await this.randomWalk()
-      else await this.visitAll()
+      this.traversing = true
+      try {
+        if (this.strategy === 'random-walk') await this.randomWalk()
+        else await this.visitAll()
+      } finally {
+        this.traversing = false
+      }
       // Visits outlive the discv5 traffic; a cancelled crawl's visits end at once (signal).
       while (this.pendingVisits.size > 0) await Promise.allSettled([...this.pendingVisits])
     } finally {

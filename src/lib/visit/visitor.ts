@@ -47,6 +47,11 @@ export interface VisitorOptions {
   policy: DestinationPolicy
   /** Resolves dns4/dns6 names (default node:dns lookup; tests inject one). */
   resolve?: (name: string, family: 4 | 6) => Promise<string[]>
+  /**
+   * Holds new visits while it returns true (the crawl: while its event loop lags during the
+   * discv5 traversal, so visits' CPU never makes live nodes miss their answers).
+   */
+  holdWhile?: () => boolean
   /** An existing client node (tests); else one is created and stopped by the visitor. */
   node?: ProbeNode
   signal?: AbortSignal
@@ -92,6 +97,7 @@ export class Visitor {
   /** Visits one record (ENR text). Never throws for the peer's faults; resolves undefined when cancelled. */
   async visit(enrText: string): Promise<PeerVisit | undefined> {
     return this.limiter.run(async () => {
+      while (this.options.holdWhile?.() && !this.stopped && !this.options.signal?.aborted) await new Promise((resolve) => setTimeout(resolve, 25))
       if (this.stopped || this.options.signal?.aborted) return undefined
       const started = performance.now()
       let decoded: DecodedEnr
