@@ -1,0 +1,68 @@
+import {generateKeyPair} from '@libp2p/crypto/keys'
+import {describe, expect, it} from 'vitest'
+
+import {registerRendezvous} from '../../../src/lib/rendezvous/index.js'
+import {parseNdjson, runCli} from '../../helpers/cli.js'
+
+describe('waku-disc rendezvous serve | discover', () => {
+  it('a point started from the CLI takes registrations; discover lists them; the point reports what it handled', async () => {
+    let listening: any
+    let ready!: () => void
+    const up = new Promise<void>((resolve) => (ready = resolve))
+    let kill: () => void = () => {}
+    const point = runCli(['rendezvous', 'serve', '--ndjson'], {
+      timeoutMs: 120_000,
+      onSpawn: (child) => {
+        kill = () => child.kill('SIGINT')
+        let buffer = ''
+        child.stdout!.on('data', (d: Buffer) => {
+          buffer += d.toString()
+          const first = buffer.split('\n')[0]!
+          if (!listening && buffer.includes('\n')) {
+            listening = JSON.parse(first)
+            ready()
+          }
+        })
+      },
+    })
+    try {
+      await Promise.race([up, point.then((r) => Promise.reject(new Error(`serve exited ${r.code}: ${r.stderr}`)))])
+      expect(listening.type).toBe('listening')
+      const target = listening.addresses[0] as string
+      for (let i = 0; i < 2; i++) {
+        const key = await generateKeyPair('secp256k1')
+        const r = await registerRendezvous(target, {namespace: 'rs/1/mix', privateKey: key, addresses: [`/ip4/127.0.0.1/tcp/${61000 + i}`], ttlSeconds: 120})
+        expect(r.statusName).toBe('OK')
+      }
+      const found = await runCli(['rendezvous', 'discover', target, '--namespace', 'rs/1/mix', '--namespace', 'rs/1/0', '--limit', '1', '--json'], {timeoutMs: 60_000})
+      expect(found.code, found.stderr).toBe(0)
+      expect(found.json.peers).toBe(2)
+      const mix = found.json.namespaces.find((n: any) => n.namespace === 'rs/1/mix')
+      expect(mix.registrations).toHaveLength(2)
+      expect(mix.pages).toBeGreaterThanOrEqual(2)
+      expect(mix.registrations[0].addresses[0]).toMatch(/^\/ip4\/127\.0\.0\.1\/tcp\/6100[01]$/)
+      const lines = await runCli(['rendezvous', 'discover', target, '--namespace', 'rs/1/mix', '--ndjson'], {timeoutMs: 60_000})
+      const parsed = parseNdjson(lines.stdout)
+      expect(parsed.filter((l) => l.type === 'registration' && l.ok)).toHaveLength(2)
+      expect(parsed.at(-1).type).toBe('summary')
+      const human = await runCli(['rendezvous', 'discover', target, '--namespace', 'rs/1/mix'], {timeoutMs: 60_000})
+      expect(human.stdout).toMatch(/rs\/1\/mix\s+0 OK\s+2 valid, 0 invalid/)
+      const empty = await runCli(['rendezvous', 'discover', target, '--namespace', 'rs/7/mix', '--json'], {timeoutMs: 60_000})
+      expect(empty.code).toBe(3)
+      const bad = await runCli(['rendezvous', 'discover', target, '--namespace', ''])
+      expect(bad.code).toBe(2)
+    } finally {
+      kill()
+    }
+    const done = await point
+    expect(done.code).toBe(130)
+    const summary = parseNdjson(done.stdout).at(-1)
+    expect(summary).toMatchObject({type: 'summary', registered: 2})
+    expect(summary.requests).toBeGreaterThanOrEqual(6)
+  }, 180_000)
+
+  it('exits 4 when nothing listens at the target', async () => {
+    const r = await runCli(['rendezvous', 'discover', '/ip4/127.0.0.1/tcp/1/p2p/16Uiu2HAmQ9X2xDfPG3uL77V9piYDhjq14JhKCtcmNYsTMKNqrKCj', '--timeout', '10'], {timeoutMs: 60_000})
+    expect(r.code, r.stderr).toBe(4)
+  }, 60_000)
+})
