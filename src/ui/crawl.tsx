@@ -155,7 +155,7 @@ export function renderCrawlSummary(r: CrawlSummary, stream: NodeJS.WriteStream =
   const rows: string[][] = [
     ['state', `${state} (${r.strategy}, protocol id ${r.protocolId}, ${seconds(r.durationMs)})`],
     ['discovered', String(r.counts.discovered)],
-    ['responsive', String(r.counts.responsive)],
+    ['responsive', `${r.counts.responsive}${r.families ? ` (${r.families.ipv4} over IPv4, ${r.families.ipv6} over IPv6)` : ''}`],
     ['Waku nodes (responsive)', `${r.counts.waku} of ${r.counts.wakuDiscovered} discovered`],
     ['unresponsive', String(r.counts.unresponsive)],
     ['refused (address policy)', `${r.counts.refused}${Object.keys(r.refusals).length ? ' — ' + Object.entries(r.refusals).map(([k, v]) => `${k} ${v}`).join(', ') : ''}`],

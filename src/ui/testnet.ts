@@ -19,6 +19,9 @@ export function renderTestnet(d: TestnetDescription, stream: NodeJS.WriteStream 
       : []),
     ['started in', `${(d.startupMs / 1000).toFixed(1)} s${d.workers ? ` on ${d.workers} worker thread(s)` : ''}`],
   ]
+  const v6 = d.nodes.filter((n) => n.family === 6).length
+  const dual = d.nodes.filter((n) => n.family === 'dual').length
+  if (v6 + dual > 0) rows.push(['address families', `${d.nodes.length - v6 - dual} IPv4 only, ${v6} IPv6 only (::1), ${dual} dual stack`])
   const src = d.sources
   if (src?.dns) rows.push(['DNS tree', `${src.dns.url} on ${src.dns.server}: ${src.dns.records} records, ${src.dns.stale} stale`])
   if (src?.px) rows.push(['peer exchange', `${src.px.multiaddr}: ${src.px.records} records, ${src.px.stale} stale`])

@@ -1,4 +1,5 @@
 import {createWriteStream, type WriteStream} from 'node:fs'
+import {isIP} from 'node:net'
 
 import {Flags} from '@oclif/core'
 
@@ -45,6 +46,18 @@ export interface CrawlCommandResult extends CrawlSummary {
   database?: RecordOutcome
 }
 
+/** --bind values → the crawl's bindHost/bindHost6 (given only IPv4: no IPv6 socket; only IPv6: an IPv6-only crawler). */
+function bindOptions(values: string[] | undefined): {bindHost?: string; bindHost6?: string | null} {
+  if (!values || values.length === 0) return {}
+  const v4 = values.filter((v) => isIP(v) === 4)
+  const v6 = values.filter((v) => isIP(v) === 6)
+  const bad = values.find((v) => isIP(v) === 0)
+  if (bad !== undefined) throw new BadInputError('BAD_BIND', `--bind ${bad}: not an IP address`)
+  if (v4.length > 1 || v6.length > 1) throw new BadInputError('BAD_BIND', '--bind takes at most one IPv4 and one IPv6 address')
+  if (v4.length === 0) return {bindHost: v6[0]!, bindHost6: null}
+  return {bindHost: v4[0]!, bindHost6: v6[0] ?? null}
+}
+
 export default class Crawl extends BaseCommand<typeof Crawl> {
   static override description = `Crawl a discv5 network (Waku's d5waku DHT or Ethereum's discv5) and report who is on it: every node's record, liveness, Waku capabilities, clusters and shards, with a discovery curve and the random-walk cost analysis.
 
@@ -61,6 +74,7 @@ Visits (--visit, the default for --network waku): every responsive peer whose re
     '<%= config.bin %> <%= command.id %> --bootnode ./fleet.txt --visit-concurrency 64 --visit-timeout 3000 --csv peers.csv',
     '<%= config.bin %> <%= command.id %> --network waku --no-visit --out nodes.json',
     '<%= config.bin %> <%= command.id %> --preset twn --strategy census --json',
+    '<%= config.bin %> <%= command.id %> --bootnode ./fleet.txt --bind 0.0.0.0 --bind :: --strategy census',
     '<%= config.bin %> <%= command.id %> --strategy random-walk --duration 60',
     '<%= config.bin %> <%= command.id %> --monitor 300 --metrics-port 9464 --out nodes.json',
     '<%= config.bin %> <%= command.id %> --testnet 200 --monitor 5 --rounds 3 --db crawls.sqlite',
@@ -105,6 +119,10 @@ Visits (--visit, the default for --network waku): every responsive peer whose re
     'max-lookups': Flags.integer({description: 'random-walk: stop after this many lookups', min: 1}),
     walkers: Flags.integer({description: 'random-walk: lookups in parallel', default: 1, min: 1, max: 64}),
     port: Flags.integer({description: 'local UDP port (0 = any)', default: 0, min: 0, max: 65_535}),
+    bind: Flags.string({
+      description: 'local address to bind (repeatable: one IPv4 and one IPv6 for dual stack, e.g. --bind 0.0.0.0 --bind ::); default: IPv4, plus IPv6 when a bootnode has an ip6 address',
+      multiple: true,
+    }),
     ndjson: Flags.boolean({description: 'stream nodes to stdout as found, one JSON object per line', exclusive: ['json']}),
     out: Flags.string({description: "write the responsive nodes as geth's nodes.json (- for stdout)"}),
     csv: Flags.string({description: 'write every reported node as a CSV row to this file'}),
@@ -188,6 +206,7 @@ Visits (--visit, the default for --network waku): every responsive peer whose re
         maxLookups: f['max-lookups'],
         walkers: f.walkers,
         bindPort: f.port,
+        ...bindOptions(f.bind),
         signal: this.signal,
         ...(preset ? {preset} : {}),
         ...(visit ? {visit: {concurrency: f['visit-concurrency'], timeoutMs: f['visit-timeout']}} : {}),

@@ -20,6 +20,7 @@ export default class Testnet extends BaseCommand<typeof Testnet> {
     '<%= config.bin %> <%= command.id %> --nodes 100 --protocol-id discv5 --waku-share 0.1',
     '<%= config.bin %> <%= command.id %> --nodes 200 --libp2p --libp2p-lies 0.3',
     '<%= config.bin %> <%= command.id %> --nodes 200 --libp2p --px --rendezvous --dns',
+    '<%= config.bin %> <%= command.id %> --nodes 100 --ipv6 0.3 --dual-stack 0.3',
   ]
   static override flags = {
     nodes: Flags.integer({char: 'n', description: 'number of nodes', required: true, min: 1, max: 5000}),
@@ -32,6 +33,8 @@ export default class Testnet extends BaseCommand<typeof Testnet> {
     libp2p: Flags.boolean({description: 'honest Waku nodes also run a libp2p listener (tcp) for crawl --visit; some lie (see --libp2p-lies)'}),
     'libp2p-share': Flags.string({description: 'with --libp2p: share of honest Waku nodes with a listener (0–1)', default: '1'}),
     'libp2p-lies': Flags.string({description: 'with --libp2p: share of listeners that plant one lie or dial failure each (0–1)', default: '0.25'}),
+    ipv6: Flags.string({description: 'share of nodes on IPv6 only (::1; records with ip6/udp6 and no ip)', default: '0'}),
+    'dual-stack': Flags.string({description: 'share of nodes with both an IPv4 and an IPv6 socket (the bootnode is dual stack whenever either share is set)', default: '0'}),
     dns: Flags.boolean({description: 'also serve an EIP-1459 tree of some Waku nodes on a loopback DNS server (a quarter of its records one seq old)'}),
     px: Flags.boolean({description: 'also run a peer-exchange responder handing out some Waku nodes (a quarter stale)'}),
     rendezvous: Flags.boolean({description: 'also run a Waku rendezvous point where some libp2p listeners are registered (needs --libp2p)'}),
@@ -54,6 +57,8 @@ export default class Testnet extends BaseCommand<typeof Testnet> {
       dead: fraction('--dead', f.dead),
       liars: fraction('--liars', f.liars),
       ...(f.libp2p ? {libp2p: fraction('--libp2p-share', f['libp2p-share']), libp2pLies: fraction('--libp2p-lies', f['libp2p-lies'])} : {}),
+      ipv6: fraction('--ipv6', f.ipv6),
+      dualStack: fraction('--dual-stack', f['dual-stack']),
       dns: f.dns,
       px: f.px,
       rendezvous: f.rendezvous,

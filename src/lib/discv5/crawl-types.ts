@@ -60,6 +60,11 @@ export interface CrawlOptions {
   walkers?: number
   /** Local bind address (default 127.0.0.1 when every bootnode is loopback, else 0.0.0.0). */
   bindHost?: string
+  /**
+   * Also bind this IPv6 address beside the IPv4 one (dual stack); null = IPv4 only. Default: ::1
+   * (loopback bootnodes) or :: when some bootnode has an ip6/udp6 address, else none.
+   */
+  bindHost6?: string | null
   bindPort?: number
   /** 32-byte key of the crawler's identity (default random). */
   privateKey?: Uint8Array
@@ -112,6 +117,8 @@ export interface CrawledNode extends RecordView {
   matches: boolean
   /** With visits on: what dialling it over libp2p found (responsive nodes only). */
   visit?: PeerVisit
+  /** The address family the crawler reached it on (or would have tried first). */
+  family?: 4 | 6
   /** Discovery sources that knew the node: discv5 (a NODES answer listed it), dns, px, …; a bootnode no source lists has none. */
   sources?: string[]
   /** Source → the highest ENR seq it held (decimal strings). */
@@ -196,6 +203,8 @@ export interface CrawlSummary {
   preset?: {name: string; cluster: number; numShards: number | null; checked: number; outside: Partial<Record<PresetFindingCode, number>>}
   /** With gather: per-source comparison (see SourcesReport). */
   sources?: SourcesReport
+  /** Dual stack: responsive nodes by the family they were reached on. */
+  families?: {ipv4: number; ipv6: number}
 }
 
 export interface CrawlResult extends CrawlSummary {

@@ -28,7 +28,7 @@ import {ENR} from '@chainsafe/enr'
 import {BadInputError} from '../errors.js'
 import {DestinationPolicy, trustedRangesFor, type RefusalReason} from '../net/index.js'
 import {kademliaSizeEstimate, normalizedDistance, randomWalkEstimate, thinCurve, type CurvePoint} from './analysis.js'
-import {makeTimeoutsLagTolerant, startNode, type StartedNode, type TimeoutPhase} from './node.js'
+import {makeTimeoutsLagTolerant, sendFindNodeVia, startNode, type StartedNode, type TimeoutPhase} from './node.js'
 import {resolveProtocolId, type DiscoveryNetwork} from './protocol.js'
 import {isWaku, recordView, viewMatches, type RecordView} from './view.js'
 import {compareSources, gatherSources, type SourceResult} from '../sources/index.js'
@@ -71,6 +71,8 @@ interface Entry {
   nextRequestAt: number
   view?: RecordView
   visit?: PeerVisit
+  /** Families to try, the current one first (after admission). */
+  families?: Array<4 | 6>
 }
 
 class AsyncQueue<T> {
@@ -287,13 +289,18 @@ class CrawlEngine {
     if (bootnodes.length === 0) {
       throw new BadInputError('NO_BOOTNODES', 'no bootstrap nodes to start crawling from', {hint: 'give --bootnode, --enrtree or --testnet'})
     }
-    const bootIps = bootnodes.map((b) => b.ip).filter((ip): ip is string => ip !== undefined)
+    const bootIps = bootnodes.flatMap((b) => [b.ip, b.udp6 !== undefined ? b.ip6 : undefined]).filter((ip): ip is string => ip !== undefined)
     this.policy = new DestinationPolicy({
       allowPrivate: this.options.allowPrivate,
       allowLowPorts: this.options.allowLowPorts,
       trustedRanges: [...trustedRangesFor(bootIps), ...(this.options.trustedRanges ?? [])],
     })
-    const bindHost = this.options.bindHost ?? (bootIps.length > 0 && bootIps.every(isLoopback) ? '127.0.0.1' : '0.0.0.0')
+    const loopbackOnly = bootIps.length > 0 && bootIps.every(isLoopback)
+    const bindHost = this.options.bindHost ?? (loopbackOnly ? '127.0.0.1' : '0.0.0.0')
+    // Dual stack when asked, or when a bootnode can be reached over IPv6 (its neighbours then too).
+    const v6Boot = bootnodes.some((b) => b.ip6 !== undefined && b.udp6 !== undefined)
+    const bindHost6 =
+      this.options.bindHost6 === null || bindHost.includes(':') ? undefined : (this.options.bindHost6 ?? (v6Boot ? (loopbackOnly ? '::1' : '::') : undefined))
     const signal = this.options.signal
     const onAbort = () => {
       // A time budget (--timeout) ends the crawl like --duration does; anything else is a cancel.
@@ -307,6 +314,7 @@ class CrawlEngine {
       privateKey: this.options.privateKey ?? new Uint8Array(randomBytes(32)),
       protocolId: this.protocolId,
       bindHost,
+      ...(bindHost6 !== undefined ? {bindHost6} : {}),
       bindPort: this.options.bindPort ?? 0,
       advertise: false,
       staticTable: true,
@@ -335,7 +343,7 @@ class CrawlEngine {
       onTimeout: (nodeId, phase) => this.onTimeoutPhase(nodeId, phase),
     })
     this.startMs = this.now()
-    this.emit({type: 'start', protocolId: this.protocolId, strategy: this.strategy, bootnodes: bootnodes.length, bindAddress: `${bindHost}:${this.node.port}`, nodeId: this.selfId})
+    this.emit({type: 'start', protocolId: this.protocolId, strategy: this.strategy, bootnodes: bootnodes.length, bindAddress: `${bindHost}:${this.node.port}${bindHost6 !== undefined ? ` [${bindHost6}]:${this.node.transport.boundPort6}` : ''}`, nodeId: this.selfId})
     // Partial answers of requests that later time out still name real nodes.
     ;(this.node.discv5 as unknown as NodeJS.EventEmitter).on('discovered', (enr: ENR) => this.learn(enr, undefined, 'discv5'))
     const progress = setInterval(() => this.emitProgress(), this.opts.progressIntervalMs)
@@ -437,20 +445,25 @@ class CrawlEngine {
 
   /** Decides whether a node may be contacted; queues it (census/exhaustive) or keeps it known. */
   private admit(entry: Entry): void {
-    const ip = entry.enr.ip
-    const udp = entry.enr.udp
-    if (ip === undefined || udp === undefined) {
+    // Every family both we and the record speak, IPv4 first; a timed-out first contact retries on the next.
+    const families = this.node!.transport.families
+    const candidates: Array<{family: 4 | 6; ip: string; udp: number}> = []
+    if (families.includes(4) && entry.enr.ip !== undefined && entry.enr.udp !== undefined) candidates.push({family: 4, ip: entry.enr.ip, udp: entry.enr.udp})
+    if (families.includes(6) && entry.enr.ip6 !== undefined && entry.enr.udp6 !== undefined) candidates.push({family: 6, ip: entry.enr.ip6, udp: entry.enr.udp6})
+    if (candidates.length === 0) {
       entry.status = 'no-address'
       this.finalize(entry)
       return
     }
-    const decision = this.policy.check(ip, udp)
-    if (!decision.allowed) {
+    const decisions = candidates.map((c) => ({...c, decision: this.policy.check(c.ip, c.udp)}))
+    const allowed = decisions.filter((d) => d.decision.allowed)
+    if (allowed.length === 0) {
       entry.status = 'refused'
-      entry.refusal = decision.reason
+      entry.refusal = decisions[0]!.decision.reason
       this.finalize(entry)
       return
     }
+    entry.families = allowed.map((a) => a.family)
     if (this.strategy !== 'random-walk') {
       entry.status = 'queued'
       this.queue.push(entry.nodeId)
@@ -482,6 +495,7 @@ class CrawlEngine {
     if (entry.rttMs !== undefined) node.rttMs = Math.round(entry.rttMs)
     if (entry.neighbours) node.neighbours = [...entry.neighbours]
     if (entry.visit) node.visit = entry.visit
+    if (entry.families) node.family = entry.families[0]
     const seqs = this.sourceSeqs.get(entry.nodeId)
     if (seqs) {
       node.sources = [...seqs.keys()].sort()
@@ -637,7 +651,7 @@ class CrawlEngine {
       if (this.strategy === 'random-walk') this.lookupRequests++
       entry.nextRequestAt = started + (this.opts.perNodeRate > 0 ? 1000 / this.opts.perNodeRate : 0)
       try {
-        const enrs = await this.node!.discv5.sendFindNode(entry.enr, distances)
+        const enrs = await sendFindNodeVia(this.node!.discv5, entry.enr, distances, entry.families?.[0])
         this.succeeded++
         if (handshake) this.pacer.onHandshakeRtt(this.now() - started)
         entry.hasSession = true
@@ -768,6 +782,8 @@ class CrawlEngine {
     // silent through it is dead; more attempts only lengthen the crawl's tail.
     if (this.aborted || entry.failedVisits >= this.opts.retries) return false
     entry.failedVisits++
+    // Dual-stack records: the retry goes over the other family.
+    if (entry.families && entry.families.length > 1) entry.families.push(entry.families.shift()!)
     entry.status = 'queued'
     this.retryQueue.push(entry.nodeId)
     this.wake?.()
@@ -1053,6 +1069,10 @@ class CrawlEngine {
       const outside: NonNullable<CrawlResult['preset']>['outside'] = {}
       for (const x of checked) if (x.outsidePreset) outside[x.outsidePreset.code] = (outside[x.outsidePreset.code] ?? 0) + 1
       result.preset = {name: p.name, cluster: p.cluster, numShards: p.numShards ?? null, checked: checked.length, outside}
+    }
+    if (this.node!.transport.families.length > 1) {
+      const responsive = nodes.filter((x) => x.status === 'responsive')
+      result.families = {ipv4: responsive.filter((x) => x.family === 4).length, ipv6: responsive.filter((x) => x.family === 6).length}
     }
     if (this.options.gather) result.sources = compareSources(nodes, this.gathered, this.visitor !== undefined)
     if (this.visitor) Object.assign(result, summarizeVisits(nodes.flatMap((x) => (x.visit ? [x.visit] : []))))

@@ -8,11 +8,11 @@ import {createSocket, type Socket} from 'node:dgram'
 
 import {Discv5, UDPTransportService, multiaddrFromSocketAddress} from '@chainsafe/discv5'
 import {encodePacket, type IPacket} from '@chainsafe/discv5/packet'
-import {SignableENR} from '@chainsafe/enr'
+import {SignableENR, type ENR} from '@chainsafe/enr'
 import {privateKeyFromRaw} from '@libp2p/crypto/keys'
 import ipaddr from 'ipaddr.js'
 
-import {UnreachableError} from '../errors.js'
+import {BadInputError, UnreachableError} from '../errors.js'
 import {DestinationPolicy} from '../net/index.js'
 import {installDiscv5Crypto, installEnrVerifyCache} from './crypto-cache.js'
 
@@ -41,6 +41,10 @@ export interface SendObservation {
 export interface GuardedTransportInit {
   bindHost: string
   bindPort: number
+  /** A second, IPv6 socket beside an IPv4 bindHost (dual stack). */
+  bindHost6?: string
+  /** Its port: the library refuses two sockets on the same port number, 0 included. */
+  bindPort6?: number
   nodeId: string
   protocolId: string
   /** When set, every send is checked against it and refused sends are dropped and counted. */
@@ -75,8 +79,11 @@ export class GuardedTransport extends UDPTransportService {
   constructor(init: GuardedTransportInit) {
     const addr = udpMultiaddr(init.bindHost, init.bindPort)
     const family = ipaddr.parse(init.bindHost).kind()
+    if (init.bindHost6 !== undefined && (family !== 'ipv4' || ipaddr.parse(init.bindHost6).kind() !== 'ipv6')) {
+      throw new BadInputError('BAD_BIND', `dual stack needs an IPv4 and an IPv6 address, got ${init.bindHost} and ${init.bindHost6}`)
+    }
     super({
-      bindAddrs: (family === 'ipv4' ? {ip4: addr} : {ip6: addr}) as never,
+      bindAddrs: (family === 'ipv4' ? {ip4: addr, ...(init.bindHost6 !== undefined ? {ip6: udpMultiaddr(init.bindHost6, init.bindPort6 ?? 0)} : {})} : {ip6: addr}) as never,
       nodeId: init.nodeId,
       protocolId: init.protocolId,
     })
@@ -105,10 +112,22 @@ export class GuardedTransport extends UDPTransportService {
     return this.slots.map((s) => s.socket).filter((s): s is Socket => s !== undefined)
   }
 
-  /** The port actually bound (after start). */
+  /** The port actually bound (after start; the IPv4 one when both are). */
   get boundPort(): number {
     const socket = this.sockets[0]
     return socket ? socket.address().port : 0
+  }
+
+  /** The IPv6 socket's port when the transport is dual stack (after start). */
+  get boundPort6(): number | undefined {
+    const self = this as unknown as {ip4?: SocketSlot; ip6?: SocketSlot}
+    return self.ip4 && self.ip6?.socket ? self.ip6.socket.address().port : undefined
+  }
+
+  /** Which families the transport speaks. */
+  get families(): Array<4 | 6> {
+    const self = this as unknown as {ip4?: SocketSlot; ip6?: SocketSlot}
+    return [...(self.ip4 ? [4 as const] : []), ...(self.ip6 ? [6 as const] : [])]
   }
 
   override async start(): Promise<void> {
@@ -146,6 +165,8 @@ export interface CreateNodeOptions {
   privateKey: Uint8Array
   protocolId: string
   bindHost: string
+  /** With an IPv4 bindHost: also bind this IPv6 address (dual stack). */
+  bindHost6?: string
   /** 0 = any free port. */
   bindPort?: number
   /** Advertise ip/udp in the node's own ENR (testnet nodes do; a crawler must not). */
@@ -191,6 +212,8 @@ export async function startNode(options: CreateNodeOptions): Promise<StartedNode
   const enr = SignableENR.createV4(options.privateKey, options.enrEntries ?? {})
   const transport = new GuardedTransport({
     bindHost: options.bindHost,
+    bindHost6: options.bindHost6,
+    ...(options.bindHost6 !== undefined ? {bindPort6: await freeUdpPort(options.bindHost6, options.bindPort ?? 0)} : {}),
     bindPort: options.bindPort ?? 0,
     nodeId: enr.nodeId,
     protocolId: options.protocolId,
@@ -201,7 +224,9 @@ export async function startNode(options: CreateNodeOptions): Promise<StartedNode
   const discv5 = Discv5.create({
     enr,
     privateKey: privateKeyFromRaw(options.privateKey) as never,
-    bindAddrs: transport.bindAddrs.length > 0 && ipaddr.parse(options.bindHost).kind() === 'ipv4' ? {ip4: transport.bindAddrs[0]!} : ({ip6: transport.bindAddrs[0]!} as never),
+    bindAddrs: (ipaddr.parse(options.bindHost).kind() === 'ipv4'
+      ? {ip4: transport.bindAddrs[0]!, ...(transport.bindAddrs[1] ? {ip6: transport.bindAddrs[1]} : {})}
+      : {ip6: transport.bindAddrs[0]!}) as never,
     transport,
     config: {
       protocolId: options.protocolId,
@@ -216,9 +241,21 @@ export async function startNode(options: CreateNodeOptions): Promise<StartedNode
   await discv5.start()
   const port = transport.boundPort
   if (options.advertise) {
-    enr.ip = options.bindHost
-    enr.udp = port
-    if (options.tcpPort !== null) enr.tcp = options.tcpPort ?? port
+    const tcp = options.tcpPort === null ? undefined : (options.tcpPort ?? port)
+    if (ipaddr.parse(options.bindHost).kind() === 'ipv4') {
+      enr.ip = options.bindHost
+      enr.udp = port
+      if (tcp !== undefined) enr.tcp = tcp
+    } else {
+      enr.ip6 = options.bindHost
+      enr.udp6 = port
+      if (tcp !== undefined) enr.tcp6 = tcp
+    }
+    if (options.bindHost6 !== undefined && transport.boundPort6 !== undefined) {
+      enr.ip6 = options.bindHost6
+      // No tcp6: a listener beside a dual-stack node binds the IPv4 host only.
+      enr.udp6 = transport.boundPort6
+    }
   }
   return {
     discv5,
@@ -229,6 +266,18 @@ export async function startNode(options: CreateNodeOptions): Promise<StartedNode
     async stop() {
       await discv5.stop()
     },
+  }
+}
+
+/** A free UDP port on `host` other than `not` (the library needs distinct ports per family). */
+async function freeUdpPort(host: string, not: number): Promise<number> {
+  for (;;) {
+    const socket = createSocket('udp6')
+    const port = await new Promise<number>((resolve, reject) => {
+      socket.once('error', reject)
+      socket.bind(0, host, () => resolve(socket.address().port))
+    }).finally(() => new Promise<void>((resolve) => socket.close(() => resolve())))
+    if (port !== not) return port
   }
 }
 
@@ -346,5 +395,22 @@ export function makeTimeoutsLagTolerant(discv5: Discv5, lagMs: () => number, opt
       })
     }
     this.timeouts.set(key, setTimeout(fire, timeout))
+  }
+}
+
+/**
+ * FINDNODE over a chosen address family. 11.0.0 always contacts a dual-stack record over IPv6
+ * (createNodeContact reads the service's ipMode, IPv6 first); the crawler picks per node, so the
+ * mode is narrowed for the one synchronous call that builds the contact, then restored.
+ */
+export function sendFindNodeVia(discv5: Discv5, enr: ENR, distances: number[], family: 4 | 6 | undefined): Promise<ENR[]> {
+  const service = discv5 as unknown as {ipMode: {ip4: boolean; ip6: boolean}}
+  const mode = service.ipMode
+  if (family === undefined || !mode?.[family === 4 ? 'ip4' : 'ip6']) return discv5.sendFindNode(enr, distances)
+  service.ipMode = {ip4: family === 4, ip6: family === 6}
+  try {
+    return discv5.sendFindNode(enr, distances)
+  } finally {
+    service.ipMode = mode
   }
 }

@@ -24,11 +24,15 @@ export interface HostedNodeSpec {
   waku?: WakuProfile
   /** A libp2p listener (honest discv5 Waku nodes only); its port becomes the record's tcp. */
   libp2p?: Libp2pRole
+  /** Address family: IPv4 (default), IPv6 only (host6), or both sockets (dual stack). */
+  family?: 4 | 6 | 'dual'
 }
 
 export interface HostInit {
   protocolId: string
   host: string
+  /** IPv6 loopback for nodes of family 6 or dual (default ::1). */
+  host6?: string
   nodes: HostedNodeSpec[]
   seed: number
   /** Shards the Waku profiles draw from (listeners lying about shards serve one beyond). */
@@ -106,9 +110,15 @@ async function bindRaw(host: string): Promise<Socket> {
 
 function staticEnr(spec: HostedNodeSpec, host: string, port: number, withTcp: boolean): ENR {
   const enr = SignableENR.createV4(keyBytes(spec.privateKey), spec.waku ? wakuEntries(spec.waku) : {})
-  enr.ip = host
-  enr.udp = port
-  if (withTcp) enr.tcp = port
+  if (host.includes(':')) {
+    enr.ip6 = host
+    enr.udp6 = port
+    if (withTcp) enr.tcp6 = port
+  } else {
+    enr.ip = host
+    enr.udp = port
+    if (withTcp) enr.tcp = port
+  }
   return enr.toENR()
 }
 
@@ -120,8 +130,11 @@ export class TestnetHost {
 
   /** Binds every node of this host and returns their records. */
   async start(): Promise<HostedNodeInfo[]> {
-    const {host, protocolId} = this.init
+    const {protocolId} = this.init
+    const host6 = this.init.host6 ?? '::1'
     for (const spec of this.init.nodes) {
+      // Dead and raw liars have one socket: a dual-stack one is given the IPv4 one.
+      const host = spec.family === 6 ? host6 : this.init.host
       if (spec.role === 'dead' || spec.role === 'silent' || spec.role === 'garbage') {
         const socket = await bindRaw(host)
         const port = socket.address().port
@@ -151,6 +164,7 @@ export class TestnetHost {
         privateKey: keyBytes(spec.privateKey),
         protocolId,
         bindHost: host,
+        ...(spec.family === 'dual' ? {bindHost6: host6} : {}),
         advertise: true,
         staticTable: true,
         enrEntries: entries,

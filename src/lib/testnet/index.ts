@@ -46,6 +46,12 @@ export interface TestnetOptions {
   libp2p?: number
   /** Share of those listeners that lie or fail on purpose, 0–1 (default 0); roles cycle through LIBP2P_LIE_ROLES. */
   libp2pLies?: number
+  /** Share of nodes on IPv6 only (bound to host6, records with ip6/udp6 and no ip), 0–1 (default 0). */
+  ipv6?: number
+  /** Share of nodes with both an IPv4 and an IPv6 socket (records with ip/udp and ip6/udp6), 0–1 (default 0). */
+  dualStack?: number
+  /** IPv6 loopback for those nodes (default ::1). */
+  host6?: string
   /** Also serve a DNS tree of some Waku nodes (a quarter of its records stale) on loopback. */
   dns?: boolean
   /** Also run a peer-exchange responder handing out some Waku nodes (a quarter stale). */
@@ -71,6 +77,8 @@ export interface TestnetNode {
   shards?: number[]
   /** The node's libp2p listener: how it behaves, and the tcp port its record names. */
   libp2p?: {role: Libp2pRole; tcpPort: number}
+  /** Address family of its record: 4, 6, or 'dual' (both). */
+  family: 4 | 6 | 'dual'
   /** In no routing table (with dns/px sources): only those sources know the node. */
   hidden?: boolean
   /** Which of the testnet's other sources hold the node, and whether their record is its current one. */
@@ -204,6 +212,11 @@ export async function startTestnet(options: TestnetOptions): Promise<Testnet> {
   if (deadShare + liarShare > 0.95) throw new BadInputError('BAD_TESTNET_OPTION', '--dead plus --liars must leave some honest nodes')
   const libp2pShare = checkFraction('libp2p (share of honest Waku nodes with a listener)', options.libp2p, 0)
   const libp2pLies = checkFraction('libp2pLies (share of listeners that lie)', options.libp2pLies, 0)
+  const v6Share = checkFraction('--ipv6', options.ipv6, 0)
+  const dualShare = checkFraction('--dual-stack', options.dualStack, 0)
+  if (v6Share + dualShare > 1) throw new BadInputError('BAD_TESTNET_OPTION', '--ipv6 plus --dual-stack cannot exceed 1')
+  const host6 = options.host6 ?? '::1'
+  if (host6 !== '::1') throw new BadInputError('TESTNET_NOT_LOOPBACK', `the IPv6 host ${host6} is not ::1`)
   const cluster = options.cluster ?? 1
   const shardCount = options.shards ?? 8
   if (!Number.isInteger(cluster) || cluster < 0 || cluster > 65_535) throw new BadInputError('BAD_TESTNET_OPTION', `--cluster must be 0–65535, got ${cluster}`)
@@ -228,12 +241,18 @@ export async function startTestnet(options: TestnetOptions): Promise<Testnet> {
 
   const specs: HostedNodeSpec[] = roles.map((role, index) => {
     const isWaku = index === 0 || rand() < wakuShare
-    return {
+    const spec: HostedNodeSpec = {
       index,
       role,
       privateKey: Buffer.from(randomKey()).toString('hex'),
       waku: isWaku ? randomWakuProfile(rand, index, cluster, shardCount) : undefined,
     }
+    if (v6Share + dualShare > 0) {
+      // The bootnode is dual stack, so a crawler trusts both loopbacks from it.
+      const r = rand()
+      spec.family = index === 0 ? 'dual' : r < v6Share ? 6 : r < v6Share + dualShare ? 'dual' : 4
+    }
+    return spec
   })
 
   // libp2p listeners: a share of the honest Waku nodes; lying roles never on the bootnode.
@@ -248,7 +267,7 @@ export async function startTestnet(options: TestnetOptions): Promise<Testnet> {
   const localHosts: TestnetHost[] = []
   const shares = workers === 0 ? [specs] : Array.from({length: workers}, (_, w) => specs.filter((_, i) => i % workers === w))
   const handles = shares.map((nodes, w) => {
-    const init: HostInit = {protocolId, host, nodes, seed: seed + w + 1, shardCount, tcpOnlyForListeners: libp2pShare > 0}
+    const init: HostInit = {protocolId, host, host6, nodes, seed: seed + w + 1, shardCount, tcpOnlyForListeners: libp2pShare > 0}
     return workers === 0 ? localHandle(init, localHosts) : workerHandle(init)
   })
   const stops: Array<() => Promise<void>> = []
@@ -279,6 +298,7 @@ export async function startTestnet(options: TestnetOptions): Promise<Testnet> {
         role: s.role,
         live: s.role !== 'dead',
         waku: s.waku !== undefined,
+        family: s.family ?? 4,
       }
       if (s.waku) {
         node.caps = WAKU_CAPS.filter((_, bit) => (s.waku!.caps >> bit) & 1)
