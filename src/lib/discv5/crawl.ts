@@ -178,6 +178,8 @@ class CrawlEngine {
   private readonly pacer: HandshakePacer
   private gathered: SourceResult[] = []
   private bootnodeCount = 0
+  /** Source peers outside the crawl (node id → their visit, once done). */
+  private readonly outsideVisits = new Map<string, PeerVisit | undefined>()
   private traversing = false
   /** node id → discovery source → the highest seq that source gave for it. */
   private readonly sourceSeqs = new Map<string, Map<string, bigint>>()
@@ -378,6 +380,22 @@ class CrawlEngine {
         else await this.visitAll()
       } finally {
         this.traversing = false
+      }
+      // Peers a source named without a record the crawl could use: visited by their addresses.
+      if (this.visitor && !this.aborted) {
+        for (const r of this.gathered) {
+          for (const peer of r.peers) {
+            if (this.entries.has(peer.nodeId) || this.outsideVisits.has(peer.nodeId)) continue
+            this.outsideVisits.set(peer.nodeId, undefined)
+            const p = this.visitor
+              .visitPeer(peer.peerId, peer.addresses)
+              .then((visit) => {
+                if (visit && !this.aborted) this.outsideVisits.set(peer.nodeId, visit)
+              }, () => undefined)
+              .finally(() => this.pendingVisits.delete(p))
+            this.pendingVisits.add(p)
+          }
+        }
       }
       // Visits outlive the discv5 traffic; a cancelled crawl's visits end at once (signal).
       while (this.pendingVisits.size > 0) await Promise.allSettled([...this.pendingVisits])
@@ -1074,7 +1092,7 @@ class CrawlEngine {
       const responsive = nodes.filter((x) => x.status === 'responsive')
       result.families = {ipv4: responsive.filter((x) => x.family === 4).length, ipv6: responsive.filter((x) => x.family === 6).length}
     }
-    if (this.options.gather) result.sources = compareSources(nodes, this.gathered, this.visitor !== undefined)
+    if (this.options.gather) result.sources = compareSources(nodes, this.gathered, this.visitor !== undefined, this.outsideVisits)
     if (this.visitor) Object.assign(result, summarizeVisits(nodes.flatMap((x) => (x.visit ? [x.visit] : []))))
     if (this.strategy === 'random-walk') result.lookups = {count: this.lookups, requestsPerLookup: this.lookups > 0 ? round2(this.lookupRequests / this.lookups) : 0}
     if (this.options.recordDiscoveryLog) {

@@ -6,6 +6,7 @@
  */
 import type {CrawledNode} from '../discv5/crawl-types.js'
 import type {ErrorJson} from '../errors.js'
+import type {PeerVisit} from '../visit/index.js'
 import type {SourceResult} from './gather.js'
 
 export interface SourceComparison {
@@ -31,13 +32,18 @@ export interface SourcesReport {
   /** Source name → comparison; discv5 is the DHT crawl itself. */
   bySource: Record<string, SourceComparison>
   /** Peers a source named that the crawl never saw as a record (rendezvous peers outside the DHT). */
-  outsideCrawl: Array<{source: string; peerId: string; nodeId: string; addresses: string[]}>
+  outsideCrawl: Array<{source: string; peerId: string; nodeId: string; addresses: string[]; visit?: PeerVisit}>
 }
 
 /** Sources whose seq is an ENR seq (rendezvous uses a timestamp). */
 const ENR_SOURCES = new Set(['discv5', 'dns', 'px'])
 
-export function compareSources(nodes: readonly CrawledNode[], results: readonly SourceResult[], visitsOn: boolean): SourcesReport {
+export function compareSources(
+  nodes: readonly CrawledNode[],
+  results: readonly SourceResult[],
+  visitsOn: boolean,
+  outsideVisits: ReadonlyMap<string, PeerVisit | undefined> = new Map(),
+): SourcesReport {
   const names = ['discv5', ...results.map((r) => r.name)]
   const bySource: Record<string, SourceComparison> = {}
   for (const name of names) {
@@ -71,7 +77,12 @@ export function compareSources(nodes: readonly CrawledNode[], results: readonly 
       if (seen.has(p.nodeId)) continue
       c.found++
       c.only++
-      if (outsideCrawl.length < 1000) outsideCrawl.push({source: r.name, peerId: p.peerId, nodeId: p.nodeId, addresses: p.addresses})
+      const visit = outsideVisits.get(p.nodeId)
+      if (visitsOn && visit) {
+        c.visited!++
+        if (visit.error === null) c.dialable!++
+      }
+      if (outsideCrawl.length < 1000) outsideCrawl.push({source: r.name, peerId: p.peerId, nodeId: p.nodeId, addresses: p.addresses, ...(visit ? {visit} : {})})
     }
   }
   return {bySource, outsideCrawl}

@@ -128,7 +128,37 @@ export class Visitor {
       }
       // A crawl cut short by its own budget must not report its peers as timed out.
       if (this.options.signal?.aborted) return undefined
-      return toVisit(decoded, admitted.addresses, report, started)
+      return toVisit(decoded, decoded.peerId, admitted.addresses, report, started)
+    })
+  }
+
+  /**
+   * Visits a peer known only by peer id and multiaddrs (a rendezvous registration): the same
+   * dial, safety rules and classes, without the record checks (there is no record).
+   */
+  async visitPeer(peerId: string, addresses: readonly string[]): Promise<PeerVisit | undefined> {
+    return this.limiter.run(async () => {
+      while (this.options.holdWhile?.() && !this.stopped && !this.options.signal?.aborted) await new Promise((resolve) => setTimeout(resolve, 25))
+      if (this.stopped || this.options.signal?.aborted) return undefined
+      const started = performance.now()
+      const bare = addresses.map((a) => a.replace(/\/p2p\/[^/]+$/, ''))
+      if (bare.length === 0) return failed(peerId, [], started, 'no-libp2p-address', 'the peer record lists no addresses')
+      const admitted = await this.admit(bare)
+      if (admitted.addresses.length === 0) {
+        const cls: DialErrorClass = admitted.dnsFailures.length > 0 && admitted.refusals.length === 0 ? 'dns-failed' : 'address-refused'
+        return failed(peerId, [], started, cls, [...admitted.refusals, ...admitted.dnsFailures].join('; '))
+      }
+      const multiaddrs = admitted.addresses.map((a) => `${a}/p2p/${peerId}`)
+      const target: Target = {input: multiaddrs[0]!, kind: 'multiaddr', peerId, multiaddrs}
+      let report: CapsReport
+      try {
+        report = await checkCapabilities(target, {node: await this.client(), timeoutMs: this.timeoutMs, signal: this.options.signal})
+      } catch (err) {
+        if (err instanceof InterruptedError || this.options.signal?.aborted) return undefined
+        return failed(peerId, multiaddrs, started, 'other', isWakuDiscError(err) ? err.message : String((err as Error)?.message ?? err))
+      }
+      if (this.options.signal?.aborted) return undefined
+      return toVisit(undefined, peerId, multiaddrs, report, started)
     })
   }
 
@@ -217,9 +247,9 @@ function failed(peerId: string, addresses: string[], started: number, cls: DialE
   }
 }
 
-function toVisit(decoded: DecodedEnr, addresses: string[], report: CapsReport, started: number): PeerVisit {
+function toVisit(decoded: DecodedEnr | undefined, peerId: string, addresses: string[], report: CapsReport, started: number): PeerVisit {
   const visit: PeerVisit = {
-    peerId: decoded.peerId,
+    peerId,
     addresses,
     remoteAddr: report.remoteAddr ?? null,
     agentVersion: report.identify?.agentVersion ?? null,
@@ -239,6 +269,6 @@ function toVisit(decoded: DecodedEnr, addresses: string[], report: CapsReport, s
     const unsupported = report.reachable && /protocol selection failed|not supported|unsupported/i.test(error.message)
     visit.error = {class: unsupported ? 'protocol-not-supported' : classifyDialError(error), message: error.message}
   }
-  visit.findings = visitFindings(decoded, report)
+  visit.findings = decoded ? visitFindings(decoded, report) : []
   return visit
 }
