@@ -95,7 +95,7 @@ describe('waku-disc crawl', () => {
     try {
       const out = join(dir, 'visited.json')
       const csv = join(dir, 'visited.csv')
-      const r = await runCli(['crawl', '--bootnode', lab.bootnode, '--strategy', 'census', '--ndjson', '--visit-timeout', '1500', '--out', out, '--csv', csv], {timeoutMs: 120_000})
+      const r = await runCli(['crawl', '--bootnode', lab.bootnode, '--strategy', 'census', '--ndjson', '--out', out, '--csv', csv], {timeoutMs: 120_000})
       expect(r.code, r.stderr).toBe(0)
       const lines = parseNdjson(r.stdout)
       const byId = new Map(lines.map((n) => [n.nodeId, n]))
@@ -125,7 +125,7 @@ describe('waku-disc crawl', () => {
       const plain = await runCli(['crawl', '--bootnode', lab.bootnode, '--strategy', 'census', '--no-visit', '--json'], {timeoutMs: 120_000})
       expect(plain.code, plain.stderr).toBe(0)
       expect(plain.json.visits).toBeUndefined()
-      const visited = await runCli(['crawl', '--bootnode', lab.bootnode, '--strategy', 'census', '--visit-timeout', '1500', '--json'], {timeoutMs: 120_000})
+      const visited = await runCli(['crawl', '--bootnode', lab.bootnode, '--strategy', 'census', '--json'], {timeoutMs: 120_000})
       expect(visited.json.visits.attempted).toBe(visited.json.counts.responsive)
       expect(visited.json.visits.failed['peer-id-mismatch']).toBe(lab.libp2pRoles['wrong-peer-id'])
       expect(visited.json.agents['waku-disc-testnet/1.0']).toBe(visited.json.visits.succeeded)

@@ -37,7 +37,7 @@ describe('crawl with every discovery source against testnet --libp2p --px --rend
       expect(s.dns.records).toBeGreaterThan(10)
       expect(s.px.records).toBeGreaterThan(5)
       expect(s.rendezvous.registrations).toBeGreaterThan(5)
-      const args = ['--bootnode', description.bootnode, '--strategy', 'census', '--visit-timeout', '1500', '--enrtree', s.dns.url, '--dns-server', s.dns.server, '--px', s.px.multiaddr, '--rendezvous', s.rendezvous.multiaddr]
+      const args = ['--bootnode', description.bootnode, '--strategy', 'census', '--enrtree', s.dns.url, '--dns-server', s.dns.server, '--px', s.px.multiaddr, '--rendezvous', s.rendezvous.multiaddr]
       const r = await runCli(['crawl', ...args, '--ndjson'], {timeoutMs: 180_000})
       expect(r.code, r.stderr).toBe(0)
       const lines = new Map(parseNdjson(r.stdout).map((n) => [n.nodeId, n]))

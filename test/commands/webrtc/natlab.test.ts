@@ -62,7 +62,7 @@ describe.skipIf(reason !== undefined)(`NAT lab${reason ? ` (skipped: ${reason})`
   it('symmetric NAT: different mappings, RFC 5780 address-and-port-dependent, verdict TURN needed', async () => {
     await lab.setNat('A', 'sym')
     const r = await probe()
-    expect(r.code, r.stderr).toBe(0)
+    expect(r.code, r.stderr + r.stdout).toBe(0)
     expect(r.json.mapping.endpointIndependent).toBe(false)
     expect(r.json.rfc5780.mapping).toBe('address-and-port-dependent')
     expect(r.json.verdict).toBe('TURN needed')

@@ -27,7 +27,7 @@ describe('crawl with discovery sources', () => {
     result = await runCrawl({
       bootnodes: [testnet.bootnode],
       strategy: 'census',
-      visit: {timeoutMs: 2000},
+      visit: {},
       gather: {
         enrtree: {url: testnet.sources!.dns!.url, server: testnet.sources!.dns!.server},
         // The second PX target listens nowhere: its failure is reported, the rest goes on.
@@ -36,7 +36,6 @@ describe('crawl with discovery sources', () => {
         rendezvous: [testnet.sources!.rendezvous!.multiaddr],
         rendezvousNamespaces: defaultNamespaces(1),
         discoverRendezvous: discoverRendezvousPeers,
-        timeoutMs: 2000,
       },
     })
   }, 120_000)
