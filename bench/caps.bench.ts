@@ -6,26 +6,17 @@
  * cost and the ratio.
  */
 import {spawn} from 'node:child_process'
-import {readFileSync} from 'node:fs'
 import {availableParallelism, loadavg} from 'node:os'
 import {createInterface} from 'node:readline'
 import {fileURLToPath} from 'node:url'
 
 import {checkCapabilities, parseTargets, runFleet} from '../src/lib/caps/index.js'
 import {createProbeNode} from '../src/lib/libp2p/node.js'
+import {procCpuMs} from './proc.js'
 
 const N = Number(process.env.CAPS_BENCH_TARGETS ?? 100)
 const expect = {capabilities: ['relay' as const, 'store' as const], cluster: 1, shards: [0]}
 
-/** CPU time (ms) a process has used so far, from /proc (Linux), or NaN elsewhere. */
-function procCpuMs(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 // utime + stime, USER_HZ = 100
-  } catch {
-    return Number.NaN
-  }
-}
 
 async function startTargets(delayMs: number): Promise<{addrs: string[]; pid?: number; stop(): void}> {
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('caps-targets.ts', import.meta.url)), String(N), String(delayMs)], {stdio: ['pipe', 'pipe', 'inherit']})

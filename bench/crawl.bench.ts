@@ -29,6 +29,7 @@ import {SignableENR} from '@chainsafe/enr'
 import {discv5CryptoBackend, installDiscv5Crypto, installEnrVerifyCache, runCrawl, type CrawlOptions, type CrawlResult} from '../src/lib/discv5/index.js'
 import {secp256k1Backend, setSecp256k1Backend} from '../src/lib/keys/index.js'
 import {startTestnet} from '../src/lib/testnet/index.js'
+import {procCpuMs} from './proc.js'
 
 const N = Number(process.env.CRAWL_BENCH_NODES ?? 1000)
 const WALK_CAP_MS = Number(process.env.CRAWL_BENCH_WALK_CAP_S ?? 120) * 1000
@@ -56,15 +57,6 @@ if (process.argv.includes('--serve-testnet')) {
   await main()
 }
 
-/** CPU time (ms) of a process from /proc (Linux), NaN elsewhere. */
-function procCpuMs(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
-  } catch {
-    return Number.NaN
-  }
-}
 
 function rcvbufErrors(): number {
   try {

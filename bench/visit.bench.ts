@@ -15,7 +15,6 @@
  * and the ratios. Figures depend on load from other processes (load average printed).
  */
 import {spawn} from 'node:child_process'
-import {readFileSync} from 'node:fs'
 import {loadavg} from 'node:os'
 import {createInterface} from 'node:readline'
 import {fileURLToPath} from 'node:url'
@@ -26,6 +25,7 @@ import {DestinationPolicy} from '../src/lib/net/index.js'
 import {defaultNamespaces, discoverRendezvousPeers} from '../src/lib/sources/index.js'
 import {startTestnet, type TestnetSourcesDescription} from '../src/lib/testnet/index.js'
 import {summarizeVisits, Visitor, type PeerVisit} from '../src/lib/visit/index.js'
+import {procCpuMs} from './proc.js'
 
 const N = Number(process.env.VISIT_BENCH_NODES ?? 1000)
 const SHARE = Number(process.env.VISIT_BENCH_LIBP2P ?? 0.25)
@@ -44,14 +44,6 @@ function s(ms: number): string {
   return `${(ms / 1000).toFixed(2)} s`
 }
 
-function procCpuMs(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
-  } catch {
-    return Number.NaN
-  }
-}
 
 
 async function main(): Promise<void> {

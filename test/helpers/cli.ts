@@ -71,3 +71,59 @@ export function parseNdjson(text: string): any[] {
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line))
 }
+
+export interface LongCli<T> {
+  /** Resolves with what `ready` found in stdout; rejects if the process exits first. */
+  ready: Promise<T>
+  /** SIGINT, then the finished result. */
+  stop(): Promise<CliResult>
+}
+
+/**
+ * Starts a long-running command (testnet, serve) and waits until `ready` recognises its stdout
+ * (the first JSON document, the listening line), for tests that talk to it from another process.
+ */
+export function startCli<T>(args: string[], ready: (stdout: string) => T | undefined, options: Omit<CliOptions, 'onSpawn'> = {}): LongCli<T> {
+  let kill: () => void = () => {}
+  let found: ((value: T) => void) | undefined
+  const readyPromise = new Promise<T>((resolve) => (found = resolve))
+  const done = runCli(args, {
+    timeoutMs: 300_000,
+    ...options,
+    onSpawn: (child) => {
+      kill = () => child.kill('SIGINT')
+      let buffer = ''
+      child.stdout!.on('data', (d: Buffer | string) => {
+        buffer += d.toString()
+        if (!found) return
+        const value = ready(buffer)
+        if (value !== undefined) {
+          found(value)
+          found = undefined
+        }
+      })
+    },
+  })
+  return {
+    ready: Promise.race([readyPromise, done.then((r) => Promise.reject(new Error(`${args.join(' ')} exited ${r.code} before it was ready: ${r.stderr}`)))]),
+    async stop() {
+      kill()
+      return done
+    },
+  }
+}
+
+/** `ready` for commands that print one JSON document first (testnet --json). */
+export function firstJson(stdout: string): any {
+  try {
+    return JSON.parse(stdout)
+  } catch {
+    return undefined
+  }
+}
+
+/** `ready` for commands that print NDJSON: the first complete line. */
+export function firstLine(stdout: string): any {
+  const nl = stdout.indexOf('\n')
+  return nl < 0 ? undefined : JSON.parse(stdout.slice(0, nl))
+}

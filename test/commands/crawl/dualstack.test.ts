@@ -1,16 +1,10 @@
-import {createSocket} from 'node:dgram'
-
 import {describe, expect, it} from 'vitest'
 
 import {startTestnet} from '../../../src/lib/testnet/index.js'
 import {parseNdjson, runCli} from '../../helpers/cli.js'
+import {ipv6LoopbackAvailable} from '../../helpers/ipv6.js'
 
-const hasIpv6 = await new Promise<boolean>((resolve) => {
-  const s = createSocket('udp6')
-  s.once('error', () => resolve(false))
-  s.bind(0, '::1', () => s.close(() => resolve(true)))
-})
-if (!hasIpv6 && process.env.CI) throw new Error('CI needs IPv6 loopback (::1) for the dual-stack tests')
+const hasIpv6 = await ipv6LoopbackAvailable()
 
 describe.skipIf(!hasIpv6)('crawl --bind on a mixed-family testnet (skipped only without IPv6 loopback)', () => {
   it('crawls both families by default from a dual-stack bootnode; --bind 127.0.0.1 keeps to IPv4; bad --bind exits 2', async () => {

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {LIBP2P_ROLE_EXPECTATION} from '../../../src/lib/testnet/index.js'
-import {parseNdjson, runCli} from '../../helpers/cli.js'
+import {firstJson, parseNdjson, runCli, startCli} from '../../helpers/cli.js'
 
 /**
  * The issue's "done means", end to end with two processes: `testnet --libp2p --px --rendezvous
@@ -10,29 +10,9 @@ import {parseNdjson, runCli} from '../../helpers/cli.js'
  */
 describe('crawl with every discovery source against testnet --libp2p --px --rendezvous --dns', () => {
   it('reports per peer which sources know it and with which seq, and per source what it found', async () => {
-    let description: any
-    let ready!: () => void
-    const up = new Promise<void>((resolve) => (ready = resolve))
-    let kill: () => void = () => {}
-    const lab = runCli(['testnet', '--nodes', '60', '--libp2p', '--libp2p-lies', '0.3', '--px', '--rendezvous', '--dns', '--json', '--seed', '4'], {
-      timeoutMs: 240_000,
-      onSpawn: (child) => {
-        kill = () => child.kill('SIGINT')
-        let buffer = ''
-        child.stdout!.on('data', (d: Buffer) => {
-          buffer += d.toString()
-          if (description) return
-          try {
-            description = JSON.parse(buffer)
-            ready()
-          } catch {
-            // not complete yet
-          }
-        })
-      },
-    })
+    const lab = startCli(['testnet', '--nodes', '60', '--libp2p', '--libp2p-lies', '0.3', '--px', '--rendezvous', '--dns', '--json', '--seed', '4'], firstJson)
     try {
-      await Promise.race([up, lab.then((r) => Promise.reject(new Error(`testnet exited ${r.code}: ${r.stderr}`)))])
+      const description = await lab.ready
       const s = description.sources
       expect(s.dns.records).toBeGreaterThan(10)
       expect(s.px.records).toBeGreaterThan(5)
@@ -82,8 +62,7 @@ describe('crawl with every discovery source against testnet --libp2p --px --rend
       expect(by.dns.only).toBe((description.nodes as any[]).filter((n) => n.hidden && Object.keys(n.inSources ?? {}).join() === 'dns').length)
       for (const source of ['dns', 'px', 'rendezvous']) expect(by[source].errors).toEqual([])
     } finally {
-      kill()
-      await lab
+      await lab.stop()
     }
   }, 300_000)
 })

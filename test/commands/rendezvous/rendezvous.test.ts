@@ -2,31 +2,14 @@ import {generateKeyPair} from '@libp2p/crypto/keys'
 import {describe, expect, it} from 'vitest'
 
 import {registerRendezvous} from '../../../src/lib/rendezvous/index.js'
-import {parseNdjson, runCli} from '../../helpers/cli.js'
+import {firstLine, parseNdjson, runCli, startCli, type CliResult} from '../../helpers/cli.js'
 
 describe('waku-disc rendezvous serve | discover', () => {
   it('a point started from the CLI takes registrations; discover lists them; the point reports what it handled', async () => {
-    let listening: any
-    let ready!: () => void
-    const up = new Promise<void>((resolve) => (ready = resolve))
-    let kill: () => void = () => {}
-    const point = runCli(['rendezvous', 'serve', '--ndjson'], {
-      timeoutMs: 120_000,
-      onSpawn: (child) => {
-        kill = () => child.kill('SIGINT')
-        let buffer = ''
-        child.stdout!.on('data', (d: Buffer) => {
-          buffer += d.toString()
-          const first = buffer.split('\n')[0]!
-          if (!listening && buffer.includes('\n')) {
-            listening = JSON.parse(first)
-            ready()
-          }
-        })
-      },
-    })
+    let done!: CliResult
+    const point = startCli(['rendezvous', 'serve', '--ndjson'], firstLine)
     try {
-      await Promise.race([up, point.then((r) => Promise.reject(new Error(`serve exited ${r.code}: ${r.stderr}`)))])
+      const listening = await point.ready
       expect(listening.type).toBe('listening')
       const target = listening.addresses[0] as string
       for (let i = 0; i < 2; i++) {
@@ -52,9 +35,8 @@ describe('waku-disc rendezvous serve | discover', () => {
       const bad = await runCli(['rendezvous', 'discover', target, '--namespace', ''])
       expect(bad.code).toBe(2)
     } finally {
-      kill()
+      done = await point.stop()
     }
-    const done = await point
     expect(done.code).toBe(130)
     const summary = parseNdjson(done.stdout).at(-1)
     expect(summary).toMatchObject({type: 'summary', registered: 2})

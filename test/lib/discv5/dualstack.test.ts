@@ -6,14 +6,9 @@ import {runCrawl, startNode, type CrawlResult} from '../../../src/lib/discv5/ind
 import {decodeEnr, encodeEnr, parseEnr} from '../../../src/lib/enr/index.js'
 import {generatePrivateKey} from '../../../src/lib/keys/index.js'
 import {startTestnet, type Testnet} from '../../../src/lib/testnet/index.js'
+import {ipv6LoopbackAvailable} from '../../helpers/ipv6.js'
 
-// CI must not skip: only a kernel without IPv6 loopback may (checked here, said why).
-const hasIpv6 = await new Promise<boolean>((resolve) => {
-  const s = createSocket('udp6')
-  s.once('error', () => resolve(false))
-  s.bind(0, '::1', () => s.close(() => resolve(true)))
-})
-if (!hasIpv6 && process.env.CI) throw new Error('CI needs IPv6 loopback (::1) for the dual-stack tests')
+const hasIpv6 = await ipv6LoopbackAvailable()
 
 describe.skipIf(!hasIpv6)('dual-stack crawl on 127.0.0.1 and ::1 (skipped only when the kernel has no IPv6 loopback)', () => {
   let testnet: Testnet
