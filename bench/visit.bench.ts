@@ -1,8 +1,9 @@
 /**
- * Census with visits (npm run bench -- visit).
+ * Census with visits (npm run bench -- visit). Two rounds: listeners answering at once (loopback,
+ * CPU-bound), then delaying each metadata answer by VISIT_BENCH_DELAY_MS (50) as WAN latency would.
  *
  * A 1,000-node testnet (10% dead, 5% liars, d5waku) whose honest Waku nodes run a real js-libp2p
- * listener in a quarter of cases (VISIT_BENCH_LIBP2P; 5% of those lie) runs in a child process, so
+ * listener in 30% of cases (about 200) (VISIT_BENCH_LIBP2P; 5% of those lie) runs in a child process, so
  * the crawler has its own core. In this process, same run, same network:
  *   1. a census crawl without visits (the discv5 floor),
  *   2. the same census with visits on (what `crawl` does for Waku by default),
@@ -28,16 +29,21 @@ import {summarizeVisits, Visitor, type PeerVisit} from '../src/lib/visit/index.j
 import {procCpuMs} from './proc.js'
 
 const N = Number(process.env.VISIT_BENCH_NODES ?? 1000)
-const SHARE = Number(process.env.VISIT_BENCH_LIBP2P ?? 0.25)
+const SHARE = Number(process.env.VISIT_BENCH_LIBP2P ?? 0.3)
+/** Second round: listeners delay each metadata answer by this much, a stand-in for WAN latency (0 = no second round). */
+const DELAY_MS = Number(process.env.VISIT_BENCH_DELAY_MS ?? 50)
 
 if (process.argv.includes('--serve-testnet')) {
-  const testnet = await startTestnet({nodes: N, dead: 0.1, liars: 0.05, libp2p: SHARE, libp2pLies: 0.05, dns: true, px: true, rendezvous: true, workers: 0, seed: 77})
+  const delay = Number(process.env.VISIT_BENCH_LISTENER_DELAY_MS ?? 0)
+  const testnet = await startTestnet({nodes: N, dead: 0.1, liars: 0.05, libp2p: SHARE, libp2pLies: 0.05, libp2pDelayMs: delay, dns: true, px: true, rendezvous: true, workers: 0, seed: 77})
   process.stdout.write(JSON.stringify({startupMs: testnet.startupMs, bootnode: testnet.bootnode, counts: testnet.counts, roles: testnet.libp2pRoles, sources: testnet.sources}) + '\n')
   process.stdin.resume()
   process.stdin.on('end', () => void testnet.stop().then(() => process.exit(0)))
   process.on('SIGTERM', () => void testnet.stop().then(() => process.exit(0)))
 } else {
-  await main()
+  await main(0)
+  if (DELAY_MS > 0) await main(DELAY_MS)
+  process.exit(0)
 }
 
 function s(ms: number): string {
@@ -46,9 +52,12 @@ function s(ms: number): string {
 
 
 
-async function main(): Promise<void> {
-  console.log(`load average ${loadavg()[0]!.toFixed(1)} (other work on the machine skews every figure below)`)
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve-testnet'], {stdio: ['pipe', 'pipe', 'inherit'], env: process.env})
+async function main(delayMs: number): Promise<void> {
+  console.log(`\n--- listeners answer metadata ${delayMs > 0 ? `after ${delayMs} ms (a stand-in for WAN latency)` : 'at once (loopback: CPU-bound)'}; load average ${loadavg()[0]!.toFixed(1)} (other work on the machine skews every figure below)`)
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve-testnet'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: {...process.env, VISIT_BENCH_LISTENER_DELAY_MS: String(delayMs)},
+  })
   const info = JSON.parse(
     await new Promise<string>((resolve, reject) => {
       createInterface({input: child.stdout!}).once('line', resolve)
@@ -129,6 +138,6 @@ async function main(): Promise<void> {
   } finally {
     child.stdin!.end()
     child.kill('SIGTERM')
+    await new Promise((resolve) => child.once('exit', resolve))
   }
-  process.exit(0)
 }

@@ -37,6 +37,8 @@ export interface HostInit {
   seed: number
   /** Shards the Waku profiles draw from (listeners lying about shards serve one beyond). */
   shardCount?: number
+  /** Listeners wait this long before each metadata answer (benchmarks). */
+  listenerDelayMs?: number
   /** Only nodes with a libp2p listener name a tcp port (set when the testnet runs listeners). */
   tcpOnlyForListeners?: boolean
 }
@@ -155,7 +157,7 @@ export class TestnetHost {
       }
       const listener =
         spec.libp2p && spec.waku
-          ? await startListener({role: spec.libp2p, privateKey: spec.privateKey, profile: spec.waku, host, shardCount: this.init.shardCount ?? 8})
+          ? await startListener({role: spec.libp2p, privateKey: spec.privateKey, profile: spec.waku, host, shardCount: this.init.shardCount ?? 8, answerDelayMs: this.init.listenerDelayMs})
           : undefined
       // A node with a listener is dialled at its tcp port; its made-up wss name is left out.
       const entries = spec.waku ? wakuEntries(listener ? {...spec.waku, multiaddrs: []} : spec.waku) : {}

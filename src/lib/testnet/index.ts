@@ -44,6 +44,8 @@ export interface TestnetOptions {
   workers?: number
   /** Share of honest Waku nodes that also run a libp2p listener (tcp), 0–1 (default 0). */
   libp2p?: number
+  /** Listeners wait this long before each metadata answer (a stand-in for WAN latency in benchmarks; default 0). */
+  libp2pDelayMs?: number
   /** Share of those listeners that lie or fail on purpose, 0–1 (default 0); roles cycle through LIBP2P_LIE_ROLES. */
   libp2pLies?: number
   /** Share of nodes on IPv6 only (bound to host6, records with ip6/udp6 and no ip), 0–1 (default 0). */
@@ -267,7 +269,7 @@ export async function startTestnet(options: TestnetOptions): Promise<Testnet> {
   const localHosts: TestnetHost[] = []
   const shares = workers === 0 ? [specs] : Array.from({length: workers}, (_, w) => specs.filter((_, i) => i % workers === w))
   const handles = shares.map((nodes, w) => {
-    const init: HostInit = {protocolId, host, host6, nodes, seed: seed + w + 1, shardCount, tcpOnlyForListeners: libp2pShare > 0}
+    const init: HostInit = {protocolId, host, host6, nodes, seed: seed + w + 1, shardCount, tcpOnlyForListeners: libp2pShare > 0, listenerDelayMs: options.libp2pDelayMs}
     return workers === 0 ? localHandle(init, localHosts) : workerHandle(init)
   })
   const stops: Array<() => Promise<void>> = []

@@ -66,6 +66,8 @@ export interface ListenerSpec {
   host: string
   /** Shards the testnet draws from (a wrong-claims listener serves one outside the record). */
   shardCount: number
+  /** Wait this long before each metadata answer (benchmarks: a stand-in for WAN latency). */
+  answerDelayMs?: number
 }
 
 export interface RunningListener {
@@ -152,6 +154,7 @@ async function startLibp2pListener(spec: ListenerSpec): Promise<RunningListener>
       const signal = AbortSignal.timeout(5000)
       const frame = await readFrame(stream, {maxBytes: 1024, signal, what: 'metadata request'})
       decodeMetadata(frame.message, 'metadata request')
+      if (spec.answerDelayMs) await new Promise((resolve) => setTimeout(resolve, spec.answerDelayMs))
       await writeFrame(stream, encodeMetadata(claims.clusterId, claims.shards, 'nwaku'), signal)
       await stream.close({signal})
     } catch (err) {
