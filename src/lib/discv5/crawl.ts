@@ -1,7 +1,11 @@
 /**
- * The discv5 crawl engine (SPEC §3), on @chainsafe/discv5 11.0.0's `sendFindNode`.
+ * The discv5 crawl engine, on @chainsafe/discv5 11.0.0's `sendFindNode`: the node table, the
+ * scheduler (queues, retries, first contacts ahead of enumerations), requests, visits, sources
+ * and the result. Beside it: crawl-types.ts (public shapes), crawl-entry.ts (per-node state and
+ * what strategies may ask), pacer.ts (handshake pacing), strategies/ (census, exhaustive, random
+ * walk), crawl-report.ts (the summary's arithmetic).
  *
- * What it does about the library's measured behaviour (research/crawlers.md):
+ * What it does about the library's measured behaviour:
  *  - socket receive buffer raised to 4 MiB (the default 20 KiB drops replies under load);
  *  - a verified-record cache (every ENR in every NODES reply is signature-checked);
  *  - new handshakes capped and ramped (each costs ~4 ms of CPU; a burst times out live nodes);
@@ -22,12 +26,11 @@
  */
 import {randomBytes} from 'node:crypto'
 
-import {log2Distance} from '@chainsafe/discv5'
 import {ENR} from '@chainsafe/enr'
 
 import {BadInputError} from '../errors.js'
-import {DestinationPolicy, trustedRangesFor, type RefusalReason} from '../net/index.js'
-import {kademliaSizeEstimate, normalizedDistance, randomWalkEstimate, thinCurve, type CurvePoint} from './analysis.js'
+import {DestinationPolicy, trustedRangesFor} from '../net/index.js'
+import {kademliaSizeEstimate, randomWalkEstimate, thinCurve, type CurvePoint} from './analysis.js'
 import {makeTimeoutsLagTolerant, sendFindNodeVia, startNode, type StartedNode, type TimeoutPhase} from './node.js'
 import {resolveProtocolId, type DiscoveryNetwork} from './protocol.js'
 import {isWaku, recordView, viewMatches, type RecordView} from './view.js'
@@ -35,7 +38,6 @@ import {compareSources, gatherSources, type SourceResult} from '../sources/index
 import {summarizeVisits, Visitor, type PeerVisit} from '../visit/index.js'
 import {
   CRAWL_STRATEGIES,
-  FULL_BUCKET,
   type CrawledNode,
   type CrawlEvent,
   type CrawlOptions,
@@ -45,35 +47,19 @@ import {
   type CrawlSummary,
   type NodeStatus,
 } from './crawl-types.js'
+import type {CrawlEntry, StrategyHost} from './crawl-entry.js'
 import {HandshakePacer} from './pacer.js'
+import {CensusStrategy} from './strategies/census.js'
+import {enumerateBuckets, exhaustiveFirstContact} from './strategies/exhaustive.js'
+import {RandomWalk} from './strategies/random-walk.js'
 import {presetFinding} from './presets.js'
 import {round2, round4, roundEstimate, tallyNodes} from './crawl-report.js'
 
 export * from './crawl-types.js'
 export {assertReachedSomething, tallyNodes} from './crawl-report.js'
 
-interface Entry {
-  nodeId: string
-  enr: ENR
-  status: 'queued' | 'visiting' | 'responsive' | 'unresponsive' | 'refused' | 'no-address' | 'known'
-  refusal?: RefusalReason
-  firstSeen: number
-  lastSeen: number
-  seenBy: number
-  requests: number
-  timeouts: number
-  rttMs?: number
-  neighbours?: Set<string>
-  hasSession: boolean
-  /** First-contact attempts that timed out (retried from the back of the queue). */
-  failedVisits: number
-  emitted: boolean
-  nextRequestAt: number
-  view?: RecordView
-  visit?: PeerVisit
-  /** Families to try, the current one first (after admission). */
-  families?: Array<4 | 6>
-}
+type Entry = CrawlEntry
+
 
 class AsyncQueue<T> {
   private readonly items: T[] = []
@@ -146,7 +132,7 @@ export async function runCrawl(options: CrawlOptions, onEvent?: (event: CrawlEve
   return result!
 }
 
-class CrawlEngine {
+class CrawlEngine implements StrategyHost {
   private readonly opts: Required<
     Pick<CrawlOptions, 'concurrency' | 'maxNewSessions' | 'rampMs' | 'requestTimeoutMs' | 'retries' | 'challengeTimeoutMs' | 'perNodeRate' | 'walkers' | 'progressIntervalMs'>
   >
@@ -154,7 +140,7 @@ class CrawlEngine {
   private readonly protocolId: string
   private readonly network: DiscoveryNetwork | 'custom'
   private readonly now: () => number
-  private readonly entries = new Map<string, Entry>()
+  readonly entries = new Map<string, Entry>()
   private readonly queue: string[] = []
   private queueHead = 0
   /** Retries of silent first contacts: started before new nodes (they need no handshake slot). */
@@ -183,10 +169,7 @@ class CrawlEngine {
   private traversing = false
   /** node id → discovery source → the highest seq that source gave for it. */
   private readonly sourceSeqs = new Map<string, Map<string, bigint>>()
-  private lookups = 0
   private lookupRequests = 0
-  private rotation = 0
-  private censusBoosts = 0
   /** Census: responsive nodes in answer order, and how many of them were asked a second bucket. */
   private readonly answered: string[] = []
   private secondAsks = 0
@@ -202,12 +185,14 @@ class CrawlEngine {
   private wakuResponsive = 0
   private firstWaku?: {requests: number; ms: number}
   private readonly curve: CurvePoint[] = []
-  private readonly sizeSamples: number[][] = []
+  private sizeSamples: number[][] = []
+  private readonly censusStrategy = new CensusStrategy(this)
+  private walk?: RandomWalk
   private readonly discoveryLog: Array<{nodeId: string; ms: number; requests: number}> = []
   private readonly abortController = new AbortController()
   private wake?: () => void
   private state: CrawlSummary['state'] = 'complete'
-  private selfId = ''
+  selfId = ''
   private lastCurveAt = -1
   private visitor?: Visitor
   private readonly pendingVisits = new Set<Promise<void>>()
@@ -261,11 +246,11 @@ class CrawlEngine {
     this.wake?.()
   }
 
-  private get aborted(): boolean {
+  get aborted(): boolean {
     return this.abortController.signal.aborted
   }
 
-  private elapsed(): number {
+  elapsed(): number {
     return this.now() - this.startMs
   }
 
@@ -415,7 +400,7 @@ class CrawlEngine {
 
   // ---------------------------------------------------------------- node table
 
-  private learn(enr: ENR, from: string | undefined, source?: string): void {
+  learn(enr: ENR, from: string | undefined, source?: string): void {
     const id = enr.nodeId
     if (id === this.selfId) return
     const t = this.now()
@@ -527,7 +512,7 @@ class CrawlEngine {
   }
 
   /** Emits a node once its state is final. */
-  private finalize(entry: Entry): void {
+  finalize(entry: Entry): void {
     if (entry.emitted) return
     entry.emitted = true
     if (this.visitor && entry.status === 'responsive' && !this.aborted) {
@@ -633,7 +618,7 @@ class CrawlEngine {
   }
 
   /** One FINDNODE with retries; resolves to the records, or undefined after the last timeout. */
-  private async findNode(entry: Entry, distances: number[], retries = this.opts.retries): Promise<ENR[] | undefined> {
+  async findNode(entry: Entry, distances: number[], retries = this.opts.retries): Promise<ENR[] | undefined> {
     for (let attempt = 0; attempt <= retries; attempt++) {
       if (!(await this.acquire(entry))) return undefined
       const handshake = !entry.hasSession
@@ -700,7 +685,7 @@ class CrawlEngine {
     return undefined
   }
 
-  private absorb(entry: Entry, enrs: ENR[]): number {
+  absorb(entry: Entry, enrs: ENR[]): number {
     for (const enr of enrs) {
       this.learn(enr, entry.nodeId, 'discv5')
       if (entry.neighbours && enr.nodeId !== entry.nodeId) entry.neighbours.add(enr.nodeId)
@@ -708,7 +693,7 @@ class CrawlEngine {
     return enrs.length
   }
 
-  // ---------------------------------------------------------------- census / exhaustive
+  // ---------------------------------------------------------------- scheduler (census / exhaustive)
 
   private async visitAll(): Promise<void> {
     const visits = new Set<Promise<void>>()
@@ -722,7 +707,7 @@ class CrawlEngine {
       // Past that tenth, the tail goes on (wall time or not) while the sightings say nodes are
       // still unseen: Chao1 over how many replies listed each node (see unseenEstimate).
       const tail = this.strategy === 'census' && this.retryQueue.length === 0 && this.queueHead >= this.queue.length
-      const unseen = tail && this.secondAsks >= Math.ceil(this.answered.length / 10) ? this.unseenEstimate() : 0
+      const unseen = tail && this.secondAsks >= Math.ceil(this.answered.length / 10) ? this.censusStrategy.unseenEstimate() : 0
       while (
         tail &&
         this.secondAsksInFlight < 32 &&
@@ -731,7 +716,7 @@ class CrawlEngine {
       ) {
         const entry = this.entries.get(this.answered[this.secondAsks++]!)!
         this.secondAsksInFlight++
-        const p = this.askAgain(entry).finally(() => {
+        const p = this.censusStrategy.askAgain(entry).finally(() => {
           this.secondAsksInFlight--
           visits.delete(p)
           this.wake?.()
@@ -744,7 +729,7 @@ class CrawlEngine {
       while (this.enumQueue.length > 0 && this.enumVisits < Math.max(1, Math.floor(this.opts.concurrency / 2))) {
         const entry = this.entries.get(this.enumQueue.shift()!)!
         this.enumVisits++
-        const p = this.enumerate(entry).finally(() => {
+        const p = enumerateBuckets(this, entry).finally(() => {
           this.enumVisits--
           visits.delete(p)
           this.wake?.()
@@ -758,7 +743,7 @@ class CrawlEngine {
         const entry = this.entries.get(id)!
         if (entry.status !== 'queued') continue
         entry.status = 'visiting'
-        const p = (this.strategy === 'census' ? this.census(entry) : this.exhaustive(entry)).finally(() => {
+        const p = (this.strategy === 'census' ? this.censusStrategy.visit(entry) : exhaustiveFirstContact(this, entry)).finally(() => {
           visits.delete(p)
           this.wake?.()
         })
@@ -776,25 +761,10 @@ class CrawlEngine {
   }
 
   /**
-   * Distances the census rotates over: the buckets that are full in a network this size (bucket
-   * 256 − k holds about N / 2^(k+1) candidates, so about log2(N / 16) of them are full). Deeper
-   * buckets answer with a few records at most, nearly all known already: rotating over them too
-   * (as before, log2(N) − 1 distances) spent a third of a census's requests on them, and a node
-   * held by few tables was then missed in one crawl in ten of a 1,000-node testnet.
-   */
-  private censusDistance(): number {
-    const known = Math.max(this.entries.size, 16)
-    const span = Math.min(16, Math.max(3, Math.round(Math.log2(known / 16))))
-    const d = 256 - (this.rotation % span)
-    this.rotation++
-    return d
-  }
-
-  /**
    * A first contact that timed out goes to the back of the queue instead of being retried at
    * once: under load the retry then meets a quieter remote, and dead nodes do not delay others.
    */
-  private requeue(entry: Entry): boolean {
+  requeue(entry: Entry): boolean {
     // No retry beyond `retries`: the last attempt waited the full request timeout on a loop that
     // reads pending replies before it times a request out (makeTimeoutsLagTolerant), so a node
     // silent through it is dead; more attempts only lengthen the crawl's tail.
@@ -808,193 +778,24 @@ class CrawlEngine {
     return true
   }
 
-  /**
-   * Chao1 estimate of nodes no reply has listed yet, from the nodes listed once (f1) and twice
-   * (f2): f1² / 2·f2. Under load, fewer buckets come back and a node held by few tables can be
-   * missed; singletons among the sightings are the sign of it. Only answering nodes' listings
-   * count (a liar's inventions are listed once and would keep the estimate up forever).
-   */
-  private unseenEstimate(): number {
-    let f1 = 0
-    let f2 = 0
-    for (const e of this.entries.values()) {
-      if (e.status !== 'responsive') continue
-      if (e.seenBy === 1) f1++
-      else if (e.seenBy === 2) f2++
-    }
-    return f2 > 0 ? (f1 * f1) / (2 * f2) : (f1 * (f1 - 1)) / 2
+  /** First contacts still waiting (StrategyHost). */
+  get queued(): number {
+    return this.queue.length - this.queueHead
   }
 
-  /** Census tail: one more bucket from a node that answered, over its session. */
-  private async askAgain(entry: Entry): Promise<void> {
-    if (this.aborted || !entry.hasSession) return
-    const enrs = await this.findNode(entry, [this.censusDistance()], 0)
-    if (enrs !== undefined) this.absorb(entry, enrs)
-  }
-
-  private async census(entry: Entry): Promise<void> {
-    const d = this.censusDistance()
-    const enrs = await this.findNode(entry, [d], 0)
-    if (enrs === undefined) {
-      if (this.requeue(entry)) return
-      if (!this.aborted) entry.status = 'unresponsive'
-    } else {
-      this.absorb(entry, enrs)
-      // The first few nodes are asked a few more buckets while the queue is short: the session
-      // exists, so these cost no handshake (the census's budget), and the queue fills at once.
-      const early = this.censusBoosts++ < 16
-      for (let extra = 1; early && extra <= 3 && !this.aborted && this.queue.length - this.queueHead < 64; extra++) {
-        const more = await this.findNode(entry, [d - extra >= 240 ? d - extra : 256 - extra], 0)
-        if (more === undefined) break
-        this.absorb(entry, more)
-      }
-    }
-    if (!this.aborted) this.finalize(entry)
-  }
-
-  /**
-   * Every routing-table bucket of the node, from distance 256 down: one distance per request while
-   * buckets come back full (15+), then one request for the next three distances; stop when that
-   * comes back short. FINDNODE [0] first gives the node's current record.
-   */
-  private async exhaustive(entry: Entry): Promise<void> {
-    entry.neighbours = new Set()
-    const self = await this.findNode(entry, [0], 0)
-    if (self === undefined) {
-      if (this.requeue(entry)) return
-      if (!this.aborted) {
-        entry.status = 'unresponsive'
-        this.finalize(entry)
-      }
-      return
-    }
-    for (const enr of self) if (enr.nodeId === entry.nodeId && enr.seq > entry.enr.seq) this.learn(enr, undefined, 'discv5')
+  enqueueEnumeration(entry: Entry): void {
     this.enumQueue.push(entry.nodeId)
     this.wake?.()
   }
 
-  /** Exhaustive, after the first contact answered: the node's buckets. */
-  private async enumerate(entry: Entry): Promise<void> {
-    if (this.aborted) return
-    let d = 256
-    let consecutiveFailures = 0
-    while (d >= 1 && !this.aborted) {
-      const single = await this.findNode(entry, [d])
-      if (single === undefined) {
-        if (++consecutiveFailures >= 2) break
-        d--
-        continue
-      }
-      consecutiveFailures = 0
-      this.absorb(entry, single)
-      if (single.length >= FULL_BUCKET) {
-        d--
-        continue
-      }
-      const tail = [d - 1, d - 2, d - 3].filter((x) => x >= 1)
-      if (tail.length === 0) break
-      const rest = await this.findNode(entry, tail)
-      if (rest === undefined) break
-      this.absorb(entry, rest)
-      if (rest.length < FULL_BUCKET) break
-      d -= 4
-    }
-    if (!this.aborted) this.finalize(entry)
-  }
-
-  // ---------------------------------------------------------------- random walk
-
-  /** The crawler's own routing table (k-buckets around its id), as a Waku node keeps one. */
-  private readonly table = new Map<number, string[]>()
-
-  private tableInsert(entry: Entry): void {
-    const d = log2Distance(this.selfId, entry.nodeId)
-    const bucket = this.table.get(d) ?? []
-    if (bucket.includes(entry.nodeId)) return
-    if (bucket.length < 16) bucket.push(entry.nodeId)
-    this.table.set(d, bucket)
-  }
-
-  private closestInTable(target: string, count: number): Entry[] {
-    const all: Entry[] = []
-    for (const ids of this.table.values()) for (const id of ids) all.push(this.entries.get(id)!)
-    return all.sort((a, b) => normalizedDistance(a.nodeId, target) - normalizedDistance(b.nodeId, target)).slice(0, count)
-  }
-
   private async randomWalk(): Promise<void> {
-    const deadline = this.options.durationMs !== undefined ? this.elapsed() + this.options.durationMs : Number.POSITIVE_INFINITY
-    const maxLookups = this.options.maxLookups ?? Number.POSITIVE_INFINITY
-    if (deadline === Number.POSITIVE_INFINITY && maxLookups === Number.POSITIVE_INFINITY && !this.options.signal) {
+    if (this.options.durationMs === undefined && this.options.maxLookups === undefined && !this.options.signal) {
       throw new BadInputError('UNBOUNDED_WALK', 'random-walk needs a duration, a lookup limit or an abort signal')
     }
-    for (const entry of this.entries.values()) if (entry.status === 'known') this.tableInsert(entry)
-    let started = 0
-    const walker = async () => {
-      while (!this.aborted && started < maxLookups && this.elapsed() < deadline) {
-        started++
-        await this.lookup(randomBytes(32).toString('hex'), deadline)
-        this.lookups++
-        if (this.table.size === 0) break
-      }
-    }
-    await Promise.all(Array.from({length: this.opts.walkers}, () => walker()))
-    if (!this.aborted && this.elapsed() >= deadline) this.state = 'time-limit'
-    for (const entry of this.entries.values()) this.finalize(entry)
-  }
-
-  /** One Kademlia lookup (α = 3, k = 16, three distances per request, like geth and nwaku). */
-  private async lookup(target: string, deadline: number): Promise<void> {
-    const k = 16
-    const alpha = 3
-    const candidates = new Map<string, Entry>()
-    for (const e of this.closestInTable(target, k)) candidates.set(e.nodeId, e)
-    const asked = new Set<string>()
-    const failed = new Set<string>()
-    const byDistance = () =>
-      [...candidates.values()].filter((e) => !failed.has(e.nodeId)).sort((a, b) => normalizedDistance(a.nodeId, target) - normalizedDistance(b.nodeId, target))
-    const step = async (entry: Entry) => {
-      asked.add(entry.nodeId)
-      const d = Math.max(1, log2Distance(target, entry.nodeId))
-      const distances = [d, d + 1, d - 1].filter((x) => x >= 1 && x <= 256)
-      // Lookups route around silent nodes instead of retrying them (as geth and nim-eth do).
-      const enrs = await this.findNode(entry, distances, 0)
-      if (enrs === undefined) {
-        if (!this.aborted && entry.status !== 'responsive') {
-          entry.status = 'unresponsive'
-          this.finalize(entry)
-        }
-        failed.add(entry.nodeId)
-        return
-      }
-      this.tableInsert(entry)
-      // Stream the node now that it answered (a walk has no end to wait for).
-      this.finalize(entry)
-      for (const enr of enrs) {
-        this.learn(enr, entry.nodeId, 'discv5')
-        const e = this.entries.get(enr.nodeId)
-        if (e && (e.status === 'known' || e.status === 'responsive')) candidates.set(e.nodeId, e)
-      }
-    }
-    const running = new Set<Promise<void>>()
-    for (;;) {
-      if (this.aborted || this.elapsed() >= deadline) break
-      const closest = byDistance().slice(0, k)
-      const next = closest.filter((e) => !asked.has(e.nodeId))
-      if (next.length === 0 && running.size === 0) break
-      while (running.size < alpha && next.length > 0) {
-        const e = next.shift()!
-        const p = step(e).finally(() => running.delete(p))
-        running.add(p)
-      }
-      if (running.size === 0) break
-      await Promise.race(running)
-    }
-    await Promise.allSettled([...running])
-    const found = byDistance()
-      .filter((e) => asked.has(e.nodeId) && e.status === 'responsive')
-      .slice(0, k)
-      .map((e) => normalizedDistance(e.nodeId, target))
-    if (found.length >= k / 2) this.sizeSamples.push(found)
+    this.walk = new RandomWalk(this, {durationMs: this.options.durationMs, maxLookups: this.options.maxLookups, walkers: this.opts.walkers})
+    const outcome = await this.walk.run()
+    this.sizeSamples = outcome.sizeSamples
+    if (outcome.timeLimit) this.state = 'time-limit'
   }
 
   // ---------------------------------------------------------------- reporting
@@ -1027,7 +828,7 @@ class CrawlEngine {
       timeouts: this.timeouts,
       handshakes: this.handshakes,
       wakuResponsive: this.wakuResponsive,
-      lookups: this.lookups,
+      lookups: this.walk?.lookupCount ?? 0,
       requestsPerSecond: elapsedMs > 0 ? Math.round((this.requests / elapsedMs) * 1000) : 0,
       wire: {...(this.node?.transport.counters ?? {packetsOut: 0, bytesOut: 0, packetsIn: 0, bytesIn: 0, refusedSends: 0, decodeErrors: 0})},
       ...(this.visitor ? {visits: {done: this.visitsDone, failed: this.visitsFailed, pending: this.pendingVisits.size}} : {}),
@@ -1094,7 +895,10 @@ class CrawlEngine {
     }
     if (this.options.gather) result.sources = compareSources(nodes, this.gathered, this.visitor !== undefined, this.outsideVisits)
     if (this.visitor) Object.assign(result, summarizeVisits(nodes.flatMap((x) => (x.visit ? [x.visit] : []))))
-    if (this.strategy === 'random-walk') result.lookups = {count: this.lookups, requestsPerLookup: this.lookups > 0 ? round2(this.lookupRequests / this.lookups) : 0}
+    if (this.strategy === 'random-walk') {
+      const lookups = this.walk?.lookupCount ?? 0
+      result.lookups = {count: lookups, requestsPerLookup: lookups > 0 ? round2(this.lookupRequests / lookups) : 0}
+    }
     if (this.options.recordDiscoveryLog) {
       result.discoveryLog = this.discoveryLog
       result.timeoutLog = this.timeoutLog
