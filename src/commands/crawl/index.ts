@@ -46,6 +46,9 @@ export interface CrawlCommandResult extends CrawlSummary {
   database?: RecordOutcome
 }
 
+/** About how many libp2p listeners `crawl --testnet` starts when --testnet-libp2p is not given. */
+const DEFAULT_TESTNET_LISTENERS = 250
+
 /** --bind values → the crawl's bindHost/bindHost6 (given only IPv4: no IPv6 socket; only IPv6: an IPv6-only crawler). */
 function bindOptions(values: string[] | undefined): {bindHost?: string; bindHost6?: string | null} {
   if (!values || values.length === 0) return {}
@@ -98,7 +101,9 @@ Visits (--visit, the default for --network waku): every responsive peer whose re
     testnet: Flags.integer({description: 'offline demo: start a local testnet of N nodes on loopback and crawl it', min: 2, max: 5000}),
     'testnet-dead': Flags.string({description: 'with --testnet: share of dead nodes', default: '0.1'}),
     'testnet-liars': Flags.string({description: 'with --testnet: share of misbehaving nodes', default: '0.05'}),
-    'testnet-libp2p': Flags.string({description: 'with --testnet: share of honest Waku nodes that run a libp2p listener for --visit', default: '1'}),
+    'testnet-libp2p': Flags.string({
+      description: 'with --testnet: share of honest Waku nodes that run a libp2p listener for --visit (default: all, up to about 250 listeners)',
+    }),
     'testnet-libp2p-lies': Flags.string({description: 'with --testnet: share of those listeners that plant one lie or dial failure each', default: '0.1'}),
     visit: Flags.boolean({
       description: 'dial every responsive node with a libp2p address: identify, Waku metadata, ping, and check its record against the answers (default: on for --network waku)',
@@ -160,7 +165,8 @@ Visits (--visit, the default for --network waku): every responsive peer whose re
           ...(preset ? {cluster: preset.cluster, ...(preset.numShards ? {shards: preset.numShards} : {})} : {}),
           dead: Number(f['testnet-dead']),
           liars: Number(f['testnet-liars']),
-          ...(visit ? {libp2p: Number(f['testnet-libp2p']), libp2pLies: Number(f['testnet-libp2p-lies'])} : {}),
+          // Each listener is a js-libp2p node (~1–2 MB): a 5,000-node lab gets about 250 by default.
+          ...(visit ? {libp2p: f['testnet-libp2p'] !== undefined ? Number(f['testnet-libp2p']) : Math.min(1, DEFAULT_TESTNET_LISTENERS / (f.testnet * 0.7)), libp2pLies: Number(f['testnet-libp2p-lies'])} : {}),
           signal: this.signal,
         })
         this.progress(
