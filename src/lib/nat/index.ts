@@ -1,0 +1,3 @@
+// NAT traversal: port-mapping protocols (PCP, NAT-PMP).
+export * from './pcp.js'
+export * from './natpmp.js'
