@@ -256,6 +256,20 @@ export class TestnetHost {
     )
   }
 
+  /**
+   * A live node re-signs its record with these entries (seq goes up); the other nodes' tables keep
+   * the old one, as after a restart with a new address. Returns the new record, or undefined when
+   * this host does not run that node.
+   */
+  updateRecord(nodeId: string, entries: Record<string, Uint8Array>): {enr: string; seq: string} | undefined {
+    const h = this.hosted.find((x) => x.nodeId === nodeId && x.node)
+    if (!h) return undefined
+    const enr = h.node!.discv5.enr
+    for (const [k, v] of Object.entries(entries)) enr.set(k, v)
+    h.enr = enr.encodeTxt()
+    return {enr: h.enr, seq: enr.seq.toString()}
+  }
+
   /** The live discv5 instances (tests use them to observe traffic). */
   get liveNodes(): Discv5[] {
     return this.hosted.flatMap((h) => (h.node ? [h.node.discv5] : []))

@@ -105,6 +105,11 @@ export interface TestnetDescription {
 
 export interface Testnet extends TestnetDescription {
   stop(): Promise<void>
+  /**
+   * A live node re-signs its record with these entries (its seq goes up); every other node's table
+   * keeps the old record, so only asking the node itself (FINDNODE [0]) shows the new one.
+   */
+  updateRecord(nodeId: string, entries: Record<string, Uint8Array>): Promise<{enr: string; seq: string}>
   /** Hosts running in this thread (workers = 0), for tests that inspect nodes. */
   readonly localHosts: readonly TestnetHost[]
 }
@@ -112,6 +117,7 @@ export interface Testnet extends TestnetDescription {
 interface HostHandle {
   start(): Promise<HostedNodeInfo[]>
   seed(records: RecordParts[]): Promise<void>
+  update(nodeId: string, entries: Record<string, Uint8Array>): Promise<{enr: string; seq: string} | undefined>
   stop(): Promise<void>
 }
 
@@ -131,6 +137,7 @@ function localHandle(init: HostInit, hosts: TestnetHost[]): HostHandle {
   return {
     start: () => host.start(),
     seed: async (records) => host.seed(records),
+    update: async (nodeId, entries) => host.updateRecord(nodeId, entries),
     stop: () => host.stop(),
   }
 }
@@ -149,7 +156,7 @@ function workerHandle(init: HostInit): HostHandle {
     exited = true
   })
   const next = (want: string) =>
-    new Promise<{type: string; nodes?: HostedNodeInfo[]; message?: string}>((resolve, reject) => {
+    new Promise<{type: string; nodes?: HostedNodeInfo[]; message?: string; result?: {enr: string; seq: string}}>((resolve, reject) => {
       const onMessage = (msg: {type: string; message?: string}) => {
         if (msg.type !== want && msg.type !== 'error') return
         cleanup()
@@ -181,6 +188,11 @@ function workerHandle(init: HostInit): HostHandle {
       const done = next('seeded')
       worker.postMessage({type: 'seed', records})
       await done
+    },
+    update: async (nodeId, entries) => {
+      const done = next('updated')
+      worker.postMessage({type: 'update', nodeId, entries})
+      return (await done).result
     },
     stop: async () => {
       if (exited) return
@@ -355,6 +367,13 @@ export async function startTestnet(options: TestnetOptions): Promise<Testnet> {
       nodes,
       localHosts,
       stop: stopAll,
+      updateRecord: async (nodeId, entries) => {
+        for (const h of handles) {
+          const r = await h.update(nodeId, entries)
+          if (r) return r
+        }
+        throw new BadInputError('NO_SUCH_NODE', `no live testnet node ${nodeId}`)
+      },
     }
   } catch (error) {
     await stopAll()

@@ -3,7 +3,7 @@ import {parentPort, workerData} from 'node:worker_threads'
 
 import {TestnetHost, type HostInit, type RecordParts} from './host.js'
 
-type Command = {type: 'seed'; records: RecordParts[]} | {type: 'stop'}
+type Command = {type: 'seed'; records: RecordParts[]} | {type: 'update'; nodeId: string; entries: Record<string, Uint8Array>} | {type: 'stop'}
 
 const host = new TestnetHost(workerData as HostInit)
 const port = parentPort!
@@ -14,6 +14,8 @@ port.on('message', (msg: Command) => {
       if (msg.type === 'seed') {
         host.seed(msg.records)
         port.postMessage({type: 'seeded'})
+      } else if (msg.type === 'update') {
+        port.postMessage({type: 'updated', result: host.updateRecord(msg.nodeId, msg.entries)})
       } else {
         await host.stop()
         port.postMessage({type: 'stopped'})

@@ -24,7 +24,9 @@ let dir: string
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'waku-disc-crawl-'))
-  testnet = await startTestnet({nodes: 150, dead: 0.1, liars: 0.1, workers: 0, seed: 7})
+  // In a worker thread, as the CLI runs one: a testnet sharing the crawler's event loop answers
+  // late whenever the crawler is busy, and a loaded CI machine then saw an honest node as dead.
+  testnet = await startTestnet({nodes: 150, dead: 0.1, liars: 0.1, workers: 1, seed: 7})
 }, 120_000)
 
 afterAll(async () => {
@@ -37,12 +39,12 @@ const liveIds = () => new Set(testnet.nodes.filter((n) => n.live).map((n) => n.n
 describe('exhaustive crawl', () => {
   let result: CrawlResult
   const events: CrawlEvent[] = []
+  let fresh: {nodeId: string; enr: string; seq: string}
 
   beforeAll(async () => {
     // A node re-signs its record after the tables were filled: only FINDNODE [0] can reveal it.
-    const host = testnet.localHosts[0]!
-    const fresh = host.liveNodes.find((d) => testnet.nodes.find((n) => n.nodeId === d.enr.nodeId)?.role === 'honest' && d.enr.nodeId !== testnet.nodes[0]!.nodeId)!
-    fresh.enr.set('bump', Uint8Array.of(1))
+    const node = testnet.nodes.find((n) => n.role === 'honest' && n.index !== 0)!
+    fresh = {nodeId: node.nodeId, ...(await testnet.updateRecord(node.nodeId, {bump: Uint8Array.of(1)}))}
     for await (const e of crawl({bootnodes: [testnet.bootnode], strategy: 'exhaustive'})) {
       events.push(e)
       if (e.type === 'done') result = e.result
@@ -65,10 +67,10 @@ describe('exhaustive crawl', () => {
   })
 
   it('takes the newer record a node returns for FINDNODE [0]', () => {
-    const fresh = testnet.localHosts[0]!.liveNodes.find((d) => d.enr.kvs.has('bump'))!
-    const reported = result.nodes.find((n) => n.nodeId === fresh.enr.nodeId)!
-    expect(BigInt(reported.seq)).toBe(fresh.enr.seq)
-    const seeded = testnet.nodes.find((n) => n.nodeId === fresh.enr.nodeId)!
+    const reported = result.nodes.find((n) => n.nodeId === fresh.nodeId)!
+    expect(reported.seq).toBe(fresh.seq)
+    expect(reported.enr).toBe(fresh.enr)
+    const seeded = testnet.nodes.find((n) => n.nodeId === fresh.nodeId)!
     expect(reported.enr).not.toBe(seeded.enr)
   })
 

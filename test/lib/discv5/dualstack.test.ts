@@ -15,7 +15,7 @@ describe.skipIf(!hasIpv6)('dual-stack crawl on 127.0.0.1 and ::1 (skipped only w
   let result: CrawlResult
   const sentTo = new Set<string>()
   beforeAll(async () => {
-    testnet = await startTestnet({nodes: 60, ipv6: 0.3, dualStack: 0.3, dead: 0.1, wakuShare: 1, libp2p: 1, workers: 0, seed: 12})
+    testnet = await startTestnet({nodes: 60, ipv6: 0.3, dualStack: 0.3, dead: 0.1, wakuShare: 1, libp2p: 1, workers: 1, seed: 12})
     result = await runCrawl({bootnodes: [testnet.bootnode], strategy: 'census', visit: {}, onSend: (s) => sentTo.add(s.host)})
   }, 120_000)
   afterAll(async () => testnet?.stop())

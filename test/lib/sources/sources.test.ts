@@ -13,7 +13,7 @@ describe('crawl with discovery sources', () => {
   let outsider: TestPeer
   let result: CrawlResult
   beforeAll(async () => {
-    testnet = await startTestnet({nodes: 40, wakuShare: 1, libp2p: 1, dns: true, px: true, rendezvous: true, workers: 0, seed: 9})
+    testnet = await startTestnet({nodes: 40, wakuShare: 1, libp2p: 1, dns: true, px: true, rendezvous: true, workers: 1, seed: 9})
     // A peer no DHT node knows, registered at the rendezvous point like a light node would.
     const key = generatePrivateKey()
     outsider = await startTestPeer({rawKey: key, agentVersion: 'outsider/1.0'})

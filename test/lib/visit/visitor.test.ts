@@ -14,7 +14,7 @@ describe('Visitor against a testnet whose listeners tell the truth or plant one 
   const visits = new Map<string, PeerVisit>()
   beforeAll(async () => {
     // 24 Waku nodes, every one with a listener, most of them lying: every role appears.
-    testnet = await startTestnet({nodes: 24, wakuShare: 1, libp2p: 1, libp2pLies: 0.7, seed: 11})
+    testnet = await startTestnet({nodes: 24, wakuShare: 1, libp2p: 1, libp2pLies: 0.7, workers: 1, seed: 11})
     const visitor = new Visitor({policy: loopbackPolicy(), timeoutMs: 4000, concurrency: 8})
     try {
       await Promise.all(
