@@ -85,6 +85,8 @@ class AsyncQueue<T> {
 
 /** Event-loop lag (ms) above which new libp2p visits wait while the discv5 traversal runs. */
 const VISIT_HOLD_LAG_MS = 40
+/** While the traversal runs, at most one visit starts per this many ms (its handshake is the CPU cost). */
+const VISIT_START_GAP_MS = 40
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
@@ -167,6 +169,7 @@ class CrawlEngine implements StrategyHost {
   /** Source peers outside the crawl (node id → their visit, once done). */
   private readonly outsideVisits = new Map<string, PeerVisit | undefined>()
   private traversing = false
+  private lastVisitStart = Number.NEGATIVE_INFINITY
   /** node id → discovery source → the highest seq that source gave for it. */
   private readonly sourceSeqs = new Map<string, Map<string, bigint>>()
   private lookupRequests = 0
@@ -320,8 +323,15 @@ class CrawlEngine implements StrategyHost {
         ...this.options.visit,
         policy: this.policy,
         signal: this.abortController.signal,
-        // Discovery first: while the traversal runs and our loop lags, new visits wait.
-        holdWhile: () => this.traversing && this.pacer.lagMs > VISIT_HOLD_LAG_MS,
+        // Discovery first: while the traversal runs, a few visits at a time and none while our loop
+        // lags (a burst of handshakes starves discv5 replies before the lag probe can see it).
+        holdWhile: () => {
+          if (!this.traversing) return false
+          const now = this.now()
+          if (this.pacer.lagMs > VISIT_HOLD_LAG_MS || now - this.lastVisitStart < VISIT_START_GAP_MS) return true
+          this.lastVisitStart = now
+          return false
+        },
       })
     }
     makeTimeoutsLagTolerant(this.node.discv5, () => this.pacer.lagMs, {

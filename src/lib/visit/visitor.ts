@@ -97,7 +97,6 @@ export class Visitor {
   /** Visits one record (ENR text). Never throws for the peer's faults; resolves undefined when cancelled. */
   async visit(enrText: string): Promise<PeerVisit | undefined> {
     return this.limiter.run(async () => {
-      while (this.options.holdWhile?.() && !this.stopped && !this.options.signal?.aborted) await new Promise((resolve) => setTimeout(resolve, 25))
       if (this.stopped || this.options.signal?.aborted) return undefined
       const started = performance.now()
       let decoded: DecodedEnr
@@ -112,6 +111,8 @@ export class Visitor {
         const cls: DialErrorClass = admitted.dnsFailures.length > 0 && admitted.refusals.length === 0 ? 'dns-failed' : 'address-refused'
         return failed(decoded.peerId, [], started, cls, [...admitted.refusals, ...admitted.dnsFailures].join('; '))
       }
+      // Only visits that will dial wait for the crawl (a refused or address-less one costs nothing).
+      if (!(await this.waitForTurn())) return undefined
       const target: Target = {input: enrText, kind: 'enr', peerId: decoded.peerId, multiaddrs: admitted.addresses, enr: decoded}
       let report: CapsReport
       try {
@@ -138,7 +139,6 @@ export class Visitor {
    */
   async visitPeer(peerId: string, addresses: readonly string[]): Promise<PeerVisit | undefined> {
     return this.limiter.run(async () => {
-      while (this.options.holdWhile?.() && !this.stopped && !this.options.signal?.aborted) await new Promise((resolve) => setTimeout(resolve, 25))
       if (this.stopped || this.options.signal?.aborted) return undefined
       const started = performance.now()
       const bare = addresses.map((a) => a.replace(/\/p2p\/[^/]+$/, ''))
@@ -148,6 +148,7 @@ export class Visitor {
         const cls: DialErrorClass = admitted.dnsFailures.length > 0 && admitted.refusals.length === 0 ? 'dns-failed' : 'address-refused'
         return failed(peerId, [], started, cls, [...admitted.refusals, ...admitted.dnsFailures].join('; '))
       }
+      if (!(await this.waitForTurn())) return undefined
       const multiaddrs = admitted.addresses.map((a) => `${a}/p2p/${peerId}`)
       const target: Target = {input: multiaddrs[0]!, kind: 'multiaddr', peerId, multiaddrs}
       let report: CapsReport
@@ -160,6 +161,12 @@ export class Visitor {
       if (this.options.signal?.aborted) return undefined
       return toVisit(undefined, peerId, multiaddrs, report, started)
     })
+  }
+
+  /** Waits while holdWhile says so; false when the visitor was stopped or cancelled meanwhile. */
+  private async waitForTurn(): Promise<boolean> {
+    while (this.options.holdWhile?.() && !this.stopped && !this.options.signal?.aborted) await new Promise((resolve) => setTimeout(resolve, 25))
+    return !this.stopped && !this.options.signal?.aborted
   }
 
   /** Applies the safety rules to each dial address; resolves names and checks what they resolve to. */
