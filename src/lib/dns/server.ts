@@ -101,9 +101,25 @@ export async function startDnsServer(zones: Zone[], options: ServeOptions): Prom
     const opt = query.additionals?.find((a) => a.type === 'OPT') as {udpPayloadSize?: number} | undefined
     return Math.max(512, Math.min(opt?.udpPayloadSize ?? 512, 4096))
   }
+  // Delayed answers still pending when the server closes are dropped (a send on a closed socket
+  // throws from the timer, outside any caller's try).
+  const pending = new Set<NodeJS.Timeout>()
+  let stopping = false
   const later = (fn: () => void): void => {
-    if (delay > 0) setTimeout(fn, delay)
-    else fn()
+    const run = () => {
+      if (stopping) return
+      try {
+        fn()
+      } catch {
+        // the socket went away between the query and the answer
+      }
+    }
+    if (delay <= 0) return run()
+    const t = setTimeout(() => {
+      pending.delete(t)
+      run()
+    }, delay)
+    pending.add(t)
   }
 
   const openUdp = async (bindPort: number): Promise<dgram.Socket> => {
@@ -199,6 +215,9 @@ export async function startDnsServer(zones: Zone[], options: ServeOptions): Prom
   const close = async (): Promise<void> => {
     if (closed) return
     closed = true
+    stopping = true
+    for (const t of pending) clearTimeout(t)
+    pending.clear()
     for (const s of sockets) s.destroy()
     await Promise.all([new Promise<void>((r) => udpSocket.close(() => r())), new Promise<void>((r) => tcp.close(() => r()))])
   }
