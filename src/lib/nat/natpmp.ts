@@ -4,6 +4,7 @@
  * `nat portmap` report can name every result code and offset, whatever client does the I/O.
  */
 import {BadInputError, ProtocolError} from '../errors.js'
+import {codeName} from '../code-names.js'
 
 export const NATPMP_VERSION = 0
 export const NATPMP_PORT = 5351
@@ -21,7 +22,7 @@ export const NATPMP_RESULT = {
 export type NatPmpResultName = keyof typeof NATPMP_RESULT
 
 export function natPmpResultName(code: number): NatPmpResultName | undefined {
-  return (Object.keys(NATPMP_RESULT) as NatPmpResultName[]).find((k) => NATPMP_RESULT[k] === code)
+  return codeName(NATPMP_RESULT, code)
 }
 
 export function encodeExternalAddressRequest(): Uint8Array {

@@ -7,6 +7,7 @@
 import ipaddr from 'ipaddr.js'
 
 import {BadInputError, ProtocolError} from '../errors.js'
+import {codeName} from '../code-names.js'
 
 export const PCP_VERSION = 2
 export const PCP_PORT = 5351
@@ -32,7 +33,7 @@ export const PCP_RESULT = {
 export type PcpResultName = keyof typeof PCP_RESULT
 
 export function pcpResultName(code: number): PcpResultName | undefined {
-  return (Object.keys(PCP_RESULT) as PcpResultName[]).find((k) => PCP_RESULT[k] === code)
+  return codeName(PCP_RESULT, code)
 }
 
 /** IANA protocol numbers PCP MAP uses (0 = all protocols). */

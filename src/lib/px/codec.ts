@@ -10,6 +10,7 @@
  */
 import {ProtocolError} from '../errors.js'
 import {ProtoWriter, ProtobufDecodeError, readFields} from '../libp2p/protobuf.js'
+import {codeName} from '../code-names.js'
 
 export const PX_STATUS = {
   UNKNOWN: 0,
@@ -23,7 +24,7 @@ export const PX_STATUS = {
 export type PxStatusName = keyof typeof PX_STATUS
 
 export function pxStatusName(code: number): PxStatusName | undefined {
-  return (Object.keys(PX_STATUS) as PxStatusName[]).find((k) => PX_STATUS[k] === code)
+  return codeName(PX_STATUS, code)
 }
 
 export interface PxQuery {

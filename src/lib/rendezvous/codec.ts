@@ -18,6 +18,7 @@
  */
 import {ProtocolError} from '../errors.js'
 import {ProtoWriter, ProtobufDecodeError, readFields, type ProtoField} from '../libp2p/protobuf.js'
+import {codeName} from '../code-names.js'
 
 export const RENDEZVOUS_MESSAGE_TYPE = {
   REGISTER: 0,
@@ -42,12 +43,12 @@ export type RendezvousStatusName = keyof typeof RENDEZVOUS_STATUS
 
 /** The spec name of a status code, undefined for codes the spec does not define. */
 export function rendezvousStatusName(code: number): RendezvousStatusName | undefined {
-  return (Object.keys(RENDEZVOUS_STATUS) as RendezvousStatusName[]).find((k) => RENDEZVOUS_STATUS[k] === code)
+  return codeName(RENDEZVOUS_STATUS, code)
 }
 
 /** The spec name of a message type, undefined for unknown values. */
 export function rendezvousMessageTypeName(code: number): RendezvousMessageTypeName | undefined {
-  return (Object.keys(RENDEZVOUS_MESSAGE_TYPE) as RendezvousMessageTypeName[]).find((k) => RENDEZVOUS_MESSAGE_TYPE[k] === code)
+  return codeName(RENDEZVOUS_MESSAGE_TYPE, code)
 }
 
 export interface RendezvousRegister {

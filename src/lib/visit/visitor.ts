@@ -107,10 +107,7 @@ export class Visitor {
       }
       if (decoded.dialable.length === 0) return failed(decoded.peerId, [], started, 'no-libp2p-address', 'the record has no tcp/tcp6 port and no multiaddrs')
       const admitted = await this.admit(decoded.dialable)
-      if (admitted.addresses.length === 0) {
-        const cls: DialErrorClass = admitted.dnsFailures.length > 0 && admitted.refusals.length === 0 ? 'dns-failed' : 'address-refused'
-        return failed(decoded.peerId, [], started, cls, [...admitted.refusals, ...admitted.dnsFailures].join('; '))
-      }
+      if (admitted.addresses.length === 0) return nothingToDial(decoded.peerId, admitted, started)
       // Only visits that will dial wait for the crawl (a refused or address-less one costs nothing).
       if (!(await this.waitForTurn())) return undefined
       const target: Target = {input: enrText, kind: 'enr', peerId: decoded.peerId, multiaddrs: admitted.addresses, enr: decoded}
@@ -144,10 +141,7 @@ export class Visitor {
       const bare = addresses.map((a) => a.replace(/\/p2p\/[^/]+$/, ''))
       if (bare.length === 0) return failed(peerId, [], started, 'no-libp2p-address', 'the peer record lists no addresses')
       const admitted = await this.admit(bare)
-      if (admitted.addresses.length === 0) {
-        const cls: DialErrorClass = admitted.dnsFailures.length > 0 && admitted.refusals.length === 0 ? 'dns-failed' : 'address-refused'
-        return failed(peerId, [], started, cls, [...admitted.refusals, ...admitted.dnsFailures].join('; '))
-      }
+      if (admitted.addresses.length === 0) return nothingToDial(peerId, admitted, started)
       if (!(await this.waitForTurn())) return undefined
       const multiaddrs = admitted.addresses.map((a) => `${a}/p2p/${peerId}`)
       const target: Target = {input: multiaddrs[0]!, kind: 'multiaddr', peerId, multiaddrs}
@@ -233,6 +227,12 @@ export class Visitor {
 async function defaultResolve(name: string, family: 4 | 6): Promise<string[]> {
   const found = await lookup(name, {all: true, family})
   return found.map((f) => f.address)
+}
+
+/** Every address was refused or did not resolve: dns-failed when resolution alone failed. */
+function nothingToDial(peerId: string, admitted: {refusals: string[]; dnsFailures: string[]}, started: number): PeerVisit {
+  const cls: DialErrorClass = admitted.dnsFailures.length > 0 && admitted.refusals.length === 0 ? 'dns-failed' : 'address-refused'
+  return failed(peerId, [], started, cls, [...admitted.refusals, ...admitted.dnsFailures].join('; '))
 }
 
 function failed(peerId: string, addresses: string[], started: number, cls: DialErrorClass, message: string): PeerVisit {
