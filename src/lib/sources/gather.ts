@@ -71,8 +71,10 @@ function dedupe(records: string[]): string[] {
 export async function gatherSources(options: GatherOptions): Promise<SourceResult[]> {
   const timeoutMs = options.timeoutMs ?? 5000
   const jobs: Array<Promise<SourceResult>> = []
-  let node: ProbeNode | undefined
-  const libp2p = async () => (node ??= await createProbeNode({dialTimeoutMs: timeoutMs, metadata: {}}))
+  // One client node for PX and rendezvous: the promise is shared, so the two jobs starting at
+  // once cannot each create one (and leak the first).
+  let node: Promise<ProbeNode> | undefined
+  const libp2p = () => (node ??= createProbeNode({dialTimeoutMs: timeoutMs, metadata: {}}))
 
   if (options.enrtree) {
     const {url, server} = options.enrtree
@@ -160,7 +162,7 @@ export async function gatherSources(options: GatherOptions): Promise<SourceResul
   try {
     return await Promise.all(jobs)
   } finally {
-    if (node) await Promise.resolve(node.stop()).catch(() => undefined)
+    if (node) await node.then((n) => n.stop()).catch(() => undefined)
   }
 }
 
