@@ -25,6 +25,9 @@ function standIns() {
     connect(...args: unknown[]) {
       calls.push(`udp-connect ${JSON.stringify(args)}`)
     }
+    addMembership(...args: unknown[]) {
+      calls.push(`join ${JSON.stringify(args)}`)
+    }
   }
   const dns = {
     lookup: (host: string) => calls.push(`lookup ${host}`),
@@ -57,6 +60,15 @@ describe('test network guard', () => {
     udp.send(Buffer.from('x'), 9, '::1')
     dns.lookup('localhost')
     expect(calls).toHaveLength(4)
+  })
+
+  it('refuses multicast and broadcast destinations (SSDP, mDNS, NAT-PMP announcements) and group joins', () => {
+    const {calls, udp} = standIns()
+    for (const target of ['239.255.255.250', '224.0.0.251', '224.0.0.1', '255.255.255.255', '10.20.0.255', 'ff02::c', 'ff02::fb']) {
+      expect(() => udp.send(Buffer.from('M-SEARCH'), 1900, target), target).toThrow(/refused/)
+    }
+    expect(() => udp.addMembership('239.255.255.250')).toThrow(/multicast group join/)
+    expect(calls).toEqual([])
   })
 
   it('is installed on the real socket classes in the test process', () => {

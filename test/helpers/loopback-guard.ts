@@ -42,7 +42,7 @@ function tcpTarget(args: unknown[]): string | undefined {
 
 interface GuardTargets {
   tcpSocket: {prototype: {connect: (...a: any[]) => unknown}}
-  udpSocket: {prototype: {send: (...a: any[]) => unknown; connect: (...a: any[]) => unknown}}
+  udpSocket: {prototype: {send: (...a: any[]) => unknown; connect: (...a: any[]) => unknown; addMembership?: (...a: any[]) => unknown; addSourceSpecificMembership?: (...a: any[]) => unknown}}
   dns: {lookup: (...a: any[]) => unknown; promises: {lookup: (...a: any[]) => Promise<unknown>}}
 }
 
@@ -66,6 +66,14 @@ export function installNetworkGuard(targets: GuardTargets): void {
     const address = typeof args[1] === 'string' ? args[1] : undefined
     if (!isLoopbackTarget(address)) refuse('UDP connect', address)
     return udpConnect.apply(this, args)
+  }
+  // Joining a multicast group sends an IGMP/MLD report on the wire, whatever the group: refused
+  // outright (multicast and broadcast sends are already refused above: they are not loopback).
+  for (const method of ['addMembership', 'addSourceSpecificMembership'] as const) {
+    if (typeof targets.udpSocket.prototype[method] !== 'function') continue
+    targets.udpSocket.prototype[method] = function (this: unknown, ...args: unknown[]) {
+      refuse(`multicast group join (${method})`, String(args.at(method === 'addMembership' ? 0 : 1)))
+    }
   }
   // Name lookups would reach the machine's resolver: only local names (and IP literals) pass.
   const lookup = targets.dns.lookup

@@ -1,3 +1,7 @@
-// NAT traversal: port-mapping protocols (PCP, NAT-PMP).
+// NAT traversal: port-mapping protocols (UPnP IGD, NAT-PMP, PCP) and the `nat portmap` report.
 export * from './pcp.js'
 export * from './natpmp.js'
+export * from './types.js'
+export {portmap, checkEnrAgainst, defaultGatewayFromRouteTable, type PortMapOptions} from './portmap.js'
+export {ssdpSearch, parseSsdpAnswer, encodeMSearch, SSDP_ADDRESS, SSDP_PORT, type SsdpAnswer} from './ssdp.js'
+export {describeGateway, soapAction, upnpErrorName, UPNP_ERROR, WAN_SERVICE_TYPES} from './upnp.js'
