@@ -1,6 +1,6 @@
 import type {ChalkInstance} from 'chalk'
 
-import type {PortMapReport, ProtocolReport} from '../lib/nat/index.js'
+import type {PortMapReport, ProtocolReport, ReachReport} from '../lib/nat/index.js'
 import {colorsFor} from './colors.js'
 
 const LABEL = {upnp: 'UPnP IGD', natpmp: 'NAT-PMP', pcp: 'PCP'} as const
@@ -32,6 +32,19 @@ export function renderPortMap(r: PortMapReport, c: ChalkInstance = colorsFor()):
     const use = Object.entries(r.enrCheck.peersWillUse).map(([k, v]) => `${k} → ${v}`)
     if (use.length) out.push(`  peers will dial: ${use.join(', ')}`)
   }
+  out.push('', `${c.bold('verdict')} ${r.verdict}`)
+  return out.join('\n')
+}
+
+export function renderReach(r: ReachReport, c: ChalkInstance = colorsFor()): string {
+  const out = [`target ${r.target.peerId}${r.relay ? `  relay ${r.relay}` : ''}`]
+  for (const d of r.direct) out.push(`  direct ${d.ok ? c.green('ok    ') : c.red('failed')} ${d.address}  ${d.ms} ms${d.error ? `  ${d.error.class}: ${d.error.message}` : ''}`)
+  for (const a of r.attempts) {
+    const colour = a.outcome === 'SUCCESS' || a.outcome === 'CONNECTION_REVERSED' ? c.green : a.outcome === 'CANCELLED' ? c.dim : c.red
+    const figures = [a.relayedMs !== undefined ? `relayed ${a.relayedMs} ms` : '', a.relayRttMs !== undefined ? `relay rtt ${a.relayRttMs} ms` : '', a.directMs !== undefined ? `direct after ${a.directMs} ms via ${a.directAddress} (${a.direction})` : ''].filter(Boolean)
+    out.push(`  punch #${a.attempt} ${colour(a.outcome)}  ${figures.join('  ')}${a.error ? `  ${a.error}` : ''}`)
+  }
+  if (r.successRate !== undefined) out.push(`  success rate ${(r.successRate * 100).toFixed(1)}% over ${r.attempts.length} attempts`)
   out.push('', `${c.bold('verdict')} ${r.verdict}`)
   return out.join('\n')
 }
