@@ -14,6 +14,7 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     '<%= config.bin %> <%= command.id %> /ip4/127.0.0.1/tcp/60000/p2p/16Uiu2HAm… --json',
     '<%= config.bin %> <%= command.id %> enrtree://AIRVQ5…@sandbox.waku.nodes.status.im --sample 5',
     '<%= config.bin %> <%= command.id %> enrtree://…@nodes.example.org --server 127.0.0.1:5353',
+    '<%= config.bin %> <%= command.id %> enr:-QE… --reachability --gateway 192.168.1.1 --relay /ip4/198.51.100.1/tcp/4001/p2p/16Uiu2HAm…',
   ]
   static override args = {target: Args.string({required: true, description: 'ENR, multiaddr with /p2p/<peer id>, or enrtree:// URL'})}
   static override flags = {
@@ -23,6 +24,9 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     doh: Flags.string({description: 'DNS-over-HTTPS endpoint for enrtree://', env: 'WAKU_DISC_DOH', exclusive: ['server']}),
     'discv5-protocol': Flags.string({description: "discv5 packet protocol id for the PING (default: d5waku for records with waku2, else discv5)", options: ['d5waku', 'discv5']}),
     'no-discv5': Flags.boolean({description: 'skip the discv5 PING'}),
+    reachability: Flags.boolean({description: "run on the node's host: port mapping at the gateway (a test mapping of the record's udp port, removed after) compared with the record, and with --relay a DCUtR attempt"}),
+    gateway: Flags.string({description: 'gateway for --reachability (default: the default route)', dependsOn: ['reachability']}),
+    relay: Flags.string({description: 'circuit relay v2 multiaddr for --reachability: dial the node through it and watch for a direct upgrade', dependsOn: ['reachability']}),
   }
 
   async run(): Promise<DoctorReport> {
@@ -36,6 +40,7 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
         ...(this.flags['no-discv5'] ? {discv5Ping: false as const} : {}),
         ...(this.flags['discv5-protocol'] ? {discv5Protocol: this.flags['discv5-protocol'] as 'd5waku' | 'discv5'} : {}),
         ...(resolver ? {resolver} : {}),
+        ...(this.flags.reachability ? {reachability: {gateway: this.flags.gateway, relay: this.flags.relay}} : {}),
       })
       this.out(renderDoctor(report))
       this.resultExitCode = report.exitCode

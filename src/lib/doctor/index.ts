@@ -14,13 +14,15 @@ import {queryPeerExchange, type PxQueryResult} from '../px/query.js'
 import {resolveTree, verifyTree, type TxtResolver, type VerifyReport} from '../dns/index.js'
 import {DestinationPolicy, trustedRangesFor} from '../net/index.js'
 import {discv5Ping, type Discv5ProtocolId} from './discv5-ping.js'
+import {reachabilityStep, type ReachabilityOptions} from './reachability.js'
 
 export * from './discv5-ping.js'
+export type {ReachabilityOptions} from './reachability.js'
 
 export type StepStatus = 'ok' | 'warn' | 'fail' | 'skipped' | 'unavailable'
 
 export interface DoctorStep {
-  step: 'decode' | 'lint' | 'discv5-ping' | 'caps' | 'peer-exchange' | 'tree'
+  step: 'decode' | 'lint' | 'discv5-ping' | 'caps' | 'peer-exchange' | 'tree' | 'reachability'
   /** Which node the step looked at (tree samples name theirs). */
   subject: string
   status: StepStatus
@@ -56,6 +58,8 @@ export interface DoctorOptions {
   discv5Ping?: Discv5Pinger | false
   /** Packet protocol id for the default pinger (default by record: d5waku for Waku, discv5 otherwise). */
   discv5Protocol?: Discv5ProtocolId
+  /** Run on the node's own host: port mapping at its gateway vs the record, and a hole punch through a relay. */
+  reachability?: ReachabilityOptions
 }
 
 
@@ -94,6 +98,7 @@ export async function runDoctor(target: string, options: DoctorOptions = {}): Pr
     if (parsed) unreachable = await nodeSteps(parsed, options, steps, true)
     else unreachable = pinged === false
   }
+  if (options.reachability && kind !== 'enrtree') steps.push(await reachabilityStep(text, options.reachability, options.signal))
   const failed = steps.some((s) => s.status === 'fail')
   return {target: text, kind, steps, ok: !failed && !unreachable, exitCode: unreachable ? ExitCode.unreachable : failed ? ExitCode.checkFailed : ExitCode.ok}
 }

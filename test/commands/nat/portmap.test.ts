@@ -93,6 +93,23 @@ describe.skipIf(reason !== undefined)('nat portmap against miniupnpd (UPnP IGD, 
     expect(r2.stdout).toMatch(/the ENR matches the gateway/)
   }, 60_000)
 
+  it('doctor --reachability: the record advertising the LAN address fails the step; the mapped address passes', async () => {
+    const privateKey = generatePrivateKey()
+    const step = async (ip: string) => {
+      const enr = encodeEnr({privateKey, seq: BigInt(Date.now()), ip, udp: 9000}).text
+      const r = await lab.runCliIn(lab.ns.in, ['doctor', enr, '--no-discv5', '--reachability', '--gateway', GW_LAN, '--json'])
+      return {code: r.code, step: JSON.parse(r.stdout).steps.find((s: {step: string}) => s.step === 'reachability')}
+    }
+    const bad = await step(IN_IP)
+    expect(bad.code).toBe(3)
+    expect(bad.step.status).toBe('fail')
+    expect(bad.step.summary).toMatch(/^port mapping available \(upnp, natpmp, pcp\) at 10\.20\.0\.1; the record's ip 10\.20\.0\.2/)
+    const good = await step(GW_WAN)
+    expect(good.step).toMatchObject({status: 'ok'})
+    expect(good.step.summary).toMatch(/the record matches the gateway/)
+    expect(good.code).toBe(0)
+  }, 60_000)
+
   it('each protocol alone: the others are reported as absent with their reason', async () => {
     const only = async (config: {upnp: boolean; natpmp: boolean; pcp: boolean}) => {
       await lab.configure(config)
