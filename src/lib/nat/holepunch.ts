@@ -55,6 +55,13 @@ export function announceFor(listen: string[], announce: string[] = []): string[]
   return [...new Set([...concrete, ...announce])]
 }
 
+/**
+ * libp2p's default inbound limit (5 connections per second from one host) resets a relay whose
+ * clients share an address (a NAT, a lab, `--attempts 20` from one host): the relay and the
+ * peers here take what a relay under test needs.
+ */
+const CONNECTION_LIMITS = {maxConnections: 1024, inboundConnectionThreshold: 1000, maxIncomingPendingConnections: 256, maxParallelDials: 64}
+
 type RelayServices = {identify: Identify; ping: Ping; relay: CircuitRelayService}
 
 export interface RelayServer {
@@ -75,6 +82,7 @@ export async function startRelay(options: {listen?: string[]; announce?: string[
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionMonitor: {enabled: false},
+    connectionManager: CONNECTION_LIMITS,
     nodeInfo: {userAgent: 'waku-disc nat relay'},
     services: {
       identify: identify(),
@@ -104,6 +112,7 @@ async function createPunchNode(listen: string[], announce: string[] = []): Promi
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionMonitor: {enabled: false},
+    connectionManager: CONNECTION_LIMITS,
     connectionGater: {denyDialMultiaddr: () => false},
     nodeInfo: {userAgent: 'waku-disc nat'},
     services: {identify: identify(), ping: ping(), dcutr: dcutr({timeout: 5000, retries: 1})},
