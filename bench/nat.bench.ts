@@ -3,7 +3,8 @@
  *   1. `nat portmap` with UPnP IGD, NAT-PMP and PCP on (miniupnpd): time to a complete report,
  *      against Debian's miniupnpc (`upnpc -e -a` then `-d`) and natpmpc (`-a`, then lifetime 0),
  *      measured in the same run from the same namespace;
- *   2. `nat reach --attempts 20` through a circuit relay v2 per NAT pairing: upgrade rate and time
+ *   2. `nat reach --attempts 20` through a circuit relay v2 per NAT pairing, by DCUtR (TCP) and by
+ *      WebRTC (ICE over UDP, signalled through the relay, STUN from `stun serve`): upgrade rate and time
  *      to the direct connection, printed next to punchr's published field figure (~70% ± 7% over
  *      4.4M attempts, go-libp2p with TCP/QUIC) — ours is a lab figure of js-libp2p over TCP.
  */
@@ -70,22 +71,27 @@ async function portmapRound(): Promise<void> {
 async function punchRound(): Promise<void> {
   const lab = await createPunchLab()
   try {
+    await lab.startCliIn(lab.ns.pub, ['stun', 'serve', '--listen', `${RELAY_IP}:3478`], /\S/)
     const relay = (await lab.startCliIn(lab.ns.pub, ['nat', 'relay', '--listen', `/ip4/${RELAY_IP}/tcp/4001`], /relay: (\S+)/)).match[1]!
-    const target = (await lab.startCliIn(lab.ns.b, ['nat', 'listen', '--relay', relay], /listening: (\S+)/)).match[1]!
+    const stun = `stun:${RELAY_IP}:3478`
+    const target = (await lab.startCliIn(lab.ns.b, ['nat', 'listen', '--relay', relay, '--webrtc', '--stun', stun], /listening: (\S+)/)).match[1]!
+    const webrtc = ['--transport', 'webrtc', '--stun', stun]
     const pairings: Array<[string, string, string[], 'eim' | 'sym']> = [
-      ['public dialer → EIM NAT', lab.ns.pub, ['--listen', `/ip4/${RELAY_IP}/tcp/4101`], 'eim'],
-      ['EIM NAT → EIM NAT', lab.ns.a, [], 'eim'],
-      ['symmetric NAT → EIM NAT', lab.ns.a, [], 'sym'],
+      ['DCUtR public → EIM NAT', lab.ns.pub, ['--listen', `/ip4/${RELAY_IP}/tcp/4101`], 'eim'],
+      ['DCUtR EIM NAT → EIM NAT', lab.ns.a, [], 'eim'],
+      ['DCUtR sym NAT → EIM NAT', lab.ns.a, [], 'sym'],
+      ['WebRTC EIM NAT → EIM NAT', lab.ns.a, webrtc, 'eim'],
+      ['WebRTC sym NAT → EIM NAT', lab.ns.a, webrtc, 'sym'],
     ]
     console.log(`\nnat reach through a circuit relay v2, ${ATTEMPTS} attempts per pairing (lab figure; punchr field figure: ~70% ± 7%, go-libp2p)`)
     for (const [label, ns, extra, mode] of pairings) {
       await lab.setNat('A', mode)
-      const r = await lab.runCliIn(ns, ['nat', 'reach', target, ...extra, '--attempts', String(ATTEMPTS), '--attempt-timeout', '3000', '--json'], {timeoutMs: 600_000})
+      const r = await lab.runCliIn(ns, ['nat', 'reach', target, ...extra, '--attempts', String(ATTEMPTS), '--attempt-timeout', extra.includes('webrtc') ? '8000' : '3000', '--json'], {timeoutMs: 900_000})
       const report = JSON.parse(r.stdout)
       const attempts = report.attempts as Array<{outcome: string; relayedMs?: number; directMs?: number}>
       const upgraded = attempts.filter((a) => a.outcome === 'SUCCESS' || a.outcome === 'CONNECTION_REVERSED')
       console.log(
-        `  ${label.padEnd(26)} upgraded ${upgraded.length}/${attempts.length} (${((100 * upgraded.length) / attempts.length).toFixed(0)}%)  outcomes ${JSON.stringify(report.outcomes)}  relayed median ${median(attempts.map((a) => a.relayedMs ?? Number.NaN).filter(Number.isFinite)).toFixed(0)} ms${upgraded.length ? `  direct after median ${median(upgraded.map((a) => a.directMs!)).toFixed(0)} ms` : ''}`,
+        `  ${label.padEnd(27)} upgraded ${upgraded.length}/${attempts.length} (${((100 * upgraded.length) / attempts.length).toFixed(0)}%)  outcomes ${JSON.stringify(report.outcomes)}  relayed median ${median(attempts.map((a) => a.relayedMs ?? Number.NaN).filter(Number.isFinite)).toFixed(0)} ms${upgraded.length ? `  direct after median ${median(upgraded.map((a) => a.directMs!)).toFixed(0)} ms` : ''}`,
       )
     }
   } finally {

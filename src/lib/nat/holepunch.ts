@@ -4,13 +4,14 @@
  * then through the relay, and watch whether DCUtR (@libp2p/dcutr) upgrades the relayed connection
  * to a direct one. Outcomes use punchr's codes. js-libp2p's TCP transport has no port reuse and
  * Node has no QUIC, so between two NATs the DCUtR dials target ports nobody listens on: what works
- * is the unilateral upgrade (one side reachable). The report says which path carried the link.
+ * is the unilateral upgrade (one side reachable). The WebRTC path (private-to-private WebRTC,
+ * signalled over the relayed connection, ICE over UDP with STUN) does punch endpoint-independent
+ * NATs; it runs in a child process (webrtc-punch-worker.ts). The report says which path carried the link.
  */
 import {noise} from '@chainsafe/libp2p-noise'
 import {yamux} from '@chainsafe/libp2p-yamux'
-import {circuitRelayServer, circuitRelayTransport, type CircuitRelayService} from '@libp2p/circuit-relay-v2'
+import {circuitRelayServer, type CircuitRelayService} from '@libp2p/circuit-relay-v2'
 import {generateKeyPair} from '@libp2p/crypto/keys'
-import {dcutr} from '@libp2p/dcutr'
 import {identify, type Identify} from '@libp2p/identify'
 import type {Connection, Libp2p} from '@libp2p/interface'
 import {ping, type Ping} from '@libp2p/ping'
@@ -20,47 +21,14 @@ import {multiaddr} from '@multiformats/multiaddr'
 import {createLibp2p} from 'libp2p'
 
 import {nonPublicRange} from '../enr/index.js'
-import {abortError, BadInputError, isWakuDiscError, UnreachableError} from '../errors.js'
+import {abortError, BadInputError, UnreachableError} from '../errors.js'
 import {parseTarget} from '../libp2p/target.js'
 import {classifyDialError, type DialErrorClass} from '../visit/classes.js'
+import {announceFor, checkRelayAddress, CONNECTION_LIMITS, createPunchNode, DCUTR_PROTOCOL, errorInfo, HOP, type PunchAttempt, type PunchOutcome, type WebRtcPunchOptions} from './punch-node.js'
+import {punchWebRtcInChild} from './webrtc-punch.js'
 
-export const PUNCH_OUTCOMES = ['SUCCESS', 'FAILED', 'NO_CONNECTION', 'NO_STREAM', 'CONNECTION_REVERSED', 'CANCELLED', 'UNKNOWN'] as const
-export type PunchOutcome = (typeof PUNCH_OUTCOMES)[number]
-export const DCUTR_PROTOCOL = '/libp2p/dcutr'
-const HOP = '/libp2p/circuit/relay/0.2.0/hop'
-
-/**
- * libp2p (3.x) only announces a public listen address once AutoNAT has verified it, and DCUtR and
- * identify send only announced addresses. A relay or a peer whose address the operator knows says
- * so: concrete listen addresses (a real IP, a fixed port) are announced as given, plus --announce.
- */
-export function announceFor(listen: string[], announce: string[] = []): string[] {
-  const concrete = listen.filter((a) => {
-    try {
-      const parts = multiaddr(a).getComponents()
-      const ip = parts.find((c) => c.name === 'ip4' || c.name === 'ip6')?.value
-      const port = parts.find((c) => c.name === 'tcp')?.value
-      return ip !== undefined && ip !== '0.0.0.0' && ip !== '::' && port !== undefined && port !== '0' && !a.includes('/p2p-circuit')
-    } catch {
-      return false
-    }
-  })
-  for (const a of announce) {
-    try {
-      multiaddr(a)
-    } catch (err) {
-      throw new BadInputError('BAD_ANNOUNCE', `--announce ${a}: not a multiaddr (${(err as Error).message})`)
-    }
-  }
-  return [...new Set([...concrete, ...announce])]
-}
-
-/**
- * libp2p's default inbound limit (5 connections per second from one host) resets a relay whose
- * clients share an address (a NAT, a lab, `--attempts 20` from one host): the relay and the
- * peers here take what a relay under test needs.
- */
-const CONNECTION_LIMITS = {maxConnections: 1024, inboundConnectionThreshold: 1000, maxIncomingPendingConnections: 256, maxParallelDials: 64}
+export {PUNCH_OUTCOMES, DCUTR_PROTOCOL, WEBRTC_SIGNALLING, announceFor} from './punch-node.js'
+export type {PunchAttempt, PunchOutcome, WebRtcPunchOptions} from './punch-node.js'
 
 type RelayServices = {identify: Identify; ping: Ping; relay: CircuitRelayService}
 
@@ -100,36 +68,7 @@ export async function startRelay(options: {listen?: string[]; announce?: string[
   }
 }
 
-type PeerServices = {identify: Identify; ping: Ping; dcutr: unknown}
 
-async function createPunchNode(listen: string[], announce: string[] = []): Promise<Libp2p<PeerServices>> {
-  const direct = announceFor(listen, announce)
-  return createLibp2p<PeerServices>({
-    privateKey: await generateKeyPair('secp256k1'),
-    // Circuit addresses are announced by libp2p itself once the reservation holds.
-    addresses: {listen, ...(direct.length ? {appendAnnounce: direct} : {})},
-    transports: [tcp(), circuitRelayTransport()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    connectionMonitor: {enabled: false},
-    connectionManager: CONNECTION_LIMITS,
-    connectionGater: {denyDialMultiaddr: () => false},
-    nodeInfo: {userAgent: 'waku-disc nat'},
-    services: {identify: identify(), ping: ping(), dcutr: dcutr({timeout: 5000, retries: 1})},
-  })
-}
-
-function checkRelayAddress(relay: string): string {
-  try {
-    const ma = multiaddr(relay)
-    const p2p = ma.getComponents().find((c) => c.name === 'p2p')?.value
-    if (!p2p) throw new Error('no /p2p/<relay peer id>')
-    peerIdFromString(p2p)
-    return ma.toString()
-  } catch (err) {
-    throw new BadInputError('BAD_RELAY', `--relay ${relay}: ${(err as Error).message}`, {hint: 'the address `nat relay` prints: /ip4/…/tcp/…/p2p/16Uiu2…'})
-  }
-}
 
 export interface PunchListener {
   peerId: string
@@ -143,9 +82,10 @@ export interface PunchListener {
 }
 
 /** A peer behind a NAT: reserves a slot on the relay and lets DCUtR upgrade incoming relayed connections. */
-export async function startPunchListener(options: {relay: string; listen?: string[]; announce?: string[]; timeoutMs?: number; signal?: AbortSignal}): Promise<PunchListener> {
+export async function startPunchListener(options: {relay: string; listen?: string[]; announce?: string[]; webrtc?: WebRtcPunchOptions; timeoutMs?: number; signal?: AbortSignal}): Promise<PunchListener> {
   const relay = checkRelayAddress(options.relay)
-  const node = await createPunchNode([...(options.listen ?? ['/ip4/0.0.0.0/tcp/0']), `${relay}/p2p-circuit`], options.announce).catch((err: unknown) => {
+  const listen = [...(options.listen ?? ['/ip4/0.0.0.0/tcp/0']), `${relay}/p2p-circuit`, ...(options.webrtc ? ['/webrtc'] : [])]
+  const node = await createPunchNode(listen, options.announce, options.webrtc).catch((err: unknown) => {
     throw new UnreachableError('RELAY_RESERVATION_FAILED', `no reservation on the relay ${relay}: ${(err as Error).message.split('\n')[0]}`, {cause: err})
   })
   const circuit = node.getMultiaddrs().find((m) => m.toString().includes('/p2p-circuit'))
@@ -175,24 +115,12 @@ export interface DirectDialResult {
   error?: {code: string; class: DialErrorClass; message: string}
 }
 
-export interface PunchAttempt {
-  attempt: number
-  outcome: PunchOutcome
-  /** Time to the relayed connection. */
-  relayedMs?: number
-  /** Time from the relayed connection to the direct one. */
-  directMs?: number
-  /** The direct connection's remote address and who opened it. */
-  directAddress?: string
-  direction?: 'inbound' | 'outbound'
-  /** Ping over the relayed connection (the relay path works). */
-  relayRttMs?: number
-  error?: string
-}
 
 export interface ReachReport {
   target: {peerId: string; addresses: string[]}
   relay?: string
+  /** How the upgrade was tried: DCUtR over TCP, or WebRTC signalled through the relay. */
+  transport: 'dcutr' | 'webrtc'
   direct: DirectDialResult[]
   directOk: boolean
   /** The target speaks /libp2p/dcutr (from identify over the relayed connection). */
@@ -206,11 +134,6 @@ export interface ReachReport {
   ms: number
 }
 
-function errorInfo(err: unknown): {code: string; message: string} {
-  if (isWakuDiscError(err)) return {code: err.code, message: err.message}
-  const e = err as {code?: string; name?: string; message?: string}
-  return {code: e.code ?? e.name ?? 'ERROR', message: (e.message ?? String(err)).split('\n')[0]!}
-}
 
 function waitForDirect(node: Libp2p, peer: string, timeoutMs: number, signal?: AbortSignal): Promise<Connection | undefined> {
   const existing = node.getConnections(peerIdFromString(peer)).find((c) => !c.remoteAddr.toString().includes('/p2p-circuit'))
@@ -284,6 +207,10 @@ export interface ReachOptions {
   listen?: string[]
   /** Addresses we are known to be reachable at (a public host, a port mapping). */
   announce?: string[]
+  /** How the relayed connection becomes direct: DCUtR over TCP (default) or WebRTC (ICE over UDP, signalled through the relay). */
+  transport?: 'dcutr' | 'webrtc'
+  /** STUN servers for the WebRTC path (stun:HOST:PORT). */
+  stun?: string[]
   attempts?: number
   timeoutMs?: number
   signal?: AbortSignal
@@ -299,7 +226,7 @@ export async function reach(targetText: string, options: ReachOptions = {}): Pro
   const directAddrs = target.multiaddrs.filter((a) => !a.includes('/p2p-circuit'))
   const circuit = target.multiaddrs.find((a) => a.includes('/p2p-circuit'))
   if (relay === undefined && circuit) relay = circuit.split('/p2p-circuit')[0]
-  const report: ReachReport = {target: {peerId: target.peerId, addresses: target.multiaddrs}, relay, direct: [], directOk: false, attempts: [], outcomes: {}, verdict: '', exitCode: 4, ms: 0}
+  const report: ReachReport = {target: {peerId: target.peerId, addresses: target.multiaddrs}, relay, transport: options.transport ?? 'dcutr', direct: [], directOk: false, attempts: [], outcomes: {}, verdict: '', exitCode: 4, ms: 0}
 
   if (directAddrs.length > 0) {
     const node = await createPunchNode([])
@@ -323,7 +250,8 @@ export async function reach(targetText: string, options: ReachOptions = {}): Pro
   report.directOk = report.direct.some((d) => d.ok)
 
   if (relay !== undefined) {
-    for (let i = 1; i <= attempts; i++) {
+    if (options.transport === 'webrtc') report.attempts.push(...(await punchWebRtcInChild({relay, peer: target.peerId, attempts, timeoutMs, stun: options.stun ?? []}, options.signal)))
+    else for (let i = 1; i <= attempts; i++) {
       if (options.signal?.aborted) {
         report.attempts.push({attempt: i, outcome: 'CANCELLED'})
         break
@@ -335,7 +263,7 @@ export async function reach(targetText: string, options: ReachOptions = {}): Pro
     for (const a of report.attempts) report.outcomes[a.outcome] = (report.outcomes[a.outcome] ?? 0) + 1
     const counted = report.attempts.filter((a) => a.outcome !== 'CANCELLED')
     if (counted.length > 0) report.successRate = Math.round((1000 * (report.outcomes.SUCCESS ?? 0)) / counted.length) / 1000
-    report.targetDcutr = report.attempts.some((a) => a.outcome === 'NO_STREAM') ? false : report.attempts.some((a) => a.relayedMs !== undefined) ? true : undefined
+    report.targetDcutr = report.transport === 'webrtc' ? undefined : report.attempts.some((a) => a.outcome === 'NO_STREAM') ? false : report.attempts.some((a) => a.relayedMs !== undefined) ? true : undefined
   }
   const relayWorks = report.attempts.some((a) => a.relayedMs !== undefined)
   const punched = (report.outcomes.SUCCESS ?? 0) + (report.outcomes.CONNECTION_REVERSED ?? 0)
@@ -345,7 +273,7 @@ export async function reach(targetText: string, options: ReachOptions = {}): Pro
   if (relay !== undefined) {
     if (!relayWorks) parts.push(`the relay path fails too (${report.attempts[0]?.error ?? 'no attempt'})`)
     else if (punched > 0) parts.push(`the relayed connection was upgraded to a direct one in ${punched} of ${report.attempts.length} attempts (${Object.entries(report.outcomes).map(([k, v]) => `${k} ${v}`).join(', ')})`)
-    else parts.push(`the relay is all that works: DCUtR upgraded none of ${report.attempts.length} attempts (${Object.entries(report.outcomes).map(([k, v]) => `${k} ${v}`).join(', ')})`)
+    else parts.push(`the relay is all that works: ${report.transport === 'webrtc' ? 'WebRTC (ICE over UDP)' : 'DCUtR'} upgraded none of ${report.attempts.length} attempts (${Object.entries(report.outcomes).map(([k, v]) => `${k} ${v}`).join(', ')})`)
   }
   report.verdict = parts.join('; ')
   report.exitCode = report.directOk || punched > 0 ? 0 : relayWorks ? 3 : 4

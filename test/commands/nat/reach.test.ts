@@ -80,3 +80,39 @@ describe.skipIf(reason !== undefined)('nat reach: direct dial, circuit relay v2 
     expect(direct.report.verdict).toMatch(/^direct dial works/)
   }, 60_000)
 })
+
+describe.skipIf(reason !== undefined)('nat reach --transport webrtc: ICE over UDP, signalled through the relay', () => {
+  let lab: PunchLab
+  let target: string
+  beforeAll(async () => {
+    lab = await createPunchLab()
+    await lab.startCliIn(lab.ns.pub, ['stun', 'serve', '--listen', `${RELAY_IP}:3478`], /\S/)
+    const relay = (await lab.startCliIn(lab.ns.pub, ['nat', 'relay', '--listen', `/ip4/${RELAY_IP}/tcp/4001`], /relay: (\S+)/)).match[1]!
+    target = (await lab.startCliIn(lab.ns.b, ['nat', 'listen', '--relay', relay, '--webrtc', '--stun', `stun:${RELAY_IP}:3478`], /listening: (\S+)/)).match[1]!
+  }, 60_000)
+  afterAll(() => lab?.destroySync())
+
+  const reachWebRtc = async (attempts: number) => {
+    const r = await lab.runCliIn(lab.ns.a, ['nat', 'reach', target, '--transport', 'webrtc', '--stun', `stun:${RELAY_IP}:3478`, '--attempts', String(attempts), '--attempt-timeout', '8000', '--json'])
+    return {code: r.code, report: JSON.parse(r.stdout), stderr: r.stderr}
+  }
+
+  it('two endpoint-independent NATs: the WebRTC link opens directly (SUCCESS), exit 0', async () => {
+    await lab.setNat('A', 'eim')
+    const {code, report, stderr} = await reachWebRtc(2)
+    expect(report.outcomes, stderr).toEqual({SUCCESS: 2})
+    expect(code).toBe(0)
+    expect(report.transport).toBe('webrtc')
+    for (const a of report.attempts) expect(a.directAddress).toMatch(/\/webrtc\/p2p\//)
+  }, 60_000)
+
+  it('behind a symmetric NAT: ICE finds no pair without TURN (FAILED), the relay is all that works, exit 3', async () => {
+    await lab.setNat('A', 'sym')
+    const {code, report} = await reachWebRtc(1)
+    expect(report.attempts[0]).toMatchObject({outcome: 'FAILED'})
+    expect(report.attempts[0].relayedMs).toBeGreaterThan(0)
+    expect(report.verdict).toMatch(/the relay is all that works: WebRTC \(ICE over UDP\) upgraded none of 1 attempts/)
+    expect(code).toBe(3)
+    await lab.setNat('A', 'eim')
+  }, 60_000)
+})
