@@ -74,7 +74,8 @@ function killNamespacePids(ns: string): void {
   }
 }
 
-function deleteNamespace(ns: string): void {
+/** Kills what runs in a namespace and deletes it (labs' teardown). */
+export function deleteNamespace(ns: string): void {
   killNamespacePids(ns)
   try {
     execFileSync('ip', ['netns', 'delete', ns], {stdio: 'ignore'})
@@ -327,9 +328,11 @@ export function labFile(lab: Lab, name: string, content: string): string {
   return p
 }
 
-/** Starts a long-running waku-disc command in the root namespace (loopback servers). */
-export async function startCli(args: string[], readyPattern: RegExp, timeoutMs = 30_000): Promise<{child: ChildProcess; match: RegExpExecArray; stdout: () => string}> {
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', '--import', 'tsx', ENTRY, ...args], {cwd: ROOT, env: {...process.env, NO_COLOR: '1', CI: 'true'}, stdio: ['ignore', 'pipe', 'pipe']})
+/** Starts a long-running waku-disc command in the root namespace (loopback servers) or, with `netns`, inside a lab namespace. */
+export async function startCli(args: string[], readyPattern: RegExp, timeoutMs = 30_000, options: {netns?: string} = {}): Promise<{child: ChildProcess; match: RegExpExecArray; stdout: () => string; stderr: () => string}> {
+  const argv = [process.execPath, '--require', 'tsx/cjs', '--import', 'tsx', ENTRY, ...args]
+  const [cmd, ...rest] = options.netns ? ['ip', 'netns', 'exec', options.netns, ...argv] : argv
+  const child = spawn(cmd!, rest, {cwd: ROOT, env: {...process.env, NO_COLOR: '1', CI: 'true'}, stdio: ['ignore', 'pipe', 'pipe']})
   let out = ''
   let err = ''
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d))
@@ -351,7 +354,7 @@ export async function startCli(args: string[], readyPattern: RegExp, timeoutMs =
       reject(new Error(`${args.join(' ')} exited with ${code}: ${err}`))
     })
   })
-  return {child, match, stdout: () => out}
+  return {child, match, stdout: () => out, stderr: () => err}
 }
 
 /** coturn on loopback (for tests and the bench): STUN+TURN with a static user, loopback peers allowed. */

@@ -12,13 +12,13 @@
  * turned off by an nftables rule on the gateway that drops datagrams to port 5351 whose first byte
  * (the version: 0 NAT-PMP, 2 PCP) is the other's.
  */
-import {execFile, execFileSync, spawn, type ChildProcess} from 'node:child_process'
+import {execFile, spawn, type ChildProcess} from 'node:child_process'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
 
-import {cleanStaleLabs, commandAvailable, LAB_PREFIX, runCliInNamespace, type RunResult} from './natlab.js'
+import {cleanStaleLabs, commandAvailable, deleteNamespace, LAB_PREFIX, runCliInNamespace, type RunResult} from './natlab.js'
 
 const run = promisify(execFile)
 
@@ -243,19 +243,7 @@ export class PortMapLab {
     } catch {
       /* gone */
     }
-    for (const ns of Object.values(this.ns)) {
-      try {
-        const pids = execFileSync('ip', ['netns', 'pids', ns], {encoding: 'utf8'})
-        for (const p of pids.split('\n').map(Number).filter((x) => x > 0)) process.kill(p, 'SIGKILL')
-      } catch {
-        /* gone */
-      }
-      try {
-        execFileSync('ip', ['netns', 'delete', ns], {stdio: 'ignore'})
-      } catch {
-        /* gone */
-      }
-    }
+    for (const ns of Object.values(this.ns)) deleteNamespace(ns)
     rmSync(this.dir, {recursive: true, force: true})
   }
 }

@@ -12,15 +12,12 @@
  * independent mapping with port preservation) and 'sym' (MASQUERADE --random-fully: a new port per
  * destination). Both drop unsolicited inbound packets on the WAN, as home routers do.
  */
-import {execFile, execFileSync, spawn, type ChildProcess} from 'node:child_process'
-import {fileURLToPath} from 'node:url'
+import {execFile, type ChildProcess} from 'node:child_process'
 import {promisify} from 'node:util'
 
-import {cleanStaleLabs, LAB_PREFIX, runCliInNamespace, type RunResult} from './natlab.js'
+import {cleanStaleLabs, deleteNamespace, LAB_PREFIX, runCliInNamespace, startCli, type RunResult} from './natlab.js'
 
 const run = promisify(execFile)
-const ENTRY = fileURLToPath(new URL('../../bin/dev.js', import.meta.url))
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const RELAY_IP = '100.128.0.1'
 export const HOST_A = '10.30.1.2'
 export const HOST_B = '10.30.2.2'
@@ -92,29 +89,11 @@ export class PunchLab {
 
   private procs: ChildProcess[] = []
 
-  /** Starts a long-running waku-disc command in a namespace; resolves with the stdout match of `ready`. */
+  /** Starts a long-running waku-disc command in a namespace (killed on teardown); resolves with the stdout match of `ready`. */
   async startCliIn(ns: string, args: string[], ready: RegExp, timeoutMs = 30_000): Promise<{child: ChildProcess; match: RegExpExecArray; stderr: () => string}> {
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--require', 'tsx/cjs', '--import', 'tsx', ENTRY, ...args], {cwd: ROOT, env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
-    this.procs.push(child)
-    let out = ''
-    let err = ''
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d))
-    const match = await new Promise<RegExpExecArray>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${args.join(' ')} not ready after ${timeoutMs} ms: ${err}`)), timeoutMs)
-      child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-        out += d
-        const m = ready.exec(out)
-        if (m) {
-          clearTimeout(timer)
-          resolve(m)
-        }
-      })
-      child.on('exit', (code) => {
-        clearTimeout(timer)
-        reject(new Error(`${args.join(' ')} exited with ${code}: ${err}`))
-      })
-    })
-    return {child, match, stderr: () => err}
+    const started = await startCli(args, ready, timeoutMs, {netns: ns})
+    this.procs.push(started.child)
+    return started
   }
 
   runCliIn(ns: string, args: string[], options: {timeoutMs?: number} = {}): Promise<RunResult> {
@@ -132,18 +111,7 @@ export class PunchLab {
         /* gone */
       }
     }
-    for (const ns of Object.values(this.ns)) {
-      try {
-        for (const p of execFileSync('ip', ['netns', 'pids', ns], {encoding: 'utf8'}).split('\n').map(Number).filter((x) => x > 0)) process.kill(p, 'SIGKILL')
-      } catch {
-        /* gone */
-      }
-      try {
-        execFileSync('ip', ['netns', 'delete', ns], {stdio: 'ignore'})
-      } catch {
-        /* gone */
-      }
-    }
+    for (const ns of Object.values(this.ns)) deleteNamespace(ns)
   }
 }
 

@@ -24,7 +24,7 @@ import {nonPublicRange} from '../enr/index.js'
 import {abortError, BadInputError, UnreachableError} from '../errors.js'
 import {parseTarget} from '../libp2p/target.js'
 import {classifyDialError, type DialErrorClass} from '../visit/classes.js'
-import {announceFor, checkRelayAddress, CONNECTION_LIMITS, createPunchNode, DCUTR_PROTOCOL, errorInfo, HOP, type PunchAttempt, type PunchOutcome, type WebRtcPunchOptions} from './punch-node.js'
+import {announceFor, checkRelayAddress, CONNECTION_LIMITS, createPunchNode, DCUTR_PROTOCOL, dialRelayed, errorInfo, HOP, type PunchAttempt, type PunchOutcome, type WebRtcPunchOptions} from './punch-node.js'
 import {punchWebRtcInChild} from './webrtc-punch.js'
 
 export {PUNCH_OUTCOMES, DCUTR_PROTOCOL, WEBRTC_SIGNALLING, announceFor} from './punch-node.js'
@@ -159,17 +159,9 @@ async function punchOnce(attempt: number, relay: string, peer: string, options: 
   const node = await createPunchNode(options.listen, options.announce)
   const result: PunchAttempt = {attempt, outcome: 'UNKNOWN'}
   try {
-    const t0 = performance.now()
-    let relayed: Connection
-    try {
-      relayed = await node.dial(multiaddr(`${relay}/p2p-circuit/p2p/${peer}`), {signal: AbortSignal.any([AbortSignal.timeout(options.timeoutMs), ...(options.signal ? [options.signal] : [])])})
-    } catch (err) {
-      result.outcome = options.signal?.aborted ? 'CANCELLED' : 'NO_CONNECTION'
-      result.error = errorInfo(err).message
-      return result
-    }
+    const relayed = await dialRelayed(node, relay, peer, result, options)
+    if (!relayed) return result
     const t1 = performance.now()
-    result.relayedMs = Math.round(t1 - t0)
     const directPromise = waitForDirect(node, peer, options.timeoutMs, options.signal)
     try {
       result.relayRttMs = Math.round(await node.services.ping.ping(relayed.remoteAddr, {signal: AbortSignal.timeout(3000), runOnLimitedConnection: true} as never))

@@ -8,7 +8,7 @@ import {circuitRelayTransport} from '@libp2p/circuit-relay-v2'
 import {generateKeyPair} from '@libp2p/crypto/keys'
 import {dcutr} from '@libp2p/dcutr'
 import {identify, type Identify} from '@libp2p/identify'
-import type {Libp2p} from '@libp2p/interface'
+import type {Connection, Libp2p} from '@libp2p/interface'
 import {ping, type Ping} from '@libp2p/ping'
 import {peerIdFromString} from '@libp2p/peer-id'
 import {tcp} from '@libp2p/tcp'
@@ -114,4 +114,21 @@ export function errorInfo(err: unknown): {code: string; message: string} {
   if (isWakuDiscError(err)) return {code: err.code, message: err.message}
   const e = err as {code?: string; name?: string; message?: string}
   return {code: e.code ?? e.name ?? 'ERROR', message: (e.message ?? String(err)).split('\n')[0]!}
+}
+
+/**
+ * The first leg of every punch attempt: a relayed connection to `peer` through `relay`. Fills in
+ * relayedMs, or the NO_CONNECTION/CANCELLED outcome and the error; returns the connection or undefined.
+ */
+export async function dialRelayed(node: Libp2p, relay: string, peer: string, result: PunchAttempt, options: {timeoutMs: number; signal?: AbortSignal}): Promise<Connection | undefined> {
+  const t0 = performance.now()
+  try {
+    const connection = await node.dial(multiaddr(`${relay}/p2p-circuit/p2p/${peer}`), {signal: AbortSignal.any([AbortSignal.timeout(options.timeoutMs), ...(options.signal ? [options.signal] : [])])})
+    result.relayedMs = Math.round(performance.now() - t0)
+    return connection
+  } catch (err) {
+    result.outcome = options.signal?.aborted ? 'CANCELLED' : 'NO_CONNECTION'
+    result.error = errorInfo(err).message
+    return undefined
+  }
 }

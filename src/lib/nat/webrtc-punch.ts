@@ -10,7 +10,7 @@ import {fileURLToPath} from 'node:url'
 import {peerIdFromString} from '@libp2p/peer-id'
 import {multiaddr} from '@multiformats/multiaddr'
 
-import {createPunchNode, errorInfo, WEBRTC_SIGNALLING, type PunchAttempt, type WebRtcPunchOptions} from './punch-node.js'
+import {createPunchNode, dialRelayed, errorInfo, WEBRTC_SIGNALLING, type PunchAttempt, type WebRtcPunchOptions} from './punch-node.js'
 
 /**
  * The WebRTC path: SDP and ICE candidates travel over the relayed connection (js-libp2p's
@@ -22,16 +22,8 @@ export async function punchOnceWebRtc(attempt: number, relay: string, peer: stri
   const result: PunchAttempt = {attempt, outcome: 'UNKNOWN'}
   const budget = () => AbortSignal.any([AbortSignal.timeout(options.timeoutMs), ...(options.signal ? [options.signal] : [])])
   try {
-    const t0 = performance.now()
-    try {
-      await node.dial(multiaddr(`${relay}/p2p-circuit/p2p/${peer}`), {signal: budget()})
-    } catch (err) {
-      result.outcome = options.signal?.aborted ? 'CANCELLED' : 'NO_CONNECTION'
-      result.error = errorInfo(err).message
-      return result
-    }
+    if (!(await dialRelayed(node, relay, peer, result, options))) return result
     const t1 = performance.now()
-    result.relayedMs = Math.round(t1 - t0)
     try {
       const direct = await node.dial(multiaddr(`${relay}/p2p-circuit/webrtc/p2p/${peer}`), {signal: budget()})
       result.directMs = Math.round(performance.now() - t1)
