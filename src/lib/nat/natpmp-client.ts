@@ -25,31 +25,28 @@ function resultError(what: string, r: {resultCode: number; resultName: string}):
   return new ProtocolError('NATPMP_RESULT', `${what}: the gateway answered ${r.resultName} (${r.resultCode})`, {details: {resultCode: r.resultCode, resultName: r.resultName}})
 }
 
-async function mapRequest(ctx: ProbeContext, lifetime: number, suggestedExternalPort: number, what: string) {
-  const opcode = ctx.protocol === 'udp' ? 1 : 2
+/** One NAT-PMP exchange; a PCP-only server answers version 0 with a version-2 UNSUPP_VERSION header (RFC 6887 §9). */
+function natPmpExchange<T extends NatPmpResponse>(ctx: ProbeContext, what: string, request: Uint8Array, opcode: 0 | 1 | 2) {
   return udpExchange(
     {host: ctx.gateway, port: ctx.natPmpPort, timeoutMs: ctx.timeoutMs, signal: ctx.signal, what},
-    () => encodeMappingRequest({protocol: ctx.protocol, internalPort: ctx.port, suggestedExternalPort, lifetime}),
+    () => request,
     (bytes) => {
-      // A PCP-only server answers a version-0 request with a version-2 UNSUPP_VERSION header.
       if (bytes[0] === 2) throw new ProtocolError('NATPMP_UNSUPPORTED', `${what}: the gateway answered in PCP (version 2): it speaks PCP, not NAT-PMP`, {details: {resultCode: bytes[3], resultName: 'UNSUPP_VERSION'}})
-      return decodeNatPmpResponse(bytes, opcode) as MapResponse
+      return decodeNatPmpResponse(bytes, opcode) as T
     },
   )
+}
+
+function mapRequest(ctx: ProbeContext, lifetime: number, suggestedExternalPort: number, what: string) {
+  const request = encodeMappingRequest({protocol: ctx.protocol, internalPort: ctx.port, suggestedExternalPort, lifetime})
+  return natPmpExchange<MapResponse>(ctx, what, request, ctx.protocol === 'udp' ? 1 : 2)
 }
 
 export async function probeNatPmp(ctx: ProbeContext): Promise<ProtocolReport> {
   const started = performance.now()
   const report: ProtocolReport = {protocol: 'natpmp', tried: true, supported: false, server: `${ctx.gateway}:${ctx.natPmpPort}`, ms: 0}
   try {
-    const ext = await udpExchange(
-      {host: ctx.gateway, port: ctx.natPmpPort, timeoutMs: ctx.timeoutMs, signal: ctx.signal, what: 'NAT-PMP external address request'},
-      () => encodeExternalAddressRequest(),
-      (bytes) => {
-        if (bytes[0] === 2) throw new ProtocolError('NATPMP_UNSUPPORTED', 'NAT-PMP external address request: the gateway answered in PCP (version 2): it speaks PCP, not NAT-PMP', {details: {resultCode: bytes[3], resultName: 'UNSUPP_VERSION'}})
-        return decodeNatPmpResponse(bytes, 0) as Extract<NatPmpResponse, {opcode: 0}>
-      },
-    )
+    const ext = await natPmpExchange<Extract<NatPmpResponse, {opcode: 0}>>(ctx, 'NAT-PMP external address request', encodeExternalAddressRequest(), 0)
     report.rttMs = ext.rttMs
     report.epoch = ext.value.epoch
     if (ext.value.resultCode !== NATPMP_RESULT.SUCCESS) throw resultError('NAT-PMP external address request', ext.value)
