@@ -1,5 +1,7 @@
 import type {StunServerInfo, StunServerStats} from '../lib/stun/server.js'
+import type {PageReport} from '../lib/webrtc/page-report.js'
 import type {PairReport} from '../lib/webrtc/pair.js'
+import type {PrivacyObserver} from '../lib/webrtc/privacy.js'
 import type {PeerReport} from '../lib/webrtc/peer.js'
 import type {ProbeReport} from '../lib/webrtc/probe.js'
 import type {SignalServerInfo, SignalServerStats} from '../lib/webrtc/signal-server.js'
@@ -76,6 +78,48 @@ export function renderLink(r: LinkMeasurement & {relayOnly?: boolean; role?: str
   lines.push(`  open        ${ms(r.openMs)} (ICE connected after ${ms(r.iceConnectedMs)})`)
   if (r.rttMs.length) lines.push(`  RTT         median ${r.rttMedianMs} ms over ${r.rttMs.length} pings (min ${Math.min(...r.rttMs)}, max ${Math.max(...r.rttMs)})`)
   if (r.throughputMbps !== null) lines.push(`  throughput  ${r.throughputMbps} Mbit/s (${r.bytes} bytes in ${r.transferMs} ms)`)
+  return lines.join('\n')
+}
+
+/** The "who learned what" block every probe and link report ends with. */
+export function renderPrivacy(observers: PrivacyObserver[] | undefined): string[] {
+  if (!observers?.length) return []
+  const c = colorsFor()
+  const lines = ['', c.bold('Who learned what')]
+  for (const o of observers) {
+    const flags = [o.sawBothPeers === true ? 'saw both peers' : o.sawBothPeers === 'unknown' ? 'may have seen both peers' : 'saw one peer', ...(o.carriedData ? ['carried the data'] : [])]
+    lines.push(`  ${o.role} ${o.server} (${flags.join(', ')})`)
+    if (o.sawAddresses.length) lines.push(`    addresses: ${o.sawAddresses.join(', ')}`)
+    for (const l of o.learned) lines.push(`    ${c.dim('-')} ${l}`)
+  }
+  return lines
+}
+
+const endLine = (p: PageReport['selectedPair']) => (p ? `${p.local.type} ${p.local.address}:${p.local.port} → ${p.remote.type} ${p.remote.address}:${p.remote.port}` : 'none reported')
+
+export function renderPageReport(r: PageReport): string {
+  const c = colorsFor()
+  const b = r.browser
+  const lines: string[] = []
+  lines.push(`${c.bold('Browser')}: ${r.ok ? c.green('connected') : c.red('failed')}${r.reason ? ` — ${r.reason}` : ''}`)
+  lines.push(`  user agent  ${b.userAgent}`)
+  lines.push(`  address     ${b.address}`)
+  for (const type of ['host', 'srflx', 'prflx', 'relay'] as const) {
+    const xs = b.candidates.filter((x) => x.type === type)
+    lines.push(`  ${type.padEnd(11)} ${xs.length ? xs.map((x) => `${x.address.includes(':') ? `[${x.address}]` : x.address}:${x.port}/${x.protocol}`).join(', ') : c.dim('none')}`)
+  }
+  if (b.mdnsHostCandidates) lines.push(c.dim(`  (${b.mdnsHostCandidates} host candidate(s) hidden behind mDNS names)`))
+  for (const e of b.iceErrors) lines.push(`  ${c.yellow('ICE error')}   ${e.url} ${e.errorCode} ${e.errorText}`)
+  const ei = b.mapping.endpointIndependent
+  lines.push(`  mapping     ${ei === null ? 'unknown' : ei ? 'endpoint-independent' : 'endpoint-dependent (symmetric)'} (${b.mapping.basis})`)
+  lines.push(`  verdict     ${b.verdict} — ${b.verdictReason}`)
+  lines.push(`  path        ${r.path}`)
+  lines.push(`  browser     ${endLine(r.selectedPair)}`)
+  lines.push(`  CLI         ${endLine(r.cliSelectedPair)}`)
+  lines.push(`  open        ${ms(r.openMs)}`)
+  if (r.rttMs.length) lines.push(`  RTT         median ${r.rttMedianMs} ms over ${r.rttMs.length} pings`)
+  if (r.throughputMbps !== null) lines.push(`  throughput  ${r.throughputMbps} Mbit/s (${r.bytes} bytes in ${r.transferMs} ms)`)
+  lines.push(...renderPrivacy(r.privacy))
   return lines.join('\n')
 }
 
