@@ -150,7 +150,7 @@ export function stripMdnsCandidates(sdp: string): {sdp: string; removed: number}
 }
 
 /** Mapping behaviour from the browser's srflx candidates: several servers, one local port, same mapping? */
-export function browserMapping(candidates: BrowserCandidate[], stunServers: number): BrowserMapping {
+export function browserMapping(candidates: BrowserCandidate[], stunServers: number, iceErrors: BrowserOffer['iceErrors'] = []): BrowserMapping {
   const srflx = candidates.filter((c) => c.type === 'srflx' && c.protocol === 'udp')
   const mappings = srflx.map((c) => ({server: c.url ?? 'a STUN server', mapped: `${c.address}:${c.port}`}))
   if (!srflx.length) return {endpointIndependent: null, basis: 'no server-reflexive candidate', mappings}
@@ -159,14 +159,25 @@ export function browserMapping(candidates: BrowserCandidate[], stunServers: numb
     const k = `${c.relatedAddress ?? '?'}:${c.relatedPort ?? '?'}`
     byLocal.set(k, (byLocal.get(k) ?? new Set()).add(`${c.address}:${c.port}`))
   }
-  const servers = new Set(srflx.map((c) => c.url ?? '?'))
-  if (servers.size < 2 || stunServers < 2) return {endpointIndependent: null, basis: 'one STUN server: a mapping was seen, its behaviour needs two (give a second --stun)', mappings}
-  const anyDiffers = [...byLocal.values()].some((s) => s.size > 1)
-  return {
-    endpointIndependent: !anyDiffers,
-    basis: anyDiffers ? 'the same local port was mapped to different public ports by different STUN servers' : `${servers.size} STUN servers saw the same public mapping`,
-    mappings,
+  const servers = new Set(srflx.map((c) => c.url).filter(Boolean))
+  if (servers.size >= 2) {
+    const anyDiffers = [...byLocal.values()].some((x) => x.size > 1)
+    return {
+      endpointIndependent: !anyDiffers,
+      basis: anyDiffers ? 'the same local port was mapped to different public ports by different STUN servers' : `${servers.size} STUN servers saw the same public mapping`,
+      mappings,
+    }
   }
+  if (stunServers < 2) return {endpointIndependent: null, basis: 'one STUN server: a mapping was seen, its behaviour needs two (give a second --stun)', mappings}
+  // Without per-candidate server URLs (Chromium hides raddr and url behind mDNS), count: the browser
+  // gathers from one socket per interface and drops duplicate srflx candidates, so more distinct
+  // mappings than UDP sockets means the NAT mapped one socket differently per server.
+  const silent = iceErrors.filter((e) => /^stuns?:/i.test(e.url))
+  if (silent.length) return {endpointIndependent: null, basis: `${silent.length} STUN request(s) failed in the browser (${silent[0]!.url} ${silent[0]!.errorCode}), so the mappings cannot be compared`, mappings}
+  const sockets = Math.max(1, candidates.filter((c) => c.type === 'host' && c.protocol === 'udp').length)
+  const distinct = new Set(srflx.map((c) => `${c.address}:${c.port}`)).size
+  if (distinct > sockets) return {endpointIndependent: false, basis: `${distinct} different public mappings for ${sockets} local socket(s) from ${stunServers} STUN servers`, mappings}
+  return {endpointIndependent: true, basis: `${stunServers} STUN servers, one public mapping per local socket (the browser merges identical ones)`, mappings}
 }
 
 export function browserVerdict(candidates: BrowserCandidate[], mapping: BrowserMapping, iceServers: IceServerSpec[]): {verdict: Verdict; verdictReason: string} {
@@ -202,7 +213,7 @@ export function buildPageReport(input: {
 }): PageReport {
   const {offer, result, cli} = input
   const stunCount = input.iceServers.filter((s) => !s.relayType).length
-  const mapping = browserMapping(offer.candidates, stunCount)
+  const mapping = browserMapping(offer.candidates, stunCount, offer.iceErrors)
   const verdict = browserVerdict(offer.candidates, mapping, input.iceServers)
   const servers = input.iceServers.map(describeIceServer)
   const selectedPair = result?.selectedPair ?? cli.offerer?.selectedPair ?? null
