@@ -44,8 +44,8 @@ describe.skipIf(reason !== undefined)(`browser behind a NAT${reason ? ` (skipped
     })
     const page = await browser.newPage()
     await page.goto(l.url.replace('10.10.2.2', NAT_B_WAN))
-    await page.waitForFunction(() => document.body.dataset.done, {timeout: 90_000})
-    const status = await page.$eval('#status', (e) => e.textContent)
+    await page.waitForFunction('document.body.dataset.done', {timeout: 90_000})
+    const status = await page.$eval('#status', (e: any) => e.textContent)
     await page.close()
     return {...(await l.done), status}
   }

@@ -33,10 +33,10 @@ describe.skipIf(missing !== undefined)(`webrtc listen --page with Chromium${miss
     const consoleErrors: string[] = []
     page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()))
     await page.goto(l.url)
-    await page.waitForFunction(() => document.body.dataset.done, {timeout: 60_000})
-    const pageJson = JSON.parse((await page.$eval('#json', (e) => e.textContent)) ?? '')
-    const status = await page.$eval('#status', (e) => e.textContent)
-    const userAgent = await page.evaluate(() => navigator.userAgent)
+    await page.waitForFunction('document.body.dataset.done', {timeout: 60_000})
+    const pageJson = JSON.parse((await page.$eval('#json', (e: any) => e.textContent)) ?? '')
+    const status = await page.$eval('#status', (e: any) => e.textContent)
+    const userAgent = await page.evaluate('navigator.userAgent')
     await page.close()
     const r = await l.done
     expect(r.code, r.stderr).toBe(0)
@@ -81,7 +81,7 @@ describe.skipIf(missing !== undefined)(`webrtc listen --page with Chromium${miss
       if (m.type === 'config') config = m
     })
     await page.goto(l.url)
-    await page.waitForFunction(() => document.body.dataset.done, {timeout: 60_000})
+    await page.waitForFunction('document.body.dataset.done', {timeout: 60_000})
     const html = await page.content()
     await page.close()
     const r = await l.done
@@ -122,7 +122,7 @@ describe.skipIf(missing !== undefined)(`webrtc listen --page with Chromium${miss
     expect(bad).toBe(4415)
     const page = await browser.newPage()
     await page.goto(l.url)
-    await page.waitForFunction(() => document.body.dataset.done, {timeout: 60_000})
+    await page.waitForFunction('document.body.dataset.done', {timeout: 60_000})
     await page.close()
     const r = await l.done
     expect(r.code, r.stderr).toBe(0)
