@@ -14,6 +14,7 @@ import {keccak_256} from '@noble/hashes/sha3.js'
 import {secp256k1} from '@noble/curves/secp256k1.js'
 
 import {ConfigError, WakuDiscError} from '../errors.js'
+import {checkSecretMode, resolveSecret, type SecretFileOptions} from '../secrets.js'
 import {bytesToHex, hexToBytes} from './hex.js'
 
 /** Bounds applied before running a KDF on a keystore we did not write (an untrusted file could ask for terabytes). */
@@ -56,12 +57,14 @@ export interface LoadKeyOptions {
   insecurePermissions?: boolean
 }
 
-function checkPermissions(path: string, mode: number, what: string, options: LoadKeyOptions): void {
-  if (options.insecurePermissions || process.platform === 'win32') return
-  if ((mode & 0o077) !== 0) {
-    throw new ConfigError('key.file-permissions', `${what} ${path} is accessible by group or others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); a secret there may already be exposed`, {
-      hint: `chmod 600 ${path}, or pass --insecure-key-permissions`,
-    })
+/** The key commands' rules for hex key files and password files: lib/secrets.ts, refusing shared files unless told. */
+function secretOptions(path: string, what: string, code: string, options: LoadKeyOptions): SecretFileOptions {
+  return {
+    what,
+    code,
+    permissions: options.insecurePermissions ? 'ignore' : 'refuse',
+    permissionsCode: 'key.file-permissions',
+    permissionsHint: `chmod 600 ${path}, or pass --insecure-key-permissions`,
   }
 }
 
@@ -76,24 +79,15 @@ function validKey(key: Uint8Array): boolean {
   return key.length === 32 && secp256k1.utils.isValidSecretKey(key)
 }
 
-/** Reads the password from `password`, then `passwordFile` (first line), then WAKU_DISC_KEY_PASSWORD. */
+/**
+ * Reads the password from `password`, then `passwordFile` (its first line, lib/secrets.ts rules),
+ * then WAKU_DISC_KEY_PASSWORD.
+ */
 export async function resolvePassword(options: LoadKeyOptions, what: string): Promise<string> {
   if (options.password !== undefined) return options.password
-  if (options.passwordFile !== undefined) {
-    let text: string
-    try {
-      checkPermissions(options.passwordFile, (await stat(options.passwordFile)).mode, 'password file', options)
-      text = await readFile(options.passwordFile, 'utf8')
-    } catch (error) {
-      if (error instanceof ConfigError) throw error
-      throw new ConfigError('key.password-file', `cannot read password file ${options.passwordFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {cause: error})
-    }
-    // geth uses the first line of a password file, without its line ending.
-    return text.split(/\r?\n/, 1)[0] ?? ''
-  }
-  const env = options.env ?? process.env
-  const fromEnv = env[PASSWORD_ENV]
-  if (fromEnv !== undefined) return fromEnv
+  const file = options.passwordFile
+  const found = await resolveSecret({file, envVar: PASSWORD_ENV, env: options.env ?? process.env}, secretOptions(file ?? '', 'password file', 'key.password-file', options))
+  if (found) return found.value
   throw new ConfigError('key.password-missing', `${what} is an encrypted keystore and no password was given`, {
     hint: `pass --password-file FILE or set ${PASSWORD_ENV}`,
   })
@@ -140,7 +134,7 @@ export async function readKeyFile(path: string, options: LoadKeyOptions = {}): P
     throw new ConfigError('key.file-format', `key file ${path} is neither 64 hex characters (geth key format) nor a keystore JSON`)
   }
   // An unencrypted key readable by others is refused (keystores are encrypted, so they are not).
-  checkPermissions(path, info.mode, 'key file', options)
+  checkSecretMode(path, info.mode, secretOptions(path, 'key file', 'key.file-permissions', options))
   const key = hexToBytes(trimmed)
   if (!validKey(key)) throw new ConfigError('key.invalid', `key file ${path} holds an invalid secp256k1 key (zero or ≥ curve order)`)
   return {privateKey: key, format: 'hex'}

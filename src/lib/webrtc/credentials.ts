@@ -1,6 +1,5 @@
-import {readFileSync, statSync} from 'node:fs'
-
 import {BadInputError, ConfigError} from '../errors.js'
+import {readSecretFileSync} from '../secrets.js'
 import {parseStunUrl, parseTurnUrl, splitList, stunIceServer, turnIceServer, type IceServerSpec, type StunServerUrl, type TurnServerUrl} from './ice.js'
 
 export interface TurnInput {
@@ -17,8 +16,6 @@ export interface TurnConfig {
   password: string
 }
 
-const MAX_PASSWORD_FILE = 4096
-
 /**
  * Builds the TURN settings from flags. The password only ever comes from the environment or a file
  * (never a flag, which would show in `ps` and shell history) and is never echoed back.
@@ -32,16 +29,9 @@ export function loadTurnConfig(input: TurnInput): TurnConfig | undefined {
   if (!input.user) throw new BadInputError('TURN_NEEDS_USER', '--turn needs --turn-user (TURN servers require long-term credentials)')
   if (input.user.length > 256 || /[\x00-\x1f]/.test(input.user)) throw new BadInputError('BAD_TURN_USER', '--turn-user must be at most 256 printable characters')
   let password: string | undefined
-  if (input.passwordFile) {
-    let size: number
-    try {
-      size = statSync(input.passwordFile).size
-    } catch (err) {
-      throw new ConfigError('TURN_PASSWORD_FILE', `cannot read --turn-password-file ${input.passwordFile}: ${(err as Error).message}`, {cause: err})
-    }
-    if (size > MAX_PASSWORD_FILE) throw new ConfigError('TURN_PASSWORD_FILE', `--turn-password-file is ${size} bytes (limit ${MAX_PASSWORD_FILE})`)
-    password = readFileSync(input.passwordFile, 'utf8').replace(/\r?\n$/, '')
-  } else password = input.passwordEnv
+  // lib/secrets.ts rules (first line, size cap); permissions not checked: no warning channel here yet.
+  if (input.passwordFile) password = readSecretFileSync(input.passwordFile, {what: '--turn-password-file', code: 'TURN_PASSWORD_FILE', permissions: 'ignore'})
+  else password = input.passwordEnv
   if (password === undefined || password === '') {
     throw new ConfigError('TURN_NO_PASSWORD', 'no TURN password: set WAKU_DISC_TURN_PASSWORD or pass --turn-password-file', {
       hint: 'export WAKU_DISC_TURN_PASSWORD=… (the password is never accepted as a flag)',

@@ -2,9 +2,8 @@
  * Picks and configures a publish target from plain options (what `dns-tree publish` flags say) and
  * the environment: credentials come only from files or environment variables, never arguments.
  */
-import {readFile} from 'node:fs/promises'
-
 import {BadInputError, ConfigError} from '../../errors.js'
+import {readSecretFile as readSecret, type SecretFileOptions, type SecretKind} from '../../secrets.js'
 import {CloudflareTarget} from './cloudflare.js'
 import type {HttpOptions} from './http.js'
 import type {PublishTarget} from './index.js'
@@ -40,6 +39,9 @@ export interface PublishTargetOptions {
 
 export async function createPublishTarget(options: PublishTargetOptions): Promise<PublishTarget> {
   const env = options.env ?? process.env
+  // lib/secrets.ts rules; a file group or others can read is allowed but warned about.
+  const secret = (path: string, what: string, kind: SecretKind): Promise<string> =>
+    readSecret(path, {what, code: 'DNS_SECRET_FILE', kind, permissions: 'warn', ...(options.onWarning ? {onWarning: options.onWarning} : {})})
   const http = options.onRetry ? {http: {onRetry: options.onRetry}} : {}
   switch (options.to) {
     case 'zone-file':
@@ -47,19 +49,19 @@ export async function createPublishTarget(options: PublishTargetOptions): Promis
       return new ZoneFileTarget({path: options.zoneFile, bumpSerial: options.bumpSerial})
     case 'rfc2136': {
       if (!options.server) throw new BadInputError('DNS_NO_SERVER', '--to rfc2136 needs --server HOST:PORT')
-      const keyText = options.tsigKeyFile ? await readSecretFile(options.tsigKeyFile, 'TSIG key file') : env.WAKU_DISC_TSIG_KEY
+      const keyText = options.tsigKeyFile ? await secret(options.tsigKeyFile, 'TSIG key file', 'text') : env.WAKU_DISC_TSIG_KEY
       const key = keyText ? parseTsigKey(keyText, options.tsigKeyFile ?? 'WAKU_DISC_TSIG_KEY') : undefined
       if (!key) options.onWarning?.('no TSIG key (--tsig-key-file or WAKU_DISC_TSIG_KEY): sending unsigned updates')
       return new Rfc2136Target({server: options.server, ...(options.zone ? {zone: options.zone} : {}), ...(key ? {key} : {})})
     }
     case 'cloudflare': {
-      const token = options.tokenFile ? await readSecretFile(options.tokenFile, 'token file') : env.CLOUDFLARE_API_TOKEN
+      const token = options.tokenFile ? await secret(options.tokenFile, 'token file', 'line') : env.CLOUDFLARE_API_TOKEN
       if (!token) throw new ConfigError('DNS_NO_TOKEN', 'no Cloudflare API token', {hint: 'set CLOUDFLARE_API_TOKEN or pass --token-file'})
       return new CloudflareTarget({token, ...(options.zoneId ? {zoneId: options.zoneId} : {}), ...(options.apiUrl ? {apiUrl: options.apiUrl} : {}), ...http})
     }
     case 'route53': {
       const creds = options.awsCredentialsFile
-        ? parseAwsCredentials(await readSecretFile(options.awsCredentialsFile, 'AWS credentials file'))
+        ? parseAwsCredentials(await secret(options.awsCredentialsFile, 'AWS credentials file', 'text'))
         : {accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN}
       if (!creds.accessKeyId || !creds.secretAccessKey) {
         throw new ConfigError('DNS_NO_TOKEN', 'no AWS credentials', {hint: 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --aws-credentials-file'})
@@ -79,13 +81,13 @@ export async function createPublishTarget(options: PublishTargetOptions): Promis
   }
 }
 
-/** A secret file's text, trimmed; unreadable is a configuration error naming the file (never its content). */
+/**
+ * A secret file's text, trimmed; unreadable is a configuration error naming the file (never its content).
+ * @deprecated kept for library callers; waku-disc itself reads secrets through lib/secrets.ts (same size cap, empty refused).
+ */
 export async function readSecretFile(path: string, what: string): Promise<string> {
-  try {
-    return (await readFile(path, 'utf8')).trim()
-  } catch (error) {
-    throw new ConfigError('DNS_SECRET_FILE', `${what} ${path}: cannot read (${(error as NodeJS.ErrnoException).code})`)
-  }
+  const options: SecretFileOptions = {what, code: 'DNS_SECRET_FILE', kind: 'text', permissions: 'ignore'}
+  return (await readSecret(path, options)).trim()
 }
 
 /** aws_access_key_id / aws_secret_access_key from an AWS credentials file ([default] or the first profile). */
