@@ -14,7 +14,7 @@ import dnsPacket from 'dns-packet'
 import {request} from 'undici'
 
 import {BadInputError, ProtocolError, UnreachableError, abortError} from '../errors.js'
-import {readBodyLimited} from './publish/http.js'
+import {readBodyLimited} from '../net/http.js'
 
 export interface TxtQueryOptions {
   signal?: AbortSignal

@@ -6,7 +6,7 @@
  */
 import {ConfigError, ProtocolError} from '../../errors.js'
 import {ENTRY_TTL_CLOUDFLARE, ROOT_TTL} from '../directory.js'
-import {httpRequest, parseJson, type HttpOptions} from './http.js'
+import {httpRequest, parseJson, type HttpOptions} from '../../net/http.js'
 import type {ExistingRecord, PhaseName, PublishChange, PublishTarget} from './index.js'
 
 export const CLOUDFLARE_API = 'https://api.cloudflare.com/client/v4'

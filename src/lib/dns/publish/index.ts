@@ -8,7 +8,7 @@
  * matches by bare suffix).
  */
 import {CheckFailedError, WakuDiscError, throwIfAborted} from '../../errors.js'
-import {sleep} from './http.js'
+import {sleep} from '../../net/http.js'
 import {ENTRY_TTL, ROOT_TTL, loadSignedTree} from '../directory.js'
 import {ROOT_PREFIX, parseRoot} from '../tree.js'
 

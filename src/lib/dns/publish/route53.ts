@@ -10,7 +10,7 @@ import aws4 from 'aws4'
 import {XMLBuilder, XMLParser} from 'fast-xml-parser'
 
 import {ConfigError, ProtocolError, UnreachableError} from '../../errors.js'
-import {httpRequest, sleep, type HttpOptions} from './http.js'
+import {httpRequest, sleep, type HttpOptions} from '../../net/http.js'
 import {type ExistingRecord, type PhaseName, type PublishChange, type PublishTarget} from './index.js'
 import {isTreeRecord} from './index.js'
 

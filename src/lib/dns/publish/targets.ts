@@ -5,7 +5,7 @@
 import {BadInputError, ConfigError} from '../../errors.js'
 import {readSecretFile as readSecret, type SecretFileOptions, type SecretKind} from '../../secrets.js'
 import {CloudflareTarget} from './cloudflare.js'
-import type {HttpOptions} from './http.js'
+import type {HttpOptions} from '../../net/http.js'
 import type {PublishTarget} from './index.js'
 import {Rfc2136Target, parseTsigKey} from './rfc2136.js'
 import {Route53Target} from './route53.js'

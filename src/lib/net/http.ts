@@ -1,12 +1,13 @@
 /**
- * HTTP for DNS provider APIs (undici): JSON or XML bodies, 429 honoured with Retry-After
+ * HTTP for JSON/XML APIs (undici), shared by the DNS publish targets (Cloudflare, Route 53) and
+ * DNS-over-HTTPS (`readBodyLimited`): JSON or XML bodies, 429 honoured with Retry-After
  * (seconds or HTTP date, capped), 5xx and connection errors retried with exponential backoff and
  * jitter (0.5 s → 8 s, like the Cloudflare and AWS SDKs). Credentials travel only in headers
  * and never appear in errors.
  */
 import {request} from 'undici'
 
-import {ConfigError, ProtocolError, UnreachableError, abortError} from '../../errors.js'
+import {ConfigError, ProtocolError, UnreachableError, abortError} from '../errors.js'
 
 export interface HttpOptions {
   method?: string
