@@ -7,7 +7,7 @@
 import {ConfigError, ProtocolError} from '../../errors.js'
 import {ENTRY_TTL_CLOUDFLARE, ROOT_TTL} from '../directory.js'
 import {httpRequest, parseJson, type HttpOptions} from '../../net/http.js'
-import type {ExistingRecord, PhaseName, PublishChange, PublishTarget} from './index.js'
+import type {ExistingRecord, PhaseName, PublishChange, PublishTarget} from './types.js'
 
 export const CLOUDFLARE_API = 'https://api.cloudflare.com/client/v4'
 

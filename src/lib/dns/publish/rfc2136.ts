@@ -13,7 +13,7 @@ import {ConfigError, ProtocolError, UnreachableError, abortError} from '../../er
 import {splitTxt} from '../directory.js'
 import {ROOT_PREFIX, isValidHash, parseEntry} from '../tree.js'
 import {ServerTxtResolver, parseServerAddress, type ServerAddress} from '../resolvers.js'
-import type {ExistingRecord, PhaseName, PublishChange, PublishTarget} from './index.js'
+import type {ExistingRecord, PhaseName, PublishChange, PublishTarget} from './types.js'
 
 export interface TsigKey {
   name: string

@@ -11,8 +11,8 @@ import {XMLBuilder, XMLParser} from 'fast-xml-parser'
 
 import {ConfigError, ProtocolError, UnreachableError} from '../../errors.js'
 import {httpRequest, sleep, type HttpOptions} from '../../net/http.js'
-import {type ExistingRecord, type PhaseName, type PublishChange, type PublishTarget} from './index.js'
-import {isTreeRecord} from './index.js'
+import {isTreeRecord} from './changes.js'
+import type {ExistingRecord, PhaseName, PublishChange, PublishTarget} from './types.js'
 
 export const ROUTE53_API = 'https://route53.amazonaws.com'
 export const ROUTE53_SIZE_LIMIT = 32_000

@@ -8,7 +8,7 @@ import {readFile, rename, writeFile} from 'node:fs/promises'
 
 import {BadInputError} from '../../errors.js'
 import {formatZoneFile} from '../directory.js'
-import type {ExistingRecord, PhaseName, PublishChange, PublishTarget} from './index.js'
+import type {ExistingRecord, PhaseName, PublishChange, PublishTarget} from './types.js'
 
 export interface ZoneFileTargetOptions {
   path: string
