@@ -6,7 +6,9 @@ import {CheckFailedError, throwIfAborted, WakuDiscError, type ErrorJson} from '.
 import type {InputLine} from '../input/lines.js'
 import {decodeEnr, type DecodedEnr} from './decode.js'
 import {lintEnr} from './lint.js'
-import {inspectEnr, type EnrRecord, type LintFinding} from './record.js'
+import type {LintFinding} from './finding.js'
+import {inspectEnr} from './parse.js'
+import type {EnrRecord} from './record.js'
 
 export type EnrStatus = 'valid' | 'invalid' | 'unparseable'
 

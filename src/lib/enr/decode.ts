@@ -1,8 +1,9 @@
-import {analyzeRecord} from './analysis.js'
+import {analyzeRecord} from './record-analysis.js'
 import type {WakuCapability} from './fields.js'
 import {enodeOf} from './enode.js'
 import {lintEnr} from './lint.js'
-import type {EnrRecord, LintFinding} from './record.js'
+import type {LintFinding} from './finding.js'
+import type {EnrRecord} from './record.js'
 import {bytesToHex} from '../keys/hex.js'
 
 export interface WakuFields {

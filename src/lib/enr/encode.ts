@@ -6,7 +6,8 @@ import {keccak256, nodeIdOf, peerIdOf, publicKeyOf, signDigest} from '../keys/in
 import {bytesToHex} from '../keys/hex.js'
 import {encodeRlp, encodeRlpList, uintToBytes} from '../rlp/index.js'
 import {encodeIPv4, encodeIPv6, encodeMultiaddrs, encodeRs, encodeRsv, encodeWaku2, MAX_SHARD, WAKU2_BITS, type WakuCapability} from './fields.js'
-import {ENR_SIZE_LIMIT, EnrRecord, compareBytes, parseEnr} from './record.js'
+import {parseEnr} from './parse.js'
+import {ENR_SIZE_LIMIT, EnrRecord, compareBytes} from './record.js'
 
 export interface EncodeEnrOptions {
   privateKey: Uint8Array

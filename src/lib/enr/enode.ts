@@ -8,7 +8,7 @@ import ipaddr from 'ipaddr.js'
 import {BadInputError} from '../errors.js'
 import {keyIdentity} from '../keys/index.js'
 import {bytesToHex, hexToBytes} from '../keys/hex.js'
-import {analyzeRecord} from './analysis.js'
+import {analyzeRecord} from './record-analysis.js'
 import type {EnrRecord} from './record.js'
 
 export interface EnodeInfo {

@@ -1,6 +1,8 @@
 // ENR (EIP-778) with Waku fields: parse, decode, lint, encode.
-export {EnrRecord, parseEnr, inspectEnr, keyName, ENR_SIZE_LIMIT} from './record.js'
-export type {LintFinding, ParseEnrOptions, EnrInspection} from './record.js'
+export {EnrRecord, keyName, ENR_SIZE_LIMIT} from './record.js'
+export {parseEnr, inspectEnr} from './parse.js'
+export type {ParseEnrOptions, EnrInspection} from './parse.js'
+export type {LintFinding} from './finding.js'
 export {decodeEnr, matchesNodeFilter, dialableMultiaddrs, shardsOf} from './decode.js'
 export type {DecodedEnr, WakuFields, NodeFilter} from './decode.js'
 export {lintEnr, nonPublicRange} from './lint.js'

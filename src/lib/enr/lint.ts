@@ -6,8 +6,9 @@
 import {multiaddr} from '@multiformats/multiaddr'
 import ipaddr from 'ipaddr.js'
 
-import {analyzeRecord} from './analysis.js'
-import {ENR_SIZE_LIMIT, type EnrRecord, type LintFinding} from './record.js'
+import {analyzeRecord} from './record-analysis.js'
+import type {LintFinding} from './finding.js'
+import {ENR_SIZE_LIMIT, type EnrRecord} from './record.js'
 import {MAX_SHARD} from './fields.js'
 
 export interface LintOptions {

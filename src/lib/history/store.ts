@@ -5,7 +5,7 @@
 import type {PeerVisit} from '../visit/visitor.js'
 import type {CurvePoint} from '../discv5/analysis.js'
 import type {CrawledNode, CrawlSummary} from '../discv5/crawl.js'
-import {parseEnr} from '../enr/record.js'
+import {parseEnr} from '../enr/parse.js'
 import {openDriver, type OpenDriverOptions, type SqlDriver, type SqlValue} from './driver.js'
 import {migrate} from './schema.js'
 import {parseDatabaseUrl} from './url.js'

@@ -20,7 +20,8 @@ import {
   type ShardsValue,
   type Waku2Value,
 } from './fields.js'
-import type {EnrRecord, LintFinding} from './record.js'
+import type {LintFinding} from './finding.js'
+import type {EnrRecord} from './record.js'
 
 export const PORT_KEYS = ['tcp', 'udp', 'tcp6', 'udp6', 'quic', 'quic6'] as const
 export type PortKey = (typeof PORT_KEYS)[number]
