@@ -319,7 +319,7 @@ Visits (--visit, the default for --network waku): every responsive peer whose re
     }
     if (f.out) {
       const set = crawlNodeSet(nodes)
-      await writeNodeSetFile(f.out, set)
+      await writeNodeSetFile(f.out, set, {stdout: process.stdout})
       result.outputs.out = f.out
       result.outputs.outNodes = Object.keys(set).length
     }
@@ -362,7 +362,7 @@ Visits (--visit, the default for --network waku): every responsive peer whose re
               scores.set(n.nodeId, (scores.get(n.nodeId) ?? 0) + 1)
               if (!firstResponse.has(n.nodeId)) firstResponse.set(n.nodeId, n.firstSeen.replace(/\.\d{3}Z$/, 'Z'))
             }
-            await writeNodeSetFile(f.out, crawlNodeSet(nodes, {scores, firstResponse}))
+            await writeNodeSetFile(f.out, crawlNodeSet(nodes, {scores, firstResponse}), {stdout: process.stdout})
           }
           break
         case 'round': {

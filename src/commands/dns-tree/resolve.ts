@@ -77,7 +77,7 @@ export default class DnsTreeResolve extends BaseCommand<typeof DnsTreeResolve> {
         const set = Object.fromEntries(result.nodes.map((n) => [n.nodeId, {seq: n.seq, record: n.enr}]))
         if (f['nodes-out'] === '-' && this.jsonEnabled()) throw new BadInputError('DNS_STDOUT_TAKEN', '--nodes-out - cannot be combined with --json')
         if (f['nodes-out'] === '-') this.out(formatNodeSet(set))
-        else await writeNodeSetFile(f['nodes-out'], set)
+        else await writeNodeSetFile(f['nodes-out'], set, {stdout: process.stdout})
       }
       if (f.ndjson) {
         const {nodes: _nodes, txt: _txt, ...summary} = result

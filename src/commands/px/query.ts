@@ -33,7 +33,7 @@ export default class PxQuery extends BaseCommand<typeof PxQuery> {
     }
     if (this.flags.out) {
       const records = result.peers.filter((p) => p.ok && p.enr).map((p) => parseEnr(p.enr!))
-      await writeNodeSetFile(this.flags.out, nodeSetFromRecords(records))
+      await writeNodeSetFile(this.flags.out, nodeSetFromRecords(records), {stdout: process.stdout})
       if (this.flags.out !== '-') this.progress(`wrote ${records.length} records to ${this.flags.out}`)
     }
     return result

@@ -1,6 +1,7 @@
 import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {PassThrough} from 'node:stream'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
@@ -59,6 +60,16 @@ describe('geth nodes.json', () => {
     expect(back.format).toBe('nodes.json')
     expect(back.set).toEqual(set)
     expect(await readFile(path, 'utf8')).toBe(formatNodeSet(set))
+  })
+
+  it('writes - to the stream the caller passes (the library never touches process.stdout) and refuses - without one', async () => {
+    const set = nodeSetFromRecords([testRecord(6)])
+    const chunks: string[] = []
+    const stdout = new PassThrough()
+    stdout.on('data', (c: Buffer) => chunks.push(c.toString('utf8')))
+    await writeNodeSetFile('-', set, {stdout})
+    expect(chunks.join('')).toBe(formatNodeSet(set) + '\n')
+    await expect(writeNodeSetFile('-', set)).rejects.toMatchObject({code: 'NODESET_NO_STDOUT', exitCode: 2})
   })
 
   it('reads geth\'s own file shape (zero times become absent) and rejects a key that is not the record id', () => {
