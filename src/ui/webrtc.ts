@@ -51,9 +51,7 @@ export function renderProbeReport(r: ProbeReport): string {
     if (t.relayCandidates.length) lines.push(`  relay ${t.relayCandidates.join(', ')} (first after ${ms(t.firstRelayMs)})`)
     for (const p of t.channel?.selectedPairs ?? []) lines.push(`  ${p}`)
   }
-  lines.push('')
-  lines.push(c.bold('Privacy'))
-  for (const p of r.privacy) lines.push(`  ${p.role} ${p.server} learned: ${p.learned.join('; ')}`)
+  lines.push(...renderPrivacy(r.privacy))
   for (const n of r.notes) lines.push(`  ${c.dim('note:')} ${n}`)
   lines.push('')
   lines.push(c.bold('Steps') + ' ' + r.steps.map((s) => `${s.name} ${s.ms} ms`).join(', '))
@@ -125,11 +123,11 @@ export function renderPageReport(r: PageReport): string {
 
 export function renderPairReport(r: PairReport): string {
   const text = renderLink(r, r.relayOnly ? 'Pair (relay only)' : 'Pair')
-  return r.note ? `${text}\n  note        ${r.note}` : text
+  return [r.note ? `${text}\n  note        ${r.note}` : text, ...renderPrivacy(r.privacy)].join('\n')
 }
 
 export function renderPeerReport(r: PeerReport): string {
-  return renderLink(r, `${r.role === 'offerer' ? 'Dial' : 'Listen'} (room ${r.room ?? 'manual'})`)
+  return [renderLink(r, `${r.role === 'offerer' ? 'Dial' : 'Listen'} (room ${r.room ?? 'manual'})`), ...renderPrivacy(r.privacy)].join('\n')
 }
 
 export function renderStunServerInfo(info: StunServerInfo): string {

@@ -22,8 +22,9 @@ export default class WebrtcListen extends WebrtcPeerCommand<typeof WebrtcListen>
   static override flags = {
     ...webrtcPeerFlags,
     page: Flags.boolean({description: 'Serve a page for a browser to be the other end (prints `page: URL` on stderr).', exclusive: ['signal', 'manual']}),
-    'page-host': Flags.string({description: 'Address to serve the page on.', default: '127.0.0.1', dependsOn: ['page']}),
-    'page-port': Flags.integer({description: 'Port to serve the page on (0 = any free port).', default: 0, min: 0, max: 65535, dependsOn: ['page']}),
+    // No defaults here: oclif checks dependsOn against defaulted flags too (the defaults are applied in run()).
+    'page-host': Flags.string({description: 'Address to serve the page on [default: 127.0.0.1].', dependsOn: ['page']}),
+    'page-port': Flags.integer({description: 'Port to serve the page on (0 = any free port) [default: 0].', min: 0, max: 65535, dependsOn: ['page']}),
     once: Flags.boolean({description: 'With --page: exit after the first browser has finished (exit 0 connected, 3 not).', dependsOn: ['page']}),
   }
 
@@ -37,8 +38,8 @@ export default class WebrtcListen extends WebrtcPeerCommand<typeof WebrtcListen>
     const {iceServers} = iceServersFrom(f.stun, turn)
     if (f['relay-only'] && !turn) throw new BadInputError('RELAY_NEEDS_TURN', '--relay-only needs a TURN server (--turn turn:HOST:PORT --turn-user U)')
     const server = await startPageServer({
-      host: f['page-host'],
-      port: f['page-port'],
+      host: f['page-host'] ?? '127.0.0.1',
+      port: f['page-port'] ?? 0,
       iceServers,
       turn,
       policy: f['relay-only'] ? 'relay' : 'all',

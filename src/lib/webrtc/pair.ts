@@ -1,6 +1,7 @@
 import {BadInputError} from '../errors.js'
 import type {IceServerSpec} from './ice.js'
 import {runNative} from './native.js'
+import {linkPrivacy, type PrivacyObserver} from './privacy.js'
 import type {LinkMeasurement} from './types.js'
 
 export const MAX_PAIR_BYTES = 1024 * 1024 * 1024
@@ -20,6 +21,7 @@ export interface PairReport extends LinkMeasurement {
   relayOnly: boolean
   iceServers: string[]
   note?: string
+  privacy: PrivacyObserver[]
 }
 
 export function describeIceServer(s: IceServerSpec): string {
@@ -56,7 +58,14 @@ export async function pairPeers(options: PairOptions = {}): Promise<PairReport> 
     },
     {signal: options.signal, timeoutMs: connectTimeoutMs + 2 * (options.gatherTimeoutMs ?? 5000) + 120_000, what: 'webrtc pair'},
   )
-  const report: PairReport = {...result, relayOnly, iceServers: iceServers.map(describeIceServer)}
+  const servers = iceServers.map(describeIceServer)
+  // Both ends run here with the same servers, so each server saw both (the pair's two sockets).
+  const privacy = linkPrivacy({
+    local: {label: 'the offerer', candidates: result.offerer?.localCandidates ?? [], servers},
+    remote: {label: 'the answerer', candidates: result.answerer?.localCandidates ?? [], servers},
+    selectedPair: result.offerer?.selectedPair ?? null,
+  })
+  const report: PairReport = {...result, relayOnly, iceServers: servers, privacy}
   if (relayOnly && result.ok && result.path !== 'relayed') {
     // libjuice only stops *signalling* non-relay candidates; it still checks its own srflx address,
     // and on one machine that address is reachable, so the pair can end up direct.

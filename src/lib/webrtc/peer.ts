@@ -5,7 +5,9 @@ import type {IceServerSpec} from './ice.js'
 import {runNative} from './native.js'
 import {decodeCompactDescription, encodeCompactDescription, validateSdp, type SessionDescription} from './sdp.js'
 import {ROOM_PATTERN} from './signal-server.js'
-import type {IcePolicy, LinkMeasurement} from './types.js'
+import {describeIceServer} from './pair.js'
+import {linkPrivacy, sdpAddresses, type PrivacyObserver} from './privacy.js'
+import type {IcePolicy, LinkMeasurement, LinkSide} from './types.js'
 
 /** How a peer swaps its offer/answer with the other side. */
 export interface Signaller {
@@ -18,6 +20,8 @@ export interface Signaller {
    * (false after timeoutMs). Absent on signallers without a way back (copy-and-paste).
    */
   applied?: {tell(): void; wait(timeoutMs: number): Promise<boolean>}
+  /** What the signalling path's servers learned (for the report's privacy section). */
+  observers?(): PrivacyObserver[]
   close(): void
 }
 
@@ -134,6 +138,18 @@ export async function connectSignal(url: string, room: string, options: {signal?
         )
       },
     },
+    observers() {
+      return [
+        {
+          server: target,
+          role: 'signalling' as const,
+          sawAddresses: [],
+          sawBothPeers: true,
+          carriedData: false,
+          learned: ['both descriptions in plain text: every candidate of both peers, host (LAN) addresses included', 'both peers\' IP addresses (their WebSocket connections), the room name and when each joined'],
+        },
+      ]
+    },
     close() {
       ws.close()
     },
@@ -151,6 +167,9 @@ export function manualSignaller(show: (code: string, d: SessionDescription) => v
       const d = decodeCompactDescription(await read())
       if (d.type !== type) throw new BadInputError('BAD_COMPACT', `pasted an ${d.type}, but an ${type} is needed here`)
       return d
+    },
+    observers() {
+      return [{server: 'copy and paste', role: 'manual' as const, sawAddresses: [], sawBothPeers: true, carriedData: false, learned: ['whatever carried the pasted lines (chat, e-mail) saw both descriptions: every candidate of both peers, host addresses included']}]
     },
     close() {},
   }
@@ -174,6 +193,17 @@ export interface PeerReport extends LinkMeasurement {
   role: 'offerer' | 'answerer'
   room?: string
   iceServers: string[]
+  privacy: PrivacyObserver[]
+}
+
+/** Who learned what on a two-machine link, from what both ends reported (the peer's servers are not known). */
+export function peerPrivacy(result: LinkMeasurement, role: 'offerer' | 'answerer', iceServers: IceServerSpec[], signalling: PrivacyObserver[]): PrivacyObserver[] {
+  const own: LinkSide | undefined = role === 'offerer' ? result.offerer : result.answerer
+  const other: LinkSide | undefined = role === 'offerer' ? result.answerer : result.offerer
+  const local = {label: 'you', candidates: own?.localCandidates ?? [], servers: iceServers.map(describeIceServer)}
+  const remote = other ? {label: 'the peer', candidates: other.localCandidates} : undefined
+  const sig = signalling.map((o) => (o.sawAddresses.length || o.role === 'waku-node' || o.role === 'waku-subscribers' ? o : {...o, sawAddresses: sdpAddresses(local)}))
+  return linkPrivacy({local, remote, selectedPair: own?.selectedPair ?? null, signalling: sig})
 }
 
 /**
@@ -243,7 +273,14 @@ export async function runPeer(options: PeerOptions): Promise<PeerReport> {
       throw err
     })
     if (sendFailures.length) throw sendFailures[0]
-    return {...result, role, ...(options.room ? {room: options.room} : {}), iceServers: (options.iceServers ?? []).map((s) => `${s.relayType ? 'turn' : 'stun'}:${s.hostname}:${s.port}`)}
+    const iceServers = options.iceServers ?? []
+    return {
+      ...result,
+      role,
+      ...(options.room ? {room: options.room} : {}),
+      iceServers: iceServers.map((s) => `${s.relayType ? 'turn' : 'stun'}:${s.hostname}:${s.port}`),
+      privacy: peerPrivacy(result, role, iceServers, signaller.observers?.() ?? []),
+    }
   } finally {
     signaller.close()
   }

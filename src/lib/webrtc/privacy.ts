@@ -65,6 +65,7 @@ export function linkPrivacy(input: {
       const addrs = uniq(fromIt.map((c) => (turn ? (c.relatedAddress ? hp(c.relatedAddress, c.relatedPort) : '') : hp(c.address, c.port))).filter(Boolean))
       seen.push(...addrs)
       if (addrs.length) learned.push(`${e.label}: public address ${addrs.join(', ')}`)
+      else if (turn && fromIt.length) learned.push(`${e.label}: its public address (the ICE agent did not report which), relayed as ${uniq(fromIt.map((c) => hp(c.address, c.port))).join(', ')}`)
     }
     if (!seen.length) learned.push('no address it answered with was seen (it may still have seen the requests)')
     learned.push('when each end started its session')

@@ -6,6 +6,7 @@ import {formatAddress, type TransportAddress} from '../stun/message.js'
 import {checkStunCount} from './credentials.js'
 import {stunIceServer, turnIceServer, type StunServerUrl, type TurnServerUrl} from './ice.js'
 import {runNative} from './native.js'
+import type {PrivacyObserver} from './privacy.js'
 import type {GatheredCandidate, GatherResult, LinkMeasurement} from './types.js'
 
 export interface ProbeOptions {
@@ -46,11 +47,6 @@ export interface TurnResult {
   channel?: Pick<LinkMeasurement, 'ok' | 'reason' | 'openMs' | 'rttMedianMs' | 'path'> & {selectedPairs: string[]}
 }
 
-export interface PrivacyEntry {
-  server: string
-  role: 'STUN' | 'TURN'
-  learned: string[]
-}
 
 export interface ProbeReport {
   localAddress?: string
@@ -66,7 +62,7 @@ export interface ProbeReport {
   steps: {name: string; ms: number}[]
   verdict: Verdict
   verdictReason: string
-  privacy: PrivacyEntry[]
+  privacy: PrivacyObserver[]
   notes: string[]
 }
 
@@ -326,14 +322,14 @@ export async function probeNat(options: ProbeOptions): Promise<ProbeReport> {
   if (turnResult?.status === 'unsupported-transport') notes.push(turnResult.detail)
 
   // 7. Privacy: which server learned which of your addresses.
-  const privacy: PrivacyEntry[] = []
+  const privacy: PrivacyObserver[] = []
   for (const s of stunResults) {
     const learned: string[] = []
-    if (s.binding) learned.push(`your public address ${s.binding.mapped}`)
-    for (const x of s.srflx) if (!learned.some((l) => l.endsWith(x))) learned.push(`your public address ${x}`)
+    const seen = [...new Set([...(s.binding ? [s.binding.mapped] : []), ...s.srflx])]
+    for (const x of seen) learned.push(`your public address ${x}`)
     if (learned.length) learned.push('the time of this probe (and, in real use, when you start each WebRTC session)')
     else learned.push('nothing it answered; it still saw request packets if they reached it')
-    privacy.push({server: s.url, role: 'STUN', learned})
+    privacy.push({server: s.url, role: 'stun', sawAddresses: seen, sawBothPeers: false, carriedData: false, learned})
   }
   if (turnResult && turn && turnResult.status !== 'unsupported-transport' && turnResult.status !== 'unreachable') {
     const learned = [`your TURN username "${turn.username}"`]
@@ -341,7 +337,8 @@ export async function probeNat(options: ProbeOptions): Promise<ProbeReport> {
     const tb = bindings.out.get(turn.server.url)
     if (tb && !(tb instanceof Error) && !turnResult.srflx.includes(formatAddress(tb.mappedAddress!))) learned.push(`your public address ${formatAddress(tb.mappedAddress!)}`)
     learned.push('in relayed sessions: every peer address you talk to, and the timing and volume of the traffic (the content stays DTLS-encrypted)')
-    privacy.push({server: turnResult.url, role: 'TURN', learned})
+    const seen = [...new Set(learned.filter((l) => l.startsWith('your public address ')).map((l) => l.slice(20)))]
+    privacy.push({server: turnResult.url, role: 'turn', sawAddresses: seen, sawBothPeers: false, carriedData: turnResult.channel?.path === 'relayed', learned})
   }
   if (candidates.host.length) {
     notes.push(

@@ -54,7 +54,7 @@ describe.skipIf(reason !== undefined)(`NAT lab${reason ? ` (skipped: ${reason})`
     expect(j.turn.relayCandidates[0]).toMatch(/^198\.18\.0\.1:\d+$/)
     expect(j.turn.channel.path).toBe('relayed')
     expect(j.verdict).toBe('direct links likely')
-    expect(j.privacy.find((p: any) => p.role === 'TURN').learned.join(' ')).toContain(TURN_USER)
+    expect(j.privacy.find((p: any) => p.role === 'turn').learned.join(' ')).toContain(TURN_USER)
     expect(JSON.stringify(j)).not.toContain(TURN_PASSWORD)
     for (const s of j.steps) expect(typeof s.ms).toBe('number')
   })
@@ -142,6 +142,16 @@ describe.skipIf(reason !== undefined)(`NAT lab${reason ? ` (skipped: ${reason})`
     expect(d2.json.path).toBe('relayed')
     expect(d2.json.offerer.selectedPair.local.type).toBe('relay')
     expect(l2r.json.ok).toBe(true)
+    // Who learned what: the TURN server carried the data and saw both peers; the
+    // signalling server saw both descriptions.
+    const turn = d2.json.privacy.find((p: any) => p.role === 'turn')
+    expect(turn.server).toBe(`turn:${PUB_IP}:3478`)
+    expect(turn.carriedData).toBe(true)
+    expect(turn.sawBothPeers).toBe(true)
+    const sig = d2.json.privacy.find((p: any) => p.role === 'signalling')
+    expect(sig.sawBothPeers).toBe(true)
+    expect(sig.server).toContain(room2)
+    expect(JSON.stringify(d2.json.privacy)).not.toContain(TURN_PASSWORD)
   })
 
   it('a full-cone (endpoint-independent filtering) NAT reaches a symmetric one directly via a prflx candidate', async () => {

@@ -40,6 +40,10 @@ describe('webrtc signal / listen / dial on loopback', {timeout: 120_000}, () => 
     expect(l.json.offerer.selectedPair).not.toBeNull()
     // The listener keeps its own pair as it reported it to the dialer: both ends agree on it.
     expect(l.json.answerer.selectedPair).toEqual(dialer.json.answerer.selectedPair)
+    // No STUN/TURN given: the only other party is the signalling server, which saw both descriptions.
+    expect(dialer.json.privacy).toHaveLength(1)
+    expect(dialer.json.privacy[0]).toMatchObject({role: 'signalling', sawBothPeers: true, carriedData: false})
+    expect(dialer.json.privacy[0].sawAddresses.length).toBeGreaterThan(0)
   })
 
   it('--manual: offer and answer pasted between the two processes', async () => {
