@@ -21,7 +21,7 @@
  *
  * Layout: version (1) ‖ kind (1) ‖ timestamp ms (8, big-endian) ‖ topic length (1) ‖ topic (the
  * content topic it is published on), then per kind:
- *   ANNOUNCE  ENR length (2) ‖ ENR ‖ listener topic length (1) ‖ listener topic ‖ signature (65) over
+ *   ANNOUNCE  ENR length (2) ‖ ENR ‖ listener topic length (1) ‖ listener topic ‖ signature r‖s (64, low s) over
  *             keccak256("waku-disc webrtc announce v1" ‖ everything before it);
  *   INVITE    key hint (8) ‖ ephemeral public key (33) ‖ nonce (12) ‖ sealed JSON {id, reply, sdp, node};
  *   ANSWER    invitation id (16) ‖ nonce (12) ‖ sealed JSON {sdp, node};
@@ -164,7 +164,8 @@ export function encodeAnnounce(input: {privateKey: Uint8Array; enr: EnrRecord; n
   const len = new Uint8Array(2)
   new DataView(len.buffer).setUint16(0, input.enr.raw.length)
   const body = concat(header, len, input.enr.raw, Uint8Array.of(topic.length), topic)
-  const signature = signDigest(keccak256(concat(ANNOUNCE_DOMAIN, body)), input.privateKey)
+  // r ‖ s only: a recovery byte would be a byte nobody checks (verifyDigest ignores it).
+  const signature = signDigest(keccak256(concat(ANNOUNCE_DOMAIN, body)), input.privateKey).subarray(0, 64)
   return concat(body, signature)
 }
 
@@ -185,7 +186,7 @@ export function decodeAnnounce(bytes: Uint8Array, now = Date.now()): Announcemen
   o += enrLength
   const topicLength = bytes[o]!
   o += 1
-  if (bytes.length !== o + topicLength + 65) refuse('SIGNAL_JUNK', 'announcement has the wrong length for its fields')
+  if (bytes.length !== o + topicLength + 64) refuse('SIGNAL_JUNK', 'announcement has the wrong length for its fields')
   let topic: string
   try {
     topic = dec.decode(bytes.subarray(o, o + topicLength))
@@ -195,7 +196,7 @@ export function decodeAnnounce(bytes: Uint8Array, now = Date.now()): Announcemen
   o += topicLength
   if (!enr.signatureValid) refuse('SIGNAL_TAMPERED', 'announced ENR has an invalid signature')
   const digest = keccak256(concat(ANNOUNCE_DOMAIN, bytes.subarray(0, o)))
-  if (!verifyDigest(bytes.subarray(o, o + 65), digest, enr.publicKey)) refuse('SIGNAL_TAMPERED', 'announcement is not signed by the key of its ENR')
+  if (!verifyDigest(bytes.subarray(o, o + 64), digest, enr.publicKey)) refuse('SIGNAL_TAMPERED', 'announcement is not signed by the key of its ENR')
   if (topic !== listenerTopic(enr.peerId)) refuse('SIGNAL_TAMPERED', 'announced topic is not the one derived from the ENR key')
   return {enr, peerId: enr.peerId, topic, timestamp: h.timestamp}
 }
@@ -222,7 +223,10 @@ export interface OpenedInvitation {
 
 function sealedJson(key: Uint8Array, aad: Uint8Array, value: unknown): Uint8Array {
   const {nonce, sealed} = seal(key, aad, enc.encode(JSON.stringify(value)))
-  return concat(aad, nonce, sealed)
+  const out = concat(aad, nonce, sealed)
+  // The other side would refuse it: say so here instead of waiting for an answer that never comes.
+  if (out.length > MAX_SIGNAL_BYTES) throw new ProtocolError('SIGNAL_TOO_BIG', `our message would be ${out.length} bytes (limit ${MAX_SIGNAL_BYTES}): the SDP is too large`)
+  return out
 }
 
 function openJson(key: Uint8Array, bytes: Uint8Array, aadEnd: number, what: string): Record<string, unknown> {

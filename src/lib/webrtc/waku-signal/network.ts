@@ -168,6 +168,10 @@ export async function startWakuEndpoint(options: WakuEndpointOptions = {}): Prom
       }
     },
     async stop() {
+      // Hang up first: js-waku 0.0.27 clears a peer's keep-alive timer (5 min, not unref'd) only
+      // on peer:disconnect, and its stop() removes that listener before closing the connections
+      // (and its stopAll() misses the timers), which would keep the process alive after a run.
+      await Promise.all(node.libp2p.getConnections().map((c) => c.close().catch(() => {})))
       await node.stop().catch(() => {})
     },
   }

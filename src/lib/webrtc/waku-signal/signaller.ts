@@ -18,6 +18,7 @@ import {
   encodeAnnounce,
   kindOf,
   listenerTopic,
+  MAX_SIGNAL_BYTES,
   openAnswer,
   openApplied,
   openInvitation,
@@ -389,10 +390,11 @@ export async function connectWakuSignal(options: WakuSignalOptions): Promise<Wak
     }
     unsubscribers.push(
       endpoint.subscribe(topic, (bytes) => {
-        if (queue.length >= limits.queue) {
+        const early: RefusalCode | undefined = bytes.length > MAX_SIGNAL_BYTES ? 'SIGNAL_TOO_BIG' : queue.length >= limits.queue ? 'SIGNAL_QUEUE_FULL' : undefined
+        if (early) {
           stats.received.messages++
           stats.received.bytes += bytes.length
-          refuse('SIGNAL_QUEUE_FULL')
+          refuse(early)
           return
         }
         queue.push(bytes)
