@@ -54,3 +54,39 @@ export async function launchChromium(options: {netns?: string; args?: string[]; 
   if (dir) browser.once('disconnected', () => rmSync(dir!, {recursive: true, force: true}))
   return browser
 }
+
+export const FIREFOX = '/usr/bin/firefox-esr'
+
+export function firefoxMissingReason(): string | undefined {
+  return existsSync(FIREFOX) ? undefined : `${FIREFOX} is missing: install it with \`apt-get install firefox-esr\``
+}
+
+/**
+ * Debian's Firefox ESR, headless, over WebDriver BiDi. Name lookups are switched off altogether
+ * (pages are opened by IP), as are the services that phone home; mDNS host-candidate hiding is
+ * off too, so it sends no multicast outside a namespace.
+ */
+export async function launchFirefox(): Promise<Browser> {
+  const missing = firefoxMissingReason()
+  if (missing) throw new Error(missing)
+  return puppeteer.launch({
+    browser: 'firefox',
+    executablePath: FIREFOX,
+    headless: true,
+    extraPrefsFirefox: {
+      'network.dns.disabled': true,
+      'media.peerconnection.ice.obfuscate_host_addresses': false,
+      'network.captive-portal-service.enabled': false,
+      'network.connectivity-service.enabled': false,
+      'network.prefetch-next': false,
+      'app.update.enabled': false,
+      'extensions.update.enabled': false,
+      'browser.search.update': false,
+      'browser.safebrowsing.malware.enabled': false,
+      'browser.safebrowsing.phishing.enabled': false,
+      'datareporting.policy.dataSubmissionEnabled': false,
+      'toolkit.telemetry.enabled': false,
+      'services.settings.server': 'data:,',
+    },
+  })
+}

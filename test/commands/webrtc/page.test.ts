@@ -9,7 +9,7 @@ import type {Browser} from 'puppeteer-core'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import WebSocket from 'ws'
 
-import {chromiumMissingReason, launchChromium} from '../../helpers/chromium.js'
+import {chromiumMissingReason, firefoxMissingReason, launchChromium, launchFirefox} from '../../helpers/chromium.js'
 import {startPageListener} from '../../helpers/page-listener.js'
 
 const missing = chromiumMissingReason()
@@ -134,5 +134,32 @@ describe.skipIf(missing !== undefined)(`webrtc listen --page with Chromium${miss
     const r = await l.done
     expect(r.code).toBe(4)
     expect(r.json.error.code).toBe('TIMEOUT')
+  })
+})
+
+const noFirefox = firefoxMissingReason()
+if (noFirefox && process.env.CI === 'true') throw new Error(`CI=true but ${noFirefox}`)
+
+describe.skipIf(noFirefox !== undefined)(`webrtc listen --page with Firefox${noFirefox ? ` (skipped: ${noFirefox})` : ''}`, {timeout: 120_000}, () => {
+  it('Firefox ESR connects too, with the same report shape', async () => {
+    const l = await startPageListener(['--once', '--json', '--bytes', '300000', '--pings', '3'])
+    const browser = await launchFirefox()
+    try {
+      const page = await browser.newPage()
+      await page.goto(l.url)
+      await page.waitForFunction('document.body.dataset.done', {timeout: 60_000})
+      const pageJson = JSON.parse((await page.$eval('#json', (e: any) => e.textContent)) ?? '')
+      const r = await l.done
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.json.ok).toBe(true)
+      expect(r.json.browser.userAgent).toMatch(/Firefox\/\d+/)
+      expect(r.json.path).toBe('direct')
+      expect(r.json.selectedPair.local.type).toBe('host')
+      expect(r.json.rttMs).toHaveLength(3)
+      expect(r.json.throughputMbps).toBeGreaterThan(0)
+      expect(pageJson).toEqual(r.json)
+    } finally {
+      await browser.close()
+    }
   })
 })
