@@ -6,18 +6,13 @@
 import {pairPeers} from '../src/lib/webrtc/pair.js'
 import {startPageServer} from '../src/lib/webrtc/page-server.js'
 import {chromiumMissingReason, launchChromium} from '../test/helpers/chromium.js'
+import {fmt, median} from './stats.js'
 
 const RUNS = Number(process.env.WEBRTC_BENCH_RUNS ?? 5)
 const BYTES = 8 * 1024 * 1024
 const PINGS = 20
 
-const median = (xs: number[]) => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b)
-  if (!s.length) return NaN
-  const m = Math.floor(s.length / 2)
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
-}
-const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a')
+const f = fmt
 
 async function main(): Promise<void> {
   const missing = chromiumMissingReason()

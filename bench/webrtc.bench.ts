@@ -7,17 +7,12 @@ import {runNative} from '../src/lib/webrtc/native.js'
 import {pairPeers} from '../src/lib/webrtc/pair.js'
 import type {GatherResult} from '../src/lib/webrtc/types.js'
 import {commandAvailable, startLoopbackCoturn, TURN_PASSWORD, TURN_USER} from '../test/helpers/natlab.js'
+import {fmt, median} from './stats.js'
 
 const RUNS = Number(process.env.WEBRTC_BENCH_RUNS ?? 5)
 const BYTES = 16 * 1024 * 1024
 
-const median = (xs: number[]) => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b)
-  if (!s.length) return NaN
-  const m = Math.floor(s.length / 2)
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
-}
-const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a')
+const f = fmt
 
 async function main(): Promise<void> {
   const open: number[] = []

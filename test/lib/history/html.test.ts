@@ -10,13 +10,13 @@ import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {pathToFileURL} from 'node:url'
 
-import puppeteer, {type Browser, type Page} from 'puppeteer-core'
+import type {Browser, Page} from 'puppeteer-core'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {launchChromium} from '../../helpers/chromium.js'
 import {renderHistoryHtml} from '../../../src/lib/history/html.js'
 import type {HistoryCrawl, HistoryReport} from '../../../src/lib/history/report.js'
 
-const CHROMIUM = '/usr/bin/chromium'
 const ARTIFACTS = resolve(import.meta.dirname, '../../../test-artifacts')
 const XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
 
@@ -24,36 +24,9 @@ let browser: Browser
 let dir: string
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: this test needs a real Chromium, install it with \`apt-get install chromium\``)
   dir = mkdtempSync(join(tmpdir(), 'waku-disc-html-'))
-  browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    // A pipe instead of a DevTools WebSocket: the test process opens no socket at all.
-    pipe: true,
-    args: [
-      '--no-sandbox', // we run as root
-      '--disable-gpu',
-      '--disable-dev-shm-usage',
-      // Keep Chromium from phoning home (updates, sync, metrics, translate, safe browsing…).
-      '--no-first-run',
-      '--no-default-browser-check',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-extensions',
-      '--disable-default-apps',
-      '--metrics-recording-only',
-      '--disable-domain-reliability',
-      '--disable-client-side-phishing-detection',
-      '--disable-features=Translate,OptimizationHints,MediaRouter,AutofillServerCommunication,CertificateTransparencyComponentUpdater',
-      '--no-pings',
-      // Even with the switches above, Debian's build still looks up accounts.google.com,
-      // update.googleapis.com and clients2.google.com at startup (seen with strace): make every
-      // name lookup fail inside Chromium, so nothing leaves the machine, DNS included.
-      '--host-resolver-rules=MAP * ~NOTFOUND',
-    ],
-  })
+  // Pages open from file:// URLs: no host needs to resolve, not even loopback.
+  browser = await launchChromium({allowHosts: []})
 }, 120_000)
 
 afterAll(async () => {
