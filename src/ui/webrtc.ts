@@ -127,7 +127,7 @@ export function renderPairReport(r: PairReport): string {
 }
 
 export function renderPeerReport(r: PeerReport): string {
-  return [renderLink(r, `${r.role === 'offerer' ? 'Dial' : 'Listen'} (room ${r.room ?? 'manual'})`), ...renderPrivacy(r.privacy)].join('\n')
+  return [renderLink(r, `${r.role === 'offerer' ? 'Dial' : 'Listen'} (${r.room ? `room ${r.room}` : r.privacy?.some((p) => p.role === 'waku-node') ? 'over Waku' : 'manual'})`), ...renderPrivacy(r.privacy)].join('\n')
 }
 
 export function renderStunServerInfo(info: StunServerInfo): string {
