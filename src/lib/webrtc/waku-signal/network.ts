@@ -57,6 +57,13 @@ export function parseWakuNode(input: string): string {
   return s
 }
 
+/** The parts of js-waku 0.0.27's KeepAliveManager that stop() works around (see there). */
+interface KeepAliveInternals {
+  start: (peerId: unknown) => void
+  pingKeepAliveTimers?: Map<unknown, NodeJS.Timeout>
+  relayKeepAliveTimers?: Map<unknown, NodeJS.Timeout[]>
+}
+
 export interface WakuEndpoint {
   peerId: string
   /** Where it listens (with /p2p/), empty for a signalling endpoint. */
@@ -117,6 +124,17 @@ export async function startWakuEndpoint(options: WakuEndpointOptions = {}): Prom
     }
     observed.add(ip.includes(':') ? `[${ip}]:${m[2]}` : `${ip}:${m[2]}`)
   })
+  // js-waku 0.0.27 leaks per-peer keep-alive intervals (see stop()): make each one unref'd as it
+  // is made, so none can keep the process alive whatever path leaks it.
+  const keepAlive = (node as unknown as {connectionManager?: {keepAliveManager?: KeepAliveInternals}}).connectionManager?.keepAliveManager
+  if (keepAlive) {
+    const start = keepAlive.start.bind(keepAlive)
+    keepAlive.start = (peer) => {
+      start(peer)
+      for (const t of keepAlive.pingKeepAliveTimers?.values() ?? []) t.unref()
+      for (const ts of keepAlive.relayKeepAliveTimers?.values() ?? []) for (const t of ts) t.unref()
+    }
+  }
   await node.start()
   const relay = node.relay!
   const peerId = node.libp2p.peerId.toString()
@@ -168,11 +186,17 @@ export async function startWakuEndpoint(options: WakuEndpointOptions = {}): Prom
       }
     },
     async stop() {
-      // Hang up first: js-waku 0.0.27 clears a peer's keep-alive timer (5 min, not unref'd) only
-      // on peer:disconnect, and its stop() removes that listener before closing the connections
-      // (and its stopAll() misses the timers), which would keep the process alive after a run.
+      // js-waku 0.0.27 leaks its per-peer keep-alive intervals (5 min, not unref'd), which would
+      // keep the process alive after a run: its stop() removes the peer:disconnect listener that
+      // clears them before closing connections, its stopAll() iterates the Maps with
+      // Object.values (nothing), and a peer:connect handler still in flight can start one after
+      // the disconnect. So: no new timers from now on, hang up, stop, then clear what is left.
+      if (keepAlive) keepAlive.start = () => {}
       await Promise.all(node.libp2p.getConnections().map((c) => c.close().catch(() => {})))
       await node.stop().catch(() => {})
+      await new Promise((resolve) => setImmediate(resolve))
+      for (const t of keepAlive?.pingKeepAliveTimers?.values() ?? []) clearInterval(t)
+      for (const ts of keepAlive?.relayKeepAliveTimers?.values() ?? []) for (const t of ts) clearInterval(t)
     },
   }
 }
