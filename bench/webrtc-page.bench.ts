@@ -52,10 +52,10 @@ async function main(): Promise<void> {
     n.mbps.push(r.throughputMbps ?? NaN)
   }
   console.log(
-    `Chromium ↔ CLI (${RUNS} sessions, median): page opened to report ${f(median(b.page), 0)} ms; channel open ${f(median(b.open), 1)} ms, RTT ${f(median(b.rtt), 3)} ms, throughput ${f(median(b.mbps), 1)} Mbit/s (${BYTES} bytes, ${PINGS} pings)`,
+    `Chromium ↔ CLI (${RUNS} sessions, median): page opened to report ${f(median(b.page), 0)} ms; channel open ${f(median(b.open), 1)} ms after applying the answer, RTT ${f(median(b.rtt), 3)} ms, throughput ${f(median(b.mbps), 1)} Mbit/s (${BYTES} bytes, ${PINGS} pings)`,
   )
-  console.log(`node-datachannel ↔ node-datachannel (${RUNS} pairs, median): open ${f(median(n.open), 1)} ms, RTT ${f(median(n.rtt), 3)} ms, throughput ${f(median(n.mbps), 1)} Mbit/s`)
-  console.log(`ratios browser / node-datachannel: open ${f(median(b.open) / median(n.open))}x, RTT ${f(median(b.rtt) / median(n.rtt))}x, throughput ${f(median(b.mbps) / median(n.mbps))}x`)
+  console.log(`node-datachannel ↔ node-datachannel (${RUNS} pairs, median): open ${f(median(n.open), 1)} ms from PeerConnection creation (gathering included), RTT ${f(median(n.rtt), 3)} ms, throughput ${f(median(n.mbps), 1)} Mbit/s`)
+  console.log(`ratios browser / node-datachannel (open times have different starts, see above): open ${f(median(b.open) / median(n.open))}x, RTT ${f(median(b.rtt) / median(n.rtt))}x, throughput ${f(median(b.mbps) / median(n.mbps))}x`)
 }
 
 await main()
