@@ -39,6 +39,25 @@ type PeerFlags = {
   'waku-node'?: string; key?: string; cluster: number; shard: number; peer?: string; 'peer-timeout'?: number
 }
 
+/**
+ * The ICE and measurement settings both ends of a link take from the same flags (`webrtc
+ * listen|dial`, and `listen --page`): TURN credentials, ICE servers, policy, sizes and timeouts.
+ */
+export function linkSetup(f: Pick<PeerFlags, 'stun' | 'turn' | 'turn-user' | 'turn-password-file' | 'relay-only' | 'bytes' | 'pings' | 'connect-timeout' | 'gather-timeout'>) {
+  const turn = turnFromFlags(f)
+  const {iceServers} = iceServersFrom(f.stun, turn)
+  if (f['relay-only'] && !turn) throw new BadInputError('RELAY_NEEDS_TURN', '--relay-only needs a TURN server (--turn turn:HOST:PORT --turn-user U)')
+  return {
+    turn,
+    iceServers,
+    policy: f['relay-only'] ? ('relay' as const) : ('all' as const),
+    bytes: f.bytes,
+    pings: f.pings,
+    connectTimeoutMs: f['connect-timeout'],
+    gatherTimeoutMs: f['gather-timeout'],
+  }
+}
+
 /** One end of a two-machine WebRTC probe; `listen` answers, `dial` offers. */
 export abstract class WebrtcPeerCommand<T extends typeof Command> extends BaseCommand<T> {
   protected abstract readonly role: 'offerer' | 'answerer'
@@ -47,9 +66,7 @@ export abstract class WebrtcPeerCommand<T extends typeof Command> extends BaseCo
     const f = this.flags as unknown as PeerFlags
     const waku = f.signal === 'waku'
     this.checkSignallingFlags(f, waku)
-    const turn = turnFromFlags(f)
-    const {iceServers} = iceServersFrom(f.stun, turn)
-    if (f['relay-only'] && !turn) throw new BadInputError('RELAY_NEEDS_TURN', '--relay-only needs a TURN server (--turn turn:HOST:PORT --turn-user U)')
+    const {turn: _turn, ...link} = linkSetup(f)
     const signaller: Signaller = waku
       ? await this.wakuSignaller(f)
       : f.manual
@@ -71,12 +88,7 @@ export abstract class WebrtcPeerCommand<T extends typeof Command> extends BaseCo
       role: this.role,
       signaller,
       room: waku ? undefined : f.room,
-      iceServers,
-      policy: f['relay-only'] ? 'relay' : 'all',
-      bytes: f.bytes,
-      pings: f.pings,
-      connectTimeoutMs: f['connect-timeout'],
-      gatherTimeoutMs: f['gather-timeout'],
+      ...link,
       signal: this.signal,
       onProgress: (t) => this.progress(t),
     })

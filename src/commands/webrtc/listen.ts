@@ -1,9 +1,7 @@
 import {Flags} from '@oclif/core'
 
-import {WebrtcPeerCommand, webrtcPeerFlags} from '../../cli/webrtc-peer-command.js'
-import {turnFromFlags} from '../../cli/ice-flags.js'
-import {abortError, BadInputError, ExitCode} from '../../lib/errors.js'
-import {iceServersFrom} from '../../lib/webrtc/credentials.js'
+import {linkSetup, WebrtcPeerCommand, webrtcPeerFlags} from '../../cli/webrtc-peer-command.js'
+import {abortError, ExitCode} from '../../lib/errors.js'
 import {startPageServer} from '../../lib/webrtc/page-server.js'
 import {renderPageReport} from '../../ui/webrtc.js'
 
@@ -34,19 +32,10 @@ export default class WebrtcListen extends WebrtcPeerCommand<typeof WebrtcListen>
   override async run(): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
     if (!this.flags.page) return super.run()
     const f = this.flags
-    const turn = turnFromFlags(f)
-    const {iceServers} = iceServersFrom(f.stun, turn)
-    if (f['relay-only'] && !turn) throw new BadInputError('RELAY_NEEDS_TURN', '--relay-only needs a TURN server (--turn turn:HOST:PORT --turn-user U)')
     const server = await startPageServer({
       host: f['page-host'] ?? '127.0.0.1',
       port: f['page-port'] ?? 0,
-      iceServers,
-      turn,
-      policy: f['relay-only'] ? 'relay' : 'all',
-      bytes: f.bytes,
-      pings: f.pings,
-      connectTimeoutMs: f['connect-timeout'],
-      gatherTimeoutMs: f['gather-timeout'],
+      ...linkSetup(f),
       signal: this.signal,
       onProgress: (t) => this.progress(t),
     })

@@ -11,6 +11,7 @@ import {CrawlRecorder, type RecordOutcome} from '../history/recorder.js'
 import type {HistoryStore} from '../history/store.js'
 import {crawl, type CrawlEvent, type CrawlOptions, type CrawlSummary, type CrawledNode} from './crawl.js'
 import {stripNodes} from './state.js'
+import {pause} from '../pause.js'
 
 export interface MonitorOptions extends CrawlOptions {
   /** Milliseconds between the start of one round and the next (≥ 1000). */
@@ -106,16 +107,6 @@ async function listen(server: Server, port: number, host: string): Promise<strin
   return `http://${host.includes(':') ? `[${host}]` : host}:${p}/metrics`
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms)
-    function done() {
-      clearTimeout(t)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    signal?.addEventListener('abort', done, {once: true})
-  })
 
 export async function* monitorCrawls(options: MonitorOptions): AsyncGenerator<MonitorEvent, void, undefined> {
   if (!Number.isFinite(options.intervalMs) || options.intervalMs < 1000) {
@@ -227,7 +218,7 @@ export async function* monitorCrawls(options: MonitorOptions): AsyncGenerator<Mo
       // A database that failed stays failed for this run: stop after the round, outputs written.
       if (database?.error) break
       if (options.rounds !== undefined && round >= options.rounds) break
-      await sleep(Math.max(0, options.intervalMs - (Date.now() - started)), signal)
+      await pause(Math.max(0, options.intervalMs - (Date.now() - started)), signal)
     }
   } finally {
     if (server) await new Promise<void>((resolve) => server!.close(() => resolve()))

@@ -12,6 +12,7 @@ import {createRelayNode} from 'waku-relay-sdk/relay'
 
 import {abortError, BadInputError, UnreachableError} from '../../errors.js'
 import {dialableMultiaddrs, parseEnr} from '../../enr/index.js'
+import {pause} from '../../pause.js'
 
 export const DEFAULT_CLUSTER = 1
 export const DEFAULT_SHARD = 0
@@ -86,16 +87,6 @@ export interface WakuEndpointOptions {
   listen?: string[]
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms)
-    function done() {
-      clearTimeout(t)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    signal?.addEventListener('abort', done, {once: true})
-  })
 
 export async function startWakuEndpoint(options: WakuEndpointOptions = {}): Promise<WakuEndpoint> {
   const cluster = options.cluster ?? DEFAULT_CLUSTER
@@ -166,7 +157,7 @@ export async function startWakuEndpoint(options: WakuEndpointOptions = {}): Prom
       try {
         await Promise.race([
           node.dial(target),
-          sleep(timeoutMs, opts.signal).then(() => {
+          pause(timeoutMs, opts.signal).then(() => {
             throw opts.signal?.aborted ? abortError(opts.signal, 'connecting to the Waku node') : new UnreachableError('WAKU_UNREACHABLE', `no connection to the Waku node ${target} within ${Math.round(timeoutMs / 1000)} s`)
           }),
         ])
@@ -182,7 +173,7 @@ export async function startWakuEndpoint(options: WakuEndpointOptions = {}): Prom
             hint: 'is it a relay node on the same cluster and shard (--cluster, --shard)?',
           })
         }
-        await sleep(100, opts.signal)
+        await pause(100, opts.signal)
       }
     },
     async stop() {
