@@ -1,6 +1,7 @@
 import {Command, Flags, Interfaces} from '@oclif/core'
 
 import {ExitCode, InterruptedError, isWakuDiscError, type ErrorJson} from '../lib/errors.js'
+import {ndjsonLine} from '../ui/ndjson.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -89,6 +90,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** Writes a result line to stdout unless --json is on (oclif then prints the returned object). */
   protected out(text: string): void {
     if (!this.jsonEnabled()) process.stdout.write(text.endsWith('\n') ? text : text + '\n')
+  }
+
+  /** Writes one NDJSON line `{"type": type, …value}` to stdout (the shape every --ndjson stream shares). */
+  protected ndjson(type: string, value: object): void {
+    process.stdout.write(ndjsonLine(type, value))
   }
 
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
