@@ -72,6 +72,16 @@ export function parseNdjson(text: string): any[] {
     .map((line) => JSON.parse(line))
 }
 
+/**
+ * The lines of one `type` from a command's --ndjson output (every line must carry a string
+ * `type`: the one NDJSON shape all streaming commands share).
+ */
+export function ndjsonOf(text: string, type: string): any[] {
+  const lines = parseNdjson(text)
+  for (const l of lines) if (typeof l?.type !== 'string') throw new Error(`NDJSON line without a type: ${JSON.stringify(l).slice(0, 200)}`)
+  return lines.filter((l) => l.type === type)
+}
+
 export interface LongCli<T> {
   /** Resolves with what `ready` found in stdout; rejects if the process exits first. */
   ready: Promise<T>

@@ -128,7 +128,7 @@ Visits (--visit, the default for --network waku): every responsive peer whose re
       description: 'local address to bind (repeatable: one IPv4 and one IPv6 for dual stack, e.g. --bind 0.0.0.0 --bind ::); default: IPv4, plus IPv6 when a bootnode has an ip6 address',
       multiple: true,
     }),
-    ndjson: Flags.boolean({description: 'stream nodes to stdout as found, one JSON object per line', exclusive: ['json']}),
+    ndjson: Flags.boolean({description: 'stream nodes to stdout as found: one {"type":"node",…} line each, then a {"type":"summary",…} line', exclusive: ['json']}),
     out: Flags.string({description: "write the responsive nodes as geth's nodes.json (- for stdout)"}),
     csv: Flags.string({description: 'write every reported node as a CSV row to this file'}),
     monitor: Flags.integer({description: 'crawl again every INTERVAL seconds, tracking per-node first/last seen and uptime', min: 1}),
@@ -271,7 +271,7 @@ Visits (--visit, the default for --network waku): every responsive peer whose re
   private writeNode(node: CrawledNode, counters: {ndjson: number; csv: number}): void {
     if (!node.matches) return
     if (this.flags.ndjson) {
-      process.stdout.write(JSON.stringify(node) + '\n')
+      this.ndjson('node', node)
       counters.ndjson++
     }
     if (this.csvStream) {
@@ -323,6 +323,8 @@ Visits (--visit, the default for --network waku): every responsive peer whose re
       result.outputs.out = f.out
       result.outputs.outNodes = Object.keys(set).length
     }
+    // The stream ends with the same summary --json returns (without the node list already streamed).
+    if (f.ndjson) this.ndjson('summary', result)
     if (!f.ndjson && f.out !== '-') {
       this.out(renderCrawlSummary(result))
       const chart = this.jsonEnabled() ? undefined : discoveryCurveChart(result.curve)
@@ -368,6 +370,7 @@ Visits (--visit, the default for --network waku): every responsive peer whose re
         case 'round': {
           const meanUptime = event.nodes.length > 0 ? event.nodes.reduce((a, n) => a + n.uptime, 0) / event.nodes.length : 0
           this.progress(renderMonitorRound(event.round, event.summary, event.nodes.length, meanUptime))
+          if (f.ndjson) this.ndjson('round', {round: event.round, summary: event.summary, nodes: event.nodes.length, meanUptime})
           break
         }
         case 'recorded':

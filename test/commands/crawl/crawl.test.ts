@@ -7,7 +7,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {formatNodeSet, parseNodeSetText, readNodeSetFile} from '../../../src/lib/nodeset/index.js'
 import {LIBP2P_ROLE_EXPECTATION, startTestnet, type Testnet} from '../../../src/lib/testnet/index.js'
-import {parseNdjson, runCli} from '../../helpers/cli.js'
+import {ndjsonOf, runCli} from '../../helpers/cli.js'
 
 let testnet: Testnet
 let dir: string
@@ -76,7 +76,7 @@ describe('waku-disc crawl', () => {
   it('--ndjson with filters streams matching nodes, one JSON object per line', async () => {
     const r = await runCli(['crawl', '--bootnode', testnet.bootnode, '--strategy', 'census', '--ndjson', '--waku-only', '--caps', 'relay'], {timeoutMs: 120_000})
     expect(r.code, r.stderr).toBe(0)
-    const lines = parseNdjson(r.stdout)
+    const lines = ndjsonOf(r.stdout, 'node')
     expect(lines.length).toBeGreaterThan(10)
     for (const n of lines) {
       expect(n).toHaveProperty('enr')
@@ -86,6 +86,12 @@ describe('waku-disc crawl', () => {
       expect(n.waku.waku2.capabilities).toContain('relay')
     }
     expect(lines.filter((n) => n.responsive === true).length).toBeGreaterThan(10)
+    // The stream ends with one summary line, counting the node lines it streamed.
+    const all = r.stdout.trim().split('\n').map((l) => JSON.parse(l))
+    expect(all.at(-1).type).toBe('summary')
+    expect(all.filter((l) => l.type === 'summary')).toHaveLength(1)
+    expect(all.at(-1).outputs.ndjsonLines).toBe(lines.length)
+    expect(all.at(-1)).not.toHaveProperty('nodes')
     // The human summary went to stderr.
     expect(r.stderr).toMatch(/responsive/)
   }, 150_000)
@@ -97,7 +103,7 @@ describe('waku-disc crawl', () => {
       const csv = join(dir, 'visited.csv')
       const r = await runCli(['crawl', '--bootnode', lab.bootnode, '--strategy', 'census', '--ndjson', '--out', out, '--csv', csv], {timeoutMs: 120_000})
       expect(r.code, r.stderr).toBe(0)
-      const lines = parseNdjson(r.stdout)
+      const lines = ndjsonOf(r.stdout, 'node')
       const byId = new Map(lines.map((n) => [n.nodeId, n]))
       let checked = 0
       for (const node of lab.nodes) {
@@ -143,7 +149,7 @@ describe('waku-disc crawl', () => {
     expect(twn.json.preset.checked).toBe(twn.json.counts.waku)
     const dev = await runCli(['crawl', '--bootnode', testnet.bootnode, '--strategy', 'census', '--no-visit', '--preset', 'logos-dev', '--ndjson'], {timeoutMs: 120_000})
     expect(dev.code, dev.stderr).toBe(0)
-    const waku = parseNdjson(dev.stdout).filter((n) => n.status === 'responsive' && n.waku?.waku2)
+    const waku = ndjsonOf(dev.stdout, 'node').filter((n) => n.status === 'responsive' && n.waku?.waku2)
     expect(waku.length).toBeGreaterThan(20)
     for (const n of waku) expect(n.outsidePreset).toEqual({code: 'WRONG_CLUSTER', message: "cluster 1, not logos-dev's 2"})
     expect(dev.stderr).toMatch(new RegExp(`preset logos-dev\\s+│ cluster 2, shards 0–7: ${waku.length} of ${waku.length} responsive Waku nodes outside — WRONG_CLUSTER ${waku.length}`))
@@ -169,7 +175,7 @@ describe('waku-disc crawl', () => {
       },
     })
     expect(r.code).toBe(130)
-    const lines = parseNdjson(r.stdout)
+    const lines = ndjsonOf(r.stdout, 'node')
     expect(lines.length).toBeGreaterThan(0)
     expect(Object.keys(await readNodeSetFile(out)).length).toBeGreaterThan(0)
     expect(r.stderr).toMatch(/cancelled/)

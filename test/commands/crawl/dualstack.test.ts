@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {startTestnet} from '../../../src/lib/testnet/index.js'
-import {parseNdjson, runCli} from '../../helpers/cli.js'
+import {ndjsonOf, runCli} from '../../helpers/cli.js'
 import {ipv6LoopbackAvailable} from '../../helpers/ipv6.js'
 
 const hasIpv6 = await ipv6LoopbackAvailable()
@@ -13,7 +13,7 @@ describe.skipIf(!hasIpv6)('crawl --bind on a mixed-family testnet (skipped only 
       const live = testnet.nodes.filter((n) => n.live)
       const both = await runCli(['crawl', '--bootnode', testnet.bootnode, '--strategy', 'census', '--no-visit', '--ndjson'], {timeoutMs: 90_000})
       expect(both.code, both.stderr).toBe(0)
-      const lines = new Map(parseNdjson(both.stdout).map((n) => [n.nodeId, n]))
+      const lines = new Map(ndjsonOf(both.stdout, 'node').map((n) => [n.nodeId, n]))
       for (const n of live) expect(lines.get(n.nodeId)?.status, `node ${n.index} (${n.family})`).toBe('responsive')
       expect(both.stderr).toMatch(/responsive\s+│ \d+ \(\d+ over IPv4, \d+ over IPv6\)/)
       const v4 = await runCli(['crawl', '--bootnode', testnet.bootnode, '--strategy', 'census', '--no-visit', '--bind', '127.0.0.1', '--json'], {timeoutMs: 90_000})

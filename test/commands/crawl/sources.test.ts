@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {LIBP2P_ROLE_EXPECTATION} from '../../../src/lib/testnet/index.js'
-import {firstJson, parseNdjson, runCli, startCli} from '../../helpers/cli.js'
+import {firstJson, ndjsonOf, runCli, startCli} from '../../helpers/cli.js'
 
 /**
  * The issue's "done means", end to end with two processes: `testnet --libp2p --px --rendezvous
@@ -20,7 +20,7 @@ describe('crawl with every discovery source against testnet --libp2p --px --rend
       const args = ['--bootnode', description.bootnode, '--strategy', 'census', '--enrtree', s.dns.url, '--dns-server', s.dns.server, '--px', s.px.multiaddr, '--rendezvous', s.rendezvous.multiaddr]
       const r = await runCli(['crawl', ...args, '--ndjson'], {timeoutMs: 180_000})
       expect(r.code, r.stderr).toBe(0)
-      const lines = new Map(parseNdjson(r.stdout).map((n) => [n.nodeId, n]))
+      const lines = new Map(ndjsonOf(r.stdout, 'node').map((n) => [n.nodeId, n]))
       let hidden = 0
       for (const node of description.nodes as any[]) {
         if (!node.live) continue
