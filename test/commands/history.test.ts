@@ -10,6 +10,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {startPostgres, type PostgresServer} from '../helpers/postgres.js'
 import {runCli} from '../helpers/cli.js'
+import {runInProcess} from '../helpers/in-process.js'
 
 let dir: string
 let postgres: PostgresServer
@@ -83,19 +84,19 @@ describe('crawl --db failures', () => {
     expect(down.code, down.stderr).toBe(4)
     expect(down.stderr).toMatch(/127\.0\.0\.1:1/)
     expect(existsSync(join(dir, 'never.json'))).toBe(false)
-    const bad = await runCli(['history', '--db', 'mysql://x@y/z'])
+    const bad = await runInProcess(['history', '--db', 'mysql://x@y/z'])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toMatch(/unsupported database URL scheme/)
 
     const newer = join(dir, 'newer.sqlite')
     const {DatabaseSync} = await import('node:sqlite')
-    const made = await runCli(['history', '--db', newer, '--json'])
+    const made = await runInProcess(['history', '--db', newer, '--json'])
     expect(made.code, made.stderr).toBe(0)
     expect(made.json.crawls).toEqual([])
     const handle = new DatabaseSync(newer)
     handle.exec("UPDATE waku_disc_meta SET value = '7' WHERE key = 'schema_version'")
     handle.close()
-    const refused = await runCli(['history', '--db', newer])
+    const refused = await runInProcess(['history', '--db', newer])
     expect(refused.code).toBe(6)
     expect(refused.stderr).toMatch(/schema version 7/)
   }, 120_000)

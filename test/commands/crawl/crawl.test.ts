@@ -8,6 +8,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {formatNodeSet, parseNodeSetText, readNodeSetFile} from '../../../src/lib/nodeset/index.js'
 import {LIBP2P_ROLE_EXPECTATION, startTestnet, type Testnet} from '../../../src/lib/testnet/index.js'
 import {ndjsonOf, runCli} from '../../helpers/cli.js'
+import {runInProcess} from '../../helpers/in-process.js'
 
 let testnet: Testnet
 let dir: string
@@ -153,10 +154,10 @@ describe('waku-disc crawl', () => {
     expect(waku.length).toBeGreaterThan(20)
     for (const n of waku) expect(n.outsidePreset).toEqual({code: 'WRONG_CLUSTER', message: "cluster 1, not logos-dev's 2"})
     expect(dev.stderr).toMatch(new RegExp(`preset logos-dev\\s+│ cluster 2, shards 0–7: ${waku.length} of ${waku.length} responsive Waku nodes outside — WRONG_CLUSTER ${waku.length}`))
-    const eth = await runCli(['crawl', '--network', 'ethereum', '--preset', 'twn'])
+    const eth = await runInProcess(['crawl', '--network', 'ethereum', '--preset', 'twn'])
     expect(eth.code).toBe(2)
     expect(eth.stderr).toMatch(/PRESET_NOT_WAKU|is a Waku network/)
-    const none = await runCli(['crawl', '--preset', 'logos-test', '--json'])
+    const none = await runInProcess(['crawl', '--preset', 'logos-test', '--json'])
     expect(none.code).toBe(2)
     expect(none.stdout + none.stderr).toMatch(/publishes no discv5 bootstrap records/)
   }, 300_000)
@@ -182,13 +183,13 @@ describe('waku-disc crawl', () => {
   }, 90_000)
 
   it('bad input exits 2 with one clear line', async () => {
-    const bad = await runCli(['crawl', '--bootnode', 'enr:garbage'])
+    const bad = await runInProcess(['crawl', '--bootnode', 'enr:garbage'])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toMatch(/bootnode 1: not a valid ENR/)
-    const noBoot = await runCli(['crawl', '--network', 'ethereum'])
+    const noBoot = await runInProcess(['crawl', '--network', 'ethereum'])
     expect(noBoot.code).toBe(2)
     expect(noBoot.stderr).toMatch(/no bootstrap nodes/)
-    const caps = await runCli(['crawl', '--testnet', '5', '--caps', 'teleport'])
+    const caps = await runInProcess(['crawl', '--testnet', '5', '--caps', 'teleport'])
     expect(caps.code).toBe(2)
     expect(caps.stderr).toMatch(/unknown capability "teleport"/)
   }, 60_000)
