@@ -8,7 +8,7 @@ export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args
 
 /**
  * Every waku-disc command extends this. It owns the run's one AbortController (SIGINT, SIGTERM and
- * --timeout abort it), maps our typed errors to SPEC §0 exit codes, and prints errors as one line
+ * --timeout abort it), maps our typed errors to the exit codes in the README (0 ok, 2 bad input, 3 check failed, 4 unreachable, 5 protocol, 6 config, 130 interrupted), and prints errors as one line
  * (or `{"error": …}` under --json). Commands parse flags, call one library function with
  * `this.signal`, render the result with src/ui, and return it so --json prints the same object.
  */

@@ -192,7 +192,7 @@ export class Lab {
     await this.setNat('B', 'eim')
   }
 
-  /** Switches a router's NAT behaviour (webrtc-lab.md §2.2), always with the WAN INPUT firewall (gotcha 1). */
+  /** Switches a router's NAT behaviour, always with the WAN INPUT firewall (gotcha 1). */
   async setNat(which: 'A' | 'B', mode: NatMode): Promise<void> {
     const ns = which === 'A' ? this.ns.natA : this.ns.natB
     const host = which === 'A' ? '10.10.1.2' : '10.10.2.2'

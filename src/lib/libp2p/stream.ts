@@ -1,6 +1,6 @@
 /**
  * One varint-length-prefixed message each way over a libp2p stream, with the three guards every
- * read needs (research/reliability.md §1.7): a byte cap checked against the declared length before
+ * read of a peer-controlled stream needs: a byte cap checked against the declared length before
  * buffering, a single-frame read (we never wait for more), and an absolute deadline through the
  * AbortSignal (an idle timeout would not stop a peer dripping one byte a second).
  */

@@ -1,6 +1,7 @@
 /**
  * Address admission: decides, before a single packet is sent, whether an IP:port learned from the
- * network may be contacted (SPEC §3 "Safety", research/reliability.md §2.1).
+ * network may be contacted: a crawler must never be turned into a scanner of private networks by
+ * the addresses peers hand it.
  *
  * The rule follows go-ethereum's `netutil.CheckRelayAddr` and coturn's 2026 hardening:
  *  1. IPv4 hidden in IPv6 (::ffff:a.b.c.d, ::a.b.c.d, ::ffff:0:a.b.c.d, 64:ff9b::/96 NAT64,

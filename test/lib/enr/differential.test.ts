@@ -1,6 +1,6 @@
 // Differential test against @waku/enr (js-waku) and @chainsafe/enr on the same corpus. Where the
 // three agree, the decoded fields must match; where they disagree, the divergence is asserted
-// explicitly (research/reliability.md §1.1 matrix), so a change in any library shows up here.
+// explicitly, so a change in any library shows up here.
 import {ENR as ChainsafeENR} from '@chainsafe/enr'
 import {secp256k1} from '@noble/curves/secp256k1.js'
 import {EnrDecoder} from '@waku/enr'

@@ -68,7 +68,7 @@ describe('EIP-778 example record (enr-eip778.json)', () => {
       expect(err, input).toBeInstanceOf(BadInputError)
       expect(err.code, input).toBe(code)
     }
-    // Node's Buffer would have accepted all of these (research/reliability.md §0):
+    // Node's Buffer would have accepted all of these (it decodes base64 leniently):
     expect(Buffer.from(bare + '=', 'base64url').length).toBe(134)
   })
 })
