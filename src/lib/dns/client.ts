@@ -9,7 +9,7 @@
  */
 import {CheckFailedError, WakuDiscError} from '../errors.js'
 import {LINK_PREFIX, formatRoot, parseTreeUrl} from './tree.js'
-import {RateLimiter} from './resolvers.js'
+import {RateLimiter} from './rate-limiter.js'
 import {EntryFetcher, ProblemLog} from './tree-fetch.js'
 import {syncTree} from './tree-sync.js'
 import {walkTree} from './tree-walk.js'

@@ -2,7 +2,7 @@
  * The shapes of an EIP-1459 resolution: the options `resolveTree` takes and the tree it returns.
  * Types only; client.ts re-exports them as the public API.
  */
-import type {TxtResolver} from './resolvers.js'
+import type {TxtResolver} from './txt-resolver.js'
 
 export interface TreeProblem {
   code: string

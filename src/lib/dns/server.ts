@@ -12,7 +12,7 @@ import dnsPacket from 'dns-packet'
 
 import {BadInputError, UnreachableError} from '../errors.js'
 import {ENTRY_TTL, ROOT_TTL, loadSignedTree, splitTxt} from './directory.js'
-import {parseServerAddress} from './resolvers.js'
+import {parseServerAddress} from './server-resolver.js'
 
 export interface Zone {
   domain: string

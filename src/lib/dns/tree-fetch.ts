@@ -6,7 +6,8 @@
  */
 import {CheckFailedError, WakuDiscError} from '../errors.js'
 import {ROOT_PREFIX, hashMatches, parseEntry, parseRoot, treeError, verifyRootSignature, type RootEntry, type LinkEntry, type TreeEntry} from './tree.js'
-import type {RateLimiter, TxtResolver} from './resolvers.js'
+import type {RateLimiter} from './rate-limiter.js'
+import type {TxtResolver} from './txt-resolver.js'
 import type {TreeProblem} from './resolve-types.js'
 
 const MAX_TXT_LENGTH = 4096

@@ -9,7 +9,7 @@ import {parseEnr} from '../enr/index.js'
 import {resolveTree, type ResolveTreeOptions, type TreeProblem} from './client.js'
 import {INFO_FILE, loadTreeDirectory, treeOfDirectory} from './directory.js'
 import {LINK_PREFIX, makeTree, parseTreeUrl, treeDepth, verifyRootSignature} from './tree.js'
-import type {TxtResolver} from './resolvers.js'
+import type {TxtResolver} from './txt-resolver.js'
 
 export interface VerifyReport {
   target: string
