@@ -1,7 +1,7 @@
 import type {ChalkInstance} from 'chalk'
 import {table} from 'table'
 
-import type {BuildTreeReport, DiffReport, ResolvedTree, SignTreeReport, TreeProblem, VerifyReport} from '../lib/dns/index.js'
+import type {BuildTreeReport, DiffReport, ResolveReport, ResolvedNode, ResolvedTree, SignTreeReport, TreeProblem, VerifyReport} from '../lib/dns/index.js'
 import type {PublishReport} from '../lib/dns/publish/index.js'
 import type {DecodedEnr} from '../lib/enr/index.js'
 import {colorsFor} from './colors.js'
@@ -71,6 +71,17 @@ export function renderResolved(r: ResolvedTree, format: 'summary' | 'enr' | 'tab
   }
   for (const t of r.linkedTrees) lines.push('', renderResolved(t, format, c))
   return lines.join('\n')
+}
+
+/** One NDJSON line for a node as it is found (`resolve --ndjson`). */
+export function ndjsonNodeLine(node: ResolvedNode): string {
+  return JSON.stringify({type: 'node', ...node})
+}
+
+/** The closing NDJSON line of `resolve --ndjson`: the report with the node count instead of the nodes, without the TXT records or decoded records. */
+export function ndjsonSummaryLine(r: ResolveReport): string {
+  const {nodes, txt: _txt, decoded: _decoded, ...summary} = r
+  return JSON.stringify({type: 'summary', ...summary, nodes: nodes.length})
 }
 
 export function renderDiff(d: DiffReport, c: ChalkInstance = colorsFor()): string {

@@ -1,9 +1,9 @@
 import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
+import {resolverFlags, resolverFrom} from '../../cli/dns-tree-flags.js'
 import {diffTrees, type DiffReport} from '../../lib/dns/index.js'
 import {renderDiff} from '../../ui/dns.js'
-import {resolverFlags, resolverFrom} from './resolve.js'
 
 export default class DnsTreeDiff extends BaseCommand<typeof DnsTreeDiff> {
   static override description = 'Compare two trees (directories, or a directory and a live enrtree:// URL): nodes added, removed and changed, links, the record changes a publish would make; warns when seq does not increase.'

@@ -1,24 +1,11 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {createTxtResolver, readSeenSeq, recordSeenSeq, resolveTree, writeResolvedTreeDirectory, type ResolvedTree, type TxtResolver} from '../../lib/dns/index.js'
-import {decodeEnr, parseEnr, type DecodedEnr} from '../../lib/enr/index.js'
+import {resolverFlags, resolverFrom} from '../../cli/dns-tree-flags.js'
+import {parseSeqText, resolveTreeReport, resolvedNodeSet, writeResolvedTreeDirectory, type ResolveReport} from '../../lib/dns/index.js'
 import {BadInputError} from '../../lib/errors.js'
 import {formatNodeSet, writeNodeSetFile} from '../../lib/nodeset/index.js'
-import {renderDecodedNodes, renderResolved} from '../../ui/dns.js'
-
-/** Resolver flags shared by resolve, verify and diff. */
-export const resolverFlags = {
-  server: Flags.string({description: 'ask this DNS server directly (HOST:PORT; UDP, TCP when truncated)', env: 'WAKU_DISC_DNS_SERVER', exclusive: ['doh']}),
-  doh: Flags.string({description: 'DNS-over-HTTPS endpoint (RFC 8484), e.g. https://cloudflare-dns.com/dns-query', env: 'WAKU_DISC_DOH', exclusive: ['server']}),
-  concurrency: Flags.integer({description: 'lookups in flight at once', default: 16, min: 1, max: 1024}),
-  rate: Flags.integer({description: 'lookups per second (0 = unlimited; public resolvers throttle, geth uses 3)', default: 100, min: 0}),
-  'query-timeout': Flags.integer({description: 'per-lookup timeout in ms', default: 2500, min: 1}),
-}
-
-export function resolverFrom(f: {server?: string; doh?: string; 'query-timeout': number}): TxtResolver {
-  return createTxtResolver({server: f.server, doh: f.doh, timeoutMs: f['query-timeout']})
-}
+import {ndjsonNodeLine, ndjsonSummaryLine, renderDecodedNodes, renderResolved} from '../../ui/dns.js'
 
 export default class DnsTreeResolve extends BaseCommand<typeof DnsTreeResolve> {
   static override description = 'Resolve an enrtree:// tree: verify the root signature against the URL key and every entry hash, fetch in parallel (bounded, rate-limited), optionally follow links; or sample N leaves by random descent like light clients.'
@@ -44,18 +31,13 @@ export default class DnsTreeResolve extends BaseCommand<typeof DnsTreeResolve> {
     'nodes-out': Flags.string({description: 'also write the nodes as a geth nodes.json (- for stdout)'}),
   }
 
-  async run(): Promise<ResolvedTree & {decoded?: DecodedEnr[]}> {
+  async run(): Promise<ResolveReport> {
     const f = this.flags
-    if (f['min-seq'] !== undefined && !/^\d+$/.test(f['min-seq'])) throw new BadInputError('DNS_BAD_SEQ', `--min-seq ${JSON.stringify(f['min-seq'])} is not a non-negative integer`)
-    let minSeq = f['min-seq'] !== undefined ? BigInt(f['min-seq']) : undefined
-    if (f.state) {
-      const seen = await readSeenSeq(f.state, this.args.url.trim())
-      if (seen !== undefined && (minSeq === undefined || seen > minSeq)) minSeq = seen
-    }
+    const minSeq = f['min-seq'] !== undefined ? parseSeqText(f['min-seq'], '--min-seq') : undefined
     const resolver = resolverFrom(f)
     let last = Date.now() // first progress line after a second, not before anything was fetched
     try {
-      const result = await resolveTree(this.args.url, {
+      const report = await resolveTreeReport(this.args.url, {
         resolver,
         signal: this.signal,
         concurrency: f.concurrency,
@@ -64,34 +46,28 @@ export default class DnsTreeResolve extends BaseCommand<typeof DnsTreeResolve> {
         followLinks: f['follow-links'],
         ...(f.random !== undefined ? {random: f.random} : {}),
         ...(minSeq !== undefined ? {minSeq} : {}),
-        ...(f.ndjson ? {onNode: (node) => process.stdout.write(JSON.stringify({type: 'node', ...node}) + '\n')} : {}),
+        ...(f.state ? {statePath: f.state} : {}),
+        decode: f.decode,
+        ...(f.ndjson ? {onNode: (node) => process.stdout.write(ndjsonNodeLine(node) + '\n')} : {}),
         onProgress: (p) => {
           if (Date.now() - last < 1000) return
           last = Date.now()
           this.progress(`fetched ${p.fetched} entries, ${p.nodes} nodes, ${p.pending} pending`)
         },
       })
-      if (f.state && !result.problems.some((p) => p.code === 'DNS_SEQ_ROLLBACK')) await recordSeenSeq(f.state, this.args.url.trim(), result.seq)
-      if (f.out) await writeResolvedTreeDirectory(f.out, result)
+      if (f.out) await writeResolvedTreeDirectory(f.out, report)
       if (f['nodes-out']) {
-        const set = Object.fromEntries(result.nodes.map((n) => [n.nodeId, {seq: n.seq, record: n.enr}]))
+        const set = resolvedNodeSet(report)
         if (f['nodes-out'] === '-' && this.jsonEnabled()) throw new BadInputError('DNS_STDOUT_TAKEN', '--nodes-out - cannot be combined with --json')
         if (f['nodes-out'] === '-') this.out(formatNodeSet(set))
         else await writeNodeSetFile(f['nodes-out'], set, {stdout: process.stdout})
       }
-      if (f.ndjson) {
-        const {nodes: _nodes, txt: _txt, ...summary} = result
-        process.stdout.write(JSON.stringify({type: 'summary', ...summary, nodes: result.nodes.length}) + '\n')
-      } else if (f['nodes-out'] !== '-') this.out(renderResolved(result, f.format as 'summary' | 'table' | 'enr'))
-      // Interrupted (Ctrl-C: 130) or out of time (--timeout: 4): the partial result is still printed.
-      if (result.problems.some((p) => p.code === 'INTERRUPTED')) this.resultExitCode = (this.signal.reason as Error | undefined)?.name === 'TimeoutError' ? 4 : 130
-      else if (result.problems.some((p) => p.severity === 'error')) this.resultExitCode = 3
-      if (f.decode) {
-        const decoded = result.nodes.map((n) => decodeEnr(parseEnr(n.enr, {verifySignature: false})))
-        if (!this.jsonEnabled() && !f.ndjson && f.format !== 'enr') this.out(renderDecodedNodes(decoded))
-        return {...result, decoded}
-      }
-      return result
+      if (f.ndjson) process.stdout.write(ndjsonSummaryLine(report) + '\n')
+      else if (f['nodes-out'] !== '-') this.out(renderResolved(report, f.format as 'summary' | 'table' | 'enr'))
+      if (report.decoded && !this.jsonEnabled() && !f.ndjson && f.format !== 'enr') this.out(renderDecodedNodes(report.decoded))
+      // Interrupted (130) or out of time (4), the partial result is still printed; errors found under --lenient: 3.
+      this.resultExitCode = report.exitCode
+      return report
     } finally {
       await resolver.close()
     }

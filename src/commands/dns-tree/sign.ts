@@ -2,8 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
 import {keyFileFlags} from '../../cli/flags.js'
-import {signTreeDirectory, type SignTreeReport} from '../../lib/dns/index.js'
-import {BadInputError} from '../../lib/errors.js'
+import {parseSeqText, signTreeDirectory, type SignTreeReport} from '../../lib/dns/index.js'
 import {renderSignReport} from '../../ui/dns.js'
 
 export default class DnsTreeSign extends BaseCommand<typeof DnsTreeSign> {
@@ -23,12 +22,12 @@ export default class DnsTreeSign extends BaseCommand<typeof DnsTreeSign> {
 
   async run(): Promise<SignTreeReport> {
     const f = this.flags
-    if (f.seq !== undefined && !/^\d+$/.test(f.seq)) throw new BadInputError('DNS_BAD_SEQ', `--seq ${JSON.stringify(f.seq)} is not a non-negative integer`)
+    const seq = f.seq !== undefined ? parseSeqText(f.seq, '--seq') : undefined
     const report = await signTreeDirectory(this.args.dir, {
       keyFile: f['key-file'],
       ...(f['password-file'] ? {passwordFile: f['password-file']} : {}),
       ...(f['insecure-key-permissions'] ? {insecurePermissions: true} : {}),
-      ...(f.seq !== undefined ? {seq: BigInt(f.seq)} : {}),
+      ...(seq !== undefined ? {seq} : {}),
       ...(f.domain ? {domain: f.domain} : {}),
       signal: this.signal,
     })

@@ -1,9 +1,10 @@
 import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
+import {resolverFlags, resolverFrom} from '../../cli/dns-tree-flags.js'
 import {verifyTree, type VerifyReport} from '../../lib/dns/index.js'
+import {ExitCode} from '../../lib/errors.js'
 import {renderVerifyReport} from '../../ui/dns.js'
-import {resolverFlags, resolverFrom} from './resolve.js'
 
 export default class DnsTreeVerify extends BaseCommand<typeof DnsTreeVerify> {
   static override description = 'Verify a tree directory (every record, seq/id consistency, the signature against the URL key) or a live enrtree:// tree (signature, every hash, structure: loops, missing entries, mixed subtrees). Exit 3 when it fails.'
@@ -18,7 +19,7 @@ export default class DnsTreeVerify extends BaseCommand<typeof DnsTreeVerify> {
     try {
       const report = await verifyTree(this.args.target, {signal: this.signal, resolver, resolveOptions: {concurrency: f.concurrency, rateLimit: f.rate}})
       this.out(renderVerifyReport(report))
-      if (!report.ok) this.resultExitCode = 3
+      if (!report.ok) this.resultExitCode = ExitCode.checkFailed
       return report
     } finally {
       await resolver?.close()

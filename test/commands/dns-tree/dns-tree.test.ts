@@ -183,6 +183,7 @@ describe('serve → resolve / verify / diff over loopback', () => {
       expect(r.code, r.stderr).toBe(0)
       expect(r.json.nodes).toHaveLength(30)
       expect(r.json.complete).toBe(true)
+      expect(r.json.exitCode).toBe(0)
       // 30 leaves in branches of 13+13+4 under one top branch, plus the empty link root.
       expect(r.json.stats).toMatchObject({entries: 35, depth: 3})
       expect(r.json.stats.queries).toBeGreaterThanOrEqual(34)
@@ -194,7 +195,8 @@ describe('serve → resolve / verify / diff over loopback', () => {
       expect(enrs.stdout.trim().split('\n')).toHaveLength(30)
       const stream = parseNdjson(ndjson.stdout)
       expect(stream.filter((l) => l.type === 'node')).toHaveLength(30)
-      expect(stream.at(-1)).toMatchObject({type: 'summary', nodes: 30, complete: true})
+      expect(stream.at(-1)).toMatchObject({type: 'summary', nodes: 30, complete: true, exitCode: 0})
+      expect(stream.at(-1)).not.toHaveProperty('txt')
       expect(random.json).toMatchObject({mode: 'random'})
       expect(random.json.nodes).toHaveLength(4)
       expect(verify.code).toBe(0)

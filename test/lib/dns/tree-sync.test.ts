@@ -2,11 +2,10 @@
 // the concurrency bound, the stop on the first fatal error, the entry cap and an abort mid-sync.
 import {describe, expect, it} from 'vitest'
 
-import {abortError} from '../../../src/lib/errors.js'
 import {resolveTree} from '../../../src/lib/dns/client.js'
-import type {ResolverCounters, TxtQueryOptions, TxtResolver} from '../../../src/lib/dns/resolvers.js'
 import {makeTree, subdomainOf} from '../../../src/lib/dns/tree.js'
 import {testKey, testRecords} from './fixtures.js'
+import {MemoryResolver} from './memory-resolver.js'
 
 const KEY = testKey(9101)
 const records = testRecords(40)
@@ -16,43 +15,6 @@ function tree(n = 40): {url: string; txt: Record<string, string>} {
   const t = makeTree(3n, records.slice(0, n), [])
   const url = t.sign(KEY, domain)
   return {url, txt: t.toTxt(domain)}
-}
-
-/** Answers from a map after `delayMs`, honouring the signal; counts lookups started and the most in flight at once. */
-class MemoryResolver implements TxtResolver {
-  readonly counters: ResolverCounters = {queries: 0, tcpFallbacks: 0, retransmits: 0, bytesReceived: 0}
-  readonly description = 'memory'
-  inFlight = 0
-  maxInFlight = 0
-
-  constructor(
-    private readonly txt: Record<string, string>,
-    private readonly delayMs = 2,
-  ) {}
-
-  resolveTxt(name: string, options: TxtQueryOptions = {}): Promise<string[]> {
-    const signal = options.signal
-    if (signal?.aborted) return Promise.reject(abortError(signal, `TXT lookup of ${name}`))
-    this.counters.queries++
-    this.inFlight++
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight)
-    return new Promise<string[]>((resolve, reject) => {
-      const onAbort = (): void => {
-        clearTimeout(timer)
-        this.inFlight--
-        reject(abortError(signal!, `TXT lookup of ${name}`))
-      }
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort)
-        this.inFlight--
-        const value = this.txt[name]
-        resolve(value === undefined ? [] : [value])
-      }, this.delayMs)
-      signal?.addEventListener('abort', onAbort, {once: true})
-    })
-  }
-
-  async close(): Promise<void> {}
 }
 
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
