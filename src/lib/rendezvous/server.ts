@@ -3,44 +3,28 @@
  * nwaku runs with WakuPeerRecord): REGISTER checks the namespace (1–255 bytes), the TTL bounds,
  * the signed record (its peer id must be the registering connection's peer) and a per-peer cap, in
  * that order; UNREGISTER gets no answer; DISCOVER pages through registrations in arrival order with
- * nim-libp2p's cookie (protobuf {offset = 1: uint64; ns = 2: string}) so nim clients can page too.
- * One request per stream, like nwaku. Also the client side of REGISTER and UNREGISTER.
+ * nim-libp2p's cookie (cookie.ts) so nim clients can page too. One request per stream, like nwaku.
+ * The registrations themselves are kept by registry.ts; the client side of REGISTER and UNREGISTER
+ * is register.ts.
  */
 import type {Connection, PrivateKey, Stream} from '@libp2p/interface'
-import {peerIdFromPrivateKey} from '@libp2p/peer-id'
 
 import {BadInputError, ConfigError, isWakuDiscError} from '../errors.js'
 import {createProbeNode, type ProbeNode} from '../libp2p/node.js'
-import {ProtoWriter, ProtobufDecodeError, readFields} from '../libp2p/protobuf.js'
-import {stepSignal} from '../libp2p/session.js'
 import {readFrame, writeFrame} from '../libp2p/stream.js'
-import type {Target} from '../libp2p/target.js'
-import {
-  LIBP2P_RENDEZVOUS_PROTOCOL,
-  MAX_NAMESPACE_LENGTH,
-  MAX_RENDEZVOUS_LIMIT,
-  MIN_NAMESPACE_LENGTH,
-  WAKU_RENDEZVOUS_PROTOCOL,
-  checkNamespace,
-  expectReplyType,
-  rendezvousRequest,
-  withRendezvousSession,
-  type RendezvousConnectOptions,
-} from './client.js'
+import {LIBP2P_RENDEZVOUS_PROTOCOL, MAX_NAMESPACE_LENGTH, MAX_RENDEZVOUS_LIMIT, MIN_NAMESPACE_LENGTH, WAKU_RENDEZVOUS_PROTOCOL} from './client.js'
 import {
   RENDEZVOUS_MESSAGE_TYPE,
   RENDEZVOUS_STATUS,
   decodeRendezvousMessage,
   encodeDiscoverResponse,
-  encodeRegister,
   encodeRegisterResponse,
-  encodeUnregister,
   rendezvousMessageTypeName,
   rendezvousStatusName,
-  type RendezvousDiscover,
   type RendezvousRegister,
 } from './codec.js'
-import {MAX_SIGNED_PEER_RECORD_BYTES, openWakuPeerRecord, sealWakuPeerRecord, type OpenedWakuPeerRecord} from './record.js'
+import {openWakuPeerRecord, type OpenedWakuPeerRecord} from './record.js'
+import {RendezvousRegistry, type RendezvousRegistrationInfo} from './registry.js'
 
 /** The Waku spec's registration lifetime, and what nwaku grants a REGISTER without a ttl. */
 export const DEFAULT_WAKU_RENDEZVOUS_TTL_SECONDS = 60
@@ -52,170 +36,6 @@ export const MAX_RENDEZVOUS_TTL_SECONDS = 72 * 3600
 export const DEFAULT_MAX_REGISTRATIONS_PER_PEER = 1000
 /** nwaku reads a request with readLp(4096). */
 export const MAX_RENDEZVOUS_REQUEST_BYTES = 4096
-
-// ---------------------------------------------------------------------------------------------
-// Cookie
-
-export interface RendezvousCookie {
-  offset: bigint
-  ns?: string
-}
-
-export function encodeCookie(cookie: RendezvousCookie): Uint8Array {
-  const w = new ProtoWriter().varint(1, cookie.offset)
-  if (cookie.ns !== undefined) w.string(2, cookie.ns)
-  return w.finish()
-}
-
-/** undefined when the bytes are not one of our (or nim-libp2p's) cookies. */
-export function decodeCookie(bytes: Uint8Array): RendezvousCookie | undefined {
-  try {
-    let offset: bigint | undefined
-    let ns: string | undefined
-    for (const f of readFields(bytes)) {
-      if (f.field === 1) {
-        if (f.wireType !== 0) return undefined
-        offset = f.value
-      } else if (f.field === 2) {
-        if (f.wireType !== 2) return undefined
-        ns = new TextDecoder('utf-8', {fatal: true}).decode(f.bytes!)
-      }
-    }
-    return offset === undefined ? undefined : {offset, ...(ns !== undefined ? {ns} : {})}
-  } catch (err) {
-    if (err instanceof ProtobufDecodeError || err instanceof TypeError) return undefined
-    throw err
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Registry
-
-interface Entry {
-  /** Stable position: cookies are offsets into this sequence. */
-  index: number
-  ns: string
-  peerId: string
-  signedPeerRecord: Uint8Array
-  record: OpenedWakuPeerRecord
-  ttlSeconds: number
-  expiresAt: number
-  removed: boolean
-}
-
-export interface RendezvousRegistrationInfo {
-  namespace: string
-  peerId: string
-  /** Decimal string. */
-  seqNo: string
-  addresses: string[]
-  mixKey?: string
-  ttlSeconds: number
-  expiresAt: string
-}
-
-export interface DiscoverOutcome {
-  status: number
-  statusText?: string
-  registrations: RendezvousRegister[]
-  cookie?: Uint8Array
-}
-
-/** The registrations of one rendezvous point, with expiry by an injectable clock (ms). */
-export class RendezvousRegistry {
-  private entries: Entry[] = []
-  private nextIndex = 0
-
-  constructor(private readonly now: () => number = Date.now) {}
-
-  private live(e: Entry, t: number): boolean {
-    return !e.removed && e.expiresAt > t
-  }
-
-  /** Live registrations of a peer, over all namespaces. */
-  countFor(peerId: string): number {
-    const t = this.now()
-    return this.entries.filter((e) => e.peerId === peerId && this.live(e, t)).length
-  }
-
-  /** Adds (or replaces, for the same peer and namespace) a registration already checked. */
-  put(ns: string, signedPeerRecord: Uint8Array, record: OpenedWakuPeerRecord, ttlSeconds: number): RendezvousRegistrationInfo {
-    const t = this.now()
-    for (const e of this.entries) if (e.ns === ns && e.peerId === record.peerId) e.removed = true
-    const entry: Entry = {index: this.nextIndex++, ns, peerId: record.peerId, signedPeerRecord, record, ttlSeconds, expiresAt: t + ttlSeconds * 1000, removed: false}
-    this.entries.push(entry)
-    this.compact(t)
-    return info(entry)
-  }
-
-  remove(ns: string, peerId: string): number {
-    let n = 0
-    for (const e of this.entries) {
-      if (e.ns === ns && e.peerId === peerId && !e.removed) {
-        e.removed = true
-        n++
-      }
-    }
-    return n
-  }
-
-  /** One page: live registrations at or after the cookie's offset, in arrival order. */
-  discover(request: RendezvousDiscover, maxLimit: number): DiscoverOutcome {
-    const t = this.now()
-    const ns = request.ns
-    if (ns !== undefined && new TextEncoder().encode(ns).length > MAX_NAMESPACE_LENGTH) {
-      return {status: RENDEZVOUS_STATUS.E_INVALID_NAMESPACE, statusText: `namespace longer than ${MAX_NAMESPACE_LENGTH} bytes`, registrations: []}
-    }
-    let start = 0
-    if (request.cookie !== undefined) {
-      const cookie = decodeCookie(request.cookie)
-      if (!cookie || cookie.offset > BigInt(Number.MAX_SAFE_INTEGER)) return {status: RENDEZVOUS_STATUS.E_INVALID_COOKIE, statusText: 'unreadable cookie', registrations: []}
-      // A cookie from another namespace starts that namespace from the beginning (nim-libp2p does the same).
-      start = cookie.ns === ns ? Number(cookie.offset) : 0
-    }
-    const limit = request.limit === undefined ? maxLimit : Number(request.limit > BigInt(maxLimit) ? BigInt(maxLimit) : request.limit)
-    const page: Entry[] = []
-    for (const e of this.entries) {
-      if (page.length >= limit) break
-      if (e.index < start || !this.live(e, t) || (ns !== undefined && e.ns !== ns)) continue
-      page.push(e)
-    }
-    const next = page.length > 0 ? page.at(-1)!.index + 1 : start
-    return {
-      status: RENDEZVOUS_STATUS.OK,
-      registrations: page.map((e) => ({ns: e.ns, signedPeerRecord: e.signedPeerRecord, ttl: BigInt(Math.max(0, Math.ceil((e.expiresAt - t) / 1000)))})),
-      cookie: encodeCookie({offset: BigInt(next), ...(ns !== undefined ? {ns} : {})}),
-    }
-  }
-
-  /** Live registrations (one namespace or all). */
-  list(ns?: string): RendezvousRegistrationInfo[] {
-    const t = this.now()
-    return this.entries.filter((e) => this.live(e, t) && (ns === undefined || e.ns === ns)).map(info)
-  }
-
-  /** Drops dead entries once they are most of the list (indices stay, so cookies stay valid). */
-  private compact(t: number): void {
-    if (this.entries.length < 64) return
-    const alive = this.entries.filter((e) => this.live(e, t))
-    if (alive.length * 2 < this.entries.length) this.entries = alive
-  }
-}
-
-function info(e: Entry): RendezvousRegistrationInfo {
-  return {
-    namespace: e.ns,
-    peerId: e.peerId,
-    seqNo: e.record.seqNo.toString(),
-    addresses: e.record.addresses,
-    ...(e.record.mixKey !== undefined ? {mixKey: e.record.mixKey} : {}),
-    ttlSeconds: e.ttlSeconds,
-    expiresAt: new Date(e.expiresAt).toISOString(),
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Server
 
 export interface RendezvousServeEvent {
   type: 'register' | 'unregister' | 'discover' | 'invalid'
@@ -414,74 +234,4 @@ export async function startRendezvousServer(options: RendezvousServerOptions): P
       await node.stop()
     },
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Client side of REGISTER / UNREGISTER
-
-export interface RegisterRendezvousOptions extends RendezvousConnectOptions {
-  namespace: string
-  /**
-   * The signed envelope to register. Default: a WakuPeerRecord for the dialling peer, sealed now
-   * with `privateKey` (which is then also the identity of the node created).
-   */
-  record?: Uint8Array
-  /** Addresses for the sealed record (default: the node's listen addresses). */
-  addresses?: string[]
-  mixKey?: string
-  /** Seconds; omitted = the point's default (60 s on nwaku). */
-  ttlSeconds?: number
-}
-
-export interface RegisterRendezvousResult {
-  namespace: string
-  /** The registering peer (the connection's identity). */
-  peerId: string
-  status: number
-  statusName: string
-  statusText?: string
-  /** Seconds granted. */
-  ttl?: number
-}
-
-/** Sends one REGISTER and returns the point's answer (a refusal is a result, not an error). */
-export async function registerRendezvous(targetInput: string | Target, options: RegisterRendezvousOptions): Promise<RegisterRendezvousResult> {
-  checkNamespace(options.namespace)
-  if (options.ttlSeconds !== undefined && (!Number.isInteger(options.ttlSeconds) || options.ttlSeconds < 0)) {
-    throw new BadInputError('BAD_TTL', `ttl must be a non-negative integer number of seconds, got ${options.ttlSeconds}`)
-  }
-  if (!options.record && !options.privateKey) throw new BadInputError('NO_RECORD', 'give a sealed record or the private key to seal one')
-  if (options.node && options.privateKey && !options.node.peerId.equals(peerIdFromPrivateKey(options.privateKey))) {
-    throw new BadInputError('KEY_NOT_NODE', 'the private key is not the identity of the given node: the point would refuse the record')
-  }
-  return withRendezvousSession(targetInput, options, 'rendezvous register', async (session) => {
-    const record = options.record ?? (await sealWakuPeerRecord({addresses: options.addresses ?? session.node.getMultiaddrs().map((a) => a.decapsulateCode(421).toString()), ...(options.mixKey !== undefined ? {mixKey: options.mixKey} : {})}, options.privateKey!))
-    if (record.length > MAX_SIGNED_PEER_RECORD_BYTES) throw new BadInputError('RECORD_TOO_LARGE', `the signed record is ${record.length} bytes, more than nwaku reads (${MAX_SIGNED_PEER_RECORD_BYTES})`)
-    const what = `rendezvous register response (${options.namespace})`
-    const request = encodeRegister({ns: options.namespace, signedPeerRecord: record, ...(options.ttlSeconds !== undefined ? {ttl: BigInt(options.ttlSeconds)} : {})})
-    const reply = (await rendezvousRequest(session.dialled.connection, session.protocol, request, {signal: stepSignal(session.signal, session.timeouts.protocolMs), maxResponseBytes: 64 * 1024, what}))!
-    expectReplyType(reply, RENDEZVOUS_MESSAGE_TYPE.REGISTER_RESPONSE, what)
-    const response = reply.message.registerResponse!
-    return {
-      namespace: options.namespace,
-      peerId: session.node.peerId.toString(),
-      status: response.status,
-      statusName: rendezvousStatusName(response.status) ?? 'UNRECOGNISED',
-      ...(response.statusText !== undefined && response.statusText !== '' ? {statusText: response.statusText} : {}),
-      ...(response.ttl !== undefined ? {ttl: Number(response.ttl)} : {}),
-    }
-  })
-}
-
-/** Sends one UNREGISTER (the protocol has no answer to wait for). */
-export async function unregisterRendezvous(targetInput: string | Target, options: RendezvousConnectOptions & {namespace: string}): Promise<void> {
-  checkNamespace(options.namespace)
-  await withRendezvousSession(targetInput, options, 'rendezvous unregister', async (session) => {
-    await rendezvousRequest(session.dialled.connection, session.protocol, encodeUnregister({ns: options.namespace}), {
-      signal: stepSignal(session.signal, session.timeouts.protocolMs),
-      maxResponseBytes: 0,
-      what: 'rendezvous unregister',
-      expectReply: false,
-    })
-  })
 }
