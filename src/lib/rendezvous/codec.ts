@@ -1,6 +1,7 @@
 /**
- * libp2p rendezvous messages (libp2p/specs rendezvous/README.md), as nim-libp2p writes them
- * (libp2p/protocols/rendezvous/protobuf.nim, which nwaku's Waku rendezvous uses):
+ * libp2p rendezvous messages (https://github.com/libp2p/specs/blob/master/rendezvous/README.md), as
+ * nim-libp2p writes them (libp2p/protocols/rendezvous/protobuf.nim, which nwaku's Waku rendezvous
+ * uses):
  *
  *   Message          { type = 1: MessageType; register = 2; registerResponse = 3; unregister = 4;
  *                      discover = 5; discoverResponse = 6 }

@@ -8,8 +8,10 @@
  *
  * Envelope domain "libp2p-custom-peer-record" (the name of nim-libp2p's private multicodec
  * 0x300000), payload type the three raw bytes 30 00 00 (not the varint of 0x300000, as the spec
- * text suggests). waku-org/specs rendezvous.md describes peer_id and multiaddrs as strings and the
- * mix key as bytes, so the decoder also accepts those forms; the encoder always writes nwaku's.
+ * text suggests). The Waku rendezvous spec
+ * (https://github.com/waku-org/specs/blob/master/standards/core/rendezvous.md) describes peer_id
+ * and multiaddrs as strings and the mix key as bytes, so the decoder also accepts those forms; the
+ * encoder always writes nwaku's.
  */
 import {publicKeyToProtobuf} from '@libp2p/crypto/keys'
 import type {PeerId, PrivateKey, Record} from '@libp2p/interface'
