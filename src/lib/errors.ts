@@ -1,7 +1,12 @@
 /**
  * The small set of typed errors the library throws. Each carries a stable `code`, the process exit
  * code the CLI maps it to (SPEC §0), an optional one-line `hint` and structured `details`.
- * Callers tell them apart by `name` or `exitCode`, never by message text.
+ * Callers tell them apart by `name`, `code` or `exitCode`, never by message text.
+ *
+ * Codes are UPPER_SNAKE (`BAD_BOOTNODE`, `ENR_BASE64_PADDING`). The ENR, RLP and key codes used to
+ * be dotted lower-case (`enr.base64-padding`); each old name stays valid as an alias of the new one
+ * (derived mechanically, see upperSnakeCode): `toJSON()` lists it under `aliases` and `hasCode`
+ * matches it, so callers comparing against the old codes can migrate.
  */
 
 export const ExitCode = {
@@ -25,6 +30,8 @@ export interface ErrorOptions {
 export interface ErrorJson {
   name: string
   code: string
+  /** Older names of `code` that still identify this error (e.g. `enr.base64-padding` for ENR_BASE64_PADDING). */
+  aliases?: string[]
   exitCode: number
   message: string
   hint?: string
@@ -45,7 +52,8 @@ export abstract class WakuDiscError extends Error {
   }
 
   toJSON(): ErrorJson {
-    const json: ErrorJson = {name: this.name, code: this.code, exitCode: this.exitCode, message: this.message}
+    const aliases = codeAliases(this.code)
+    const json: ErrorJson = {name: this.name, code: this.code, ...(aliases.length > 0 ? {aliases} : {}), exitCode: this.exitCode, message: this.message}
     if (this.hint !== undefined) json.hint = this.hint
     if (this.details !== undefined) json.details = this.details
     return json
@@ -86,6 +94,68 @@ export class ConfigError extends WakuDiscError {
 export class InterruptedError extends WakuDiscError {
   override readonly name = 'InterruptedError'
   readonly exitCode = ExitCode.interrupted
+}
+
+/** The UPPER_SNAKE form of a dotted lower-case code: `enr.base64-padding` → `ENR_BASE64_PADDING`, `rlp.canon-int` → `RLP_CANON_INT`. */
+export function upperSnakeCode(dotted: string): string {
+  return dotted.replace(/[.-]/g, '_').toUpperCase()
+}
+
+// Every dotted code thrown before codes were unified on UPPER_SNAKE. Frozen: new codes are
+// UPPER_SNAKE from the start and get no alias.
+const LEGACY_CODES = [
+  // RLP (src/lib/rlp: go-ethereum's ErrCanonInt, ErrCanonSize, … and [N]byte length)
+  'rlp.canon-int', 'rlp.canon-size', 'rlp.elem-too-large', 'rlp.value-too-large', 'rlp.more-than-one-value',
+  'rlp.expected-string', 'rlp.expected-list', 'rlp.uint-overflow', 'rlp.too-deep', 'rlp.empty-input', 'rlp.wrong-length',
+  // ENR text and structure (src/lib/enr/text.ts, parse.ts; enr decode/lint/encode)
+  'enr.base64-padding', 'enr.base64-alphabet', 'enr.base64-length', 'enr.base64-trailing-bits', 'enr.input-type',
+  'enr.empty', 'enr.enode-url', 'enr.hex', 'enr.no-input', 'enr.not-a-list', 'enr.too-short', 'enr.incomplete-pair',
+  'enr.key-not-string', 'enr.duplicate-key', 'enr.keys-unsorted', 'signature.not-bytes',
+  'seq.canon-int', 'seq.uint-overflow', 'seq.expected-string',
+  // ENR identity
+  'id.missing', 'id.unknown-scheme', 'secp256k1.missing', 'secp256k1.bad-length', 'secp256k1.invalid-point',
+  // ENR validation failures, thrown by parseEnr under the code of their finding
+  'size.over-limit', 'signature.bad-length', 'signature.invalid',
+  'ip.bad-length', 'ip6.bad-length', 'multiaddrs.malformed', 'rs.bad-length', 'rsv.bad-length',
+  'tcp.bad-length', 'udp.bad-length', 'tcp6.bad-length', 'udp6.bad-length', 'quic.bad-length', 'quic6.bad-length',
+  'tcp.non-canonical', 'udp.non-canonical', 'tcp6.non-canonical', 'udp6.non-canonical', 'quic.non-canonical', 'quic6.non-canonical',
+  'ip.not-bytes', 'ip6.not-bytes', 'tcp.not-bytes', 'udp.not-bytes', 'tcp6.not-bytes', 'udp6.not-bytes', 'quic.not-bytes',
+  'quic6.not-bytes', 'multiaddrs.not-bytes', 'rs.not-bytes', 'rsv.not-bytes',
+  // enode:// URLs (src/lib/enr/enode.ts)
+  'enode.scheme', 'enode.public-key', 'enode.host', 'enode.port', 'enode.discport',
+  // encodeEnr and enr encode
+  'encode.key-mismatch', 'encode.key-name', 'seq.overflow', 'seq.out-of-range', 'seq.malformed', 'shards.malformed',
+  'ip.malformed', 'ip6.malformed', 'tcp.out-of-range', 'udp.out-of-range', 'tcp6.out-of-range', 'udp6.out-of-range',
+  'multiaddrs.holds-p2p', 'waku2.unknown-capability', 'waku2.all-zero',
+  'rs.missing-cluster', 'rs.cluster-out-of-range', 'rs.shard-out-of-range', 'rs.no-shards',
+  // keys and key files (src/lib/keys)
+  'key.invalid', 'key.public-length', 'key.public-invalid', 'key.hex-format', 'sign.digest-length',
+  'key.file-unreadable', 'key.file-format', 'key.file-permissions', 'key.file-exists', 'key.file-write',
+  'key.password-file', 'key.password-missing', 'key.keystore-format', 'key.keystore-kdf', 'key.keystore-password',
+] as const
+
+/** Each renamed code → the dotted code it replaced (`ENR_BASE64_PADDING` → `enr.base64-padding`). */
+export const LEGACY_CODE_ALIASES: ReadonlyMap<string, string> = new Map(LEGACY_CODES.map((old) => [upperSnakeCode(old), old]))
+
+const FROM_ALIAS: ReadonlyMap<string, string> = new Map(LEGACY_CODES.map((old) => [old, upperSnakeCode(old)]))
+
+/** The older names of a code (empty for codes that never had another name). */
+export function codeAliases(code: string): string[] {
+  const old = LEGACY_CODE_ALIASES.get(code)
+  return old === undefined ? [] : [old]
+}
+
+/**
+ * Whether an error (a WakuDiscError, its JSON, or anything with a string `code`) has `code`, under
+ * its current name or an alias: `hasCode(err, 'enr.base64-padding')` and
+ * `hasCode(err, 'ENR_BASE64_PADDING')` are both true for the padding error, and for a JSON error
+ * written before the rename.
+ */
+export function hasCode(err: unknown, code: string): boolean {
+  if (typeof err !== 'object' || err === null) return false
+  const own = (err as {code?: unknown}).code
+  if (typeof own !== 'string') return false
+  return own === code || (FROM_ALIAS.get(own) ?? own) === (FROM_ALIAS.get(code) ?? code)
 }
 
 export function isWakuDiscError(err: unknown): err is WakuDiscError {

@@ -2,6 +2,7 @@ import type {ChalkInstance} from 'chalk'
 
 import type {DecodedEntry, EnrDecodeEntry, LintEntry, LintFinding} from '../lib/enr/index.js'
 import {isUnparseable} from '../lib/enr/index.js'
+import {hasCode} from '../lib/errors.js'
 import {colorsFor} from './colors.js'
 
 function severityTag(c: ChalkInstance, s: LintFinding['severity']): string {
@@ -73,7 +74,7 @@ export function renderEnrCard(entry: EnrDecodeEntry, c: ChalkInstance = colorsFo
   if (d.pubsubTopics.length > 0) lines.push(row(c, 'topics', short(d.pubsubTopics.join(' '), 100)))
   if (d.error !== undefined) lines.push(`  ${c.red(`Error [${d.error.code}]`)}: ${d.error.message}`)
   for (const f of d.warnings) {
-    if (d.error !== undefined && f.severity === 'error' && d.error.code === f.code) continue
+    if (d.error !== undefined && f.severity === 'error' && hasCode(d.error, f.code)) continue
     lines.push(`  ${renderFinding(f, c)}`)
   }
   return lines.join('\n') + '\n'

@@ -34,7 +34,7 @@ Exit 0 when every record is valid, 2 when an input cannot be parsed, 3 when a re
   async run(): Promise<EnrDecodeEntry[]> {
     const {argv} = await this.parse(EnrDecode)
     const inputs = argv as string[]
-    if (inputs.length === 0) throw new BadInputError('enr.no-input', 'give at least one record, file, or "-" for stdin')
+    if (inputs.length === 0) throw new BadInputError('ENR_NO_INPUT', 'give at least one record, file, or "-" for stdin')
     const entries: EnrDecodeEntry[] = []
     const statuses: EnrStatus[] = []
     for await (const {status, entry} of decodeEnrLines(readInputLines(inputs), {signal: this.signal})) {
@@ -46,7 +46,7 @@ Exit 0 when every record is valid, 2 when an input cannot be parsed, 3 when a re
       }
       entries.push(entry)
     }
-    if (entries.length === 0) throw new BadInputError('enr.no-input', 'no records in the input (only blank or comment lines)')
+    if (entries.length === 0) throw new BadInputError('ENR_NO_INPUT', 'no records in the input (only blank or comment lines)')
     this.resultExitCode = batchExitCode(statuses)
     return entries
   }

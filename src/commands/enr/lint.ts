@@ -34,7 +34,7 @@ Exit 3 when any error-level finding, 2 when an input cannot be parsed.`
   async run(): Promise<LintEntry[]> {
     const {argv} = await this.parse(EnrLint)
     const inputs = argv as string[]
-    if (inputs.length === 0) throw new BadInputError('enr.no-input', 'give at least one record, file, or "-" for stdin')
+    if (inputs.length === 0) throw new BadInputError('ENR_NO_INPUT', 'give at least one record, file, or "-" for stdin')
     const entries: LintEntry[] = []
     const statuses: EnrStatus[] = []
     for await (const {status, entry} of lintEnrLines(readInputLines(inputs), {signal: this.signal, publicList: this.flags.public})) {
@@ -43,7 +43,7 @@ Exit 3 when any error-level finding, 2 when an input cannot be parsed.`
       if (this.flags.ndjson) this.out(JSON.stringify(entry))
       else this.out(renderLintEntry(entry).trimEnd())
     }
-    if (entries.length === 0) throw new BadInputError('enr.no-input', 'no records in the input (only blank or comment lines)')
+    if (entries.length === 0) throw new BadInputError('ENR_NO_INPUT', 'no records in the input (only blank or comment lines)')
     if (!this.flags.ndjson && entries.length > 1) this.out(renderLintSummary(entries))
     const parse = batchExitCode(statuses)
     this.resultExitCode = parse === 2 ? 2 : entries.some((e) => e.worst === 'error') ? 3 : 0

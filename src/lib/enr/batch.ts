@@ -6,7 +6,7 @@ import {CheckFailedError, throwIfAborted, WakuDiscError, type ErrorJson} from '.
 import type {InputLine} from '../input/lines.js'
 import {decodeEnr, type DecodedEnr} from './decode.js'
 import {lintEnr} from './lint.js'
-import type {LintFinding} from './finding.js'
+import {errorFindingCode, findingErrorCode, type LintFinding} from './finding.js'
 import {inspectEnr} from './parse.js'
 import type {EnrRecord} from './record.js'
 
@@ -45,7 +45,7 @@ function inspectLine(text: string): Inspected {
     if (failures.length === 0) return {status: 'valid', record, failures}
     const first = failures[0]!
     const more = failures.length > 1 ? ` (and ${failures.length - 1} more problem${failures.length > 2 ? 's' : ''})` : ''
-    return {status: 'invalid', record, failures, error: new CheckFailedError(first.code, first.message + more, {details: {failures}})}
+    return {status: 'invalid', record, failures, error: new CheckFailedError(findingErrorCode(first.code), first.message + more, {details: {failures}})}
   } catch (error) {
     if (!(error instanceof WakuDiscError)) throw error
     // A record without a usable identity (CheckFailedError) cannot be decoded either.
@@ -107,7 +107,9 @@ export function lintEnrLine(line: InputLine, options: EnrBatchOptions = {}): {st
   const base = {input: line.text, source: line.source, line: line.line}
   if (r.record === undefined) {
     const err = withFileHint(line, r.error!.toJSON())
-    const finding: LintFinding = {code: err.code, field: err.code.split('.')[0]!, severity: 'error', message: err.message}
+    // Lint findings keep their dotted, field-named codes: a parse error appears under its alias.
+    const code = errorFindingCode(err.code)
+    const finding: LintFinding = {code, field: code.split('.')[0]!, severity: 'error', message: err.message}
     return {status: r.status, entry: {...base, worst: 'error', findings: [finding], error: err}}
   }
   const findings = lintEnr(r.record, {publicList: options.publicList})

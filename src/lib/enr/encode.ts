@@ -36,7 +36,7 @@ function badInput(code: string, message: string): never {
 }
 
 function checkPort(name: string, v: number | undefined): void {
-  if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > 65535)) badInput(`${name}.out-of-range`, `${name} must be an integer port 1-65535, got ${v}`)
+  if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > 65535)) badInput(`${name.toUpperCase()}_OUT_OF_RANGE`, `${name} must be an integer port 1-65535, got ${v}`)
 }
 
 /** Strips the node's own /p2p/<id> (the spec stores addresses without it); refuses a foreign /p2p unless it is a circuit address. */
@@ -45,7 +45,7 @@ function normalizeMultiaddr(text: string, selfPeerId: string): string {
   try {
     ma = multiaddr(text)
   } catch (error) {
-    badInput('multiaddrs.malformed', `--multiaddr ${JSON.stringify(text)} is not a valid multiaddr: ${(error as Error).message.split('\n')[0]}`)
+    badInput('MULTIADDRS_MALFORMED', `--multiaddr ${JSON.stringify(text)} is not a valid multiaddr: ${(error as Error).message.split('\n')[0]}`)
   }
   let s = ma.toString()
   const own = `/p2p/${selfPeerId}`
@@ -55,7 +55,7 @@ function normalizeMultiaddr(text: string, selfPeerId: string): string {
   if (p2p !== -1) {
     const last = comps.at(-1)!
     const circuit = last.name === 'p2p-circuit' && p2p === comps.length - 2
-    if (!circuit) badInput('multiaddrs.holds-p2p', `--multiaddr ${text} holds a /p2p id that is not this node's; only circuit-relay addresses (…/p2p/<relay>/p2p-circuit) may`)
+    if (!circuit) badInput('MULTIADDRS_HOLDS_P2P', `--multiaddr ${text} holds a /p2p id that is not this node's; only circuit-relay addresses (…/p2p/<relay>/p2p-circuit) may`)
   }
   return s
 }
@@ -69,28 +69,28 @@ export function encodeEnr(options: EncodeEnrOptions): EnrRecord {
   let seq = 1n
   if (options.from !== undefined) {
     if (bytesToHex(options.from.publicKey) !== bytesToHex(pub)) {
-      badInput('encode.key-mismatch', `the signing key (node id ${nodeIdOf(pub).slice(0, 16)}…) is not the key of the --from record (node id ${options.from.nodeId.slice(0, 16)}…); re-signing would change the node's identity`)
+      badInput('ENCODE_KEY_MISMATCH', `the signing key (node id ${nodeIdOf(pub).slice(0, 16)}…) is not the key of the --from record (node id ${options.from.nodeId.slice(0, 16)}…); re-signing would change the node's identity`)
     }
     for (const key of options.from.keys()) {
-      if (key.startsWith('0x')) badInput('encode.key-name', `--from record has a non-text key ${key}, which cannot be carried over`)
+      if (key.startsWith('0x')) badInput('ENCODE_KEY_NAME', `--from record has a non-text key ${key}, which cannot be carried over`)
       values.set(key, options.from.getItem(key)!.raw)
     }
-    if (options.from.seq >= MAX_SEQ) badInput('seq.overflow', 'the --from record already has seq 2^64-1 and cannot be bumped')
+    if (options.from.seq >= MAX_SEQ) badInput('SEQ_OVERFLOW', 'the --from record already has seq 2^64-1 and cannot be bumped')
     seq = options.from.seq + 1n
   }
   if (options.seq !== undefined) {
-    if (options.seq < 0n || options.seq > MAX_SEQ) badInput('seq.out-of-range', `seq must be 0 … 2^64-1, got ${options.seq}`)
+    if (options.seq < 0n || options.seq > MAX_SEQ) badInput('SEQ_OUT_OF_RANGE', `seq must be 0 … 2^64-1, got ${options.seq}`)
     seq = options.seq
   }
   const set = (key: string, value: Uint8Array) => values.set(key, encodeRlp(value))
   set('id', enc.encode('v4'))
   set('secp256k1', pub)
   if (options.ip !== undefined) {
-    if (!ipaddr.IPv4.isValidFourPartDecimal(options.ip)) badInput('ip.malformed', `ip must be a dotted-quad IPv4 address, got ${JSON.stringify(options.ip)}`)
+    if (!ipaddr.IPv4.isValidFourPartDecimal(options.ip)) badInput('IP_MALFORMED', `ip must be a dotted-quad IPv4 address, got ${JSON.stringify(options.ip)}`)
     set('ip', encodeIPv4(options.ip))
   }
   if (options.ip6 !== undefined) {
-    if (!ipaddr.IPv6.isValid(options.ip6)) badInput('ip6.malformed', `ip6 must be an IPv6 address, got ${JSON.stringify(options.ip6)}`)
+    if (!ipaddr.IPv6.isValid(options.ip6)) badInput('IP6_MALFORMED', `ip6 must be an IPv6 address, got ${JSON.stringify(options.ip6)}`)
     set('ip6', encodeIPv6(options.ip6))
   }
   for (const key of ['tcp', 'udp', 'tcp6', 'udp6'] as const) {
@@ -99,8 +99,8 @@ export function encodeEnr(options: EncodeEnrOptions): EnrRecord {
     if (v !== undefined) set(key, uintToBytes(v))
   }
   if (options.waku2 !== undefined) {
-    for (const c of options.waku2) if (!WAKU2_BITS.includes(c)) badInput('waku2.unknown-capability', `unknown Waku capability ${JSON.stringify(c)} (known: ${WAKU2_BITS.join(', ')})`)
-    if (options.waku2.length === 0) badInput('waku2.all-zero', 'waku2 needs at least one capability; Waku discv5 peers drop records whose waku2 is zero')
+    for (const c of options.waku2) if (!WAKU2_BITS.includes(c)) badInput('WAKU2_UNKNOWN_CAPABILITY', `unknown Waku capability ${JSON.stringify(c)} (known: ${WAKU2_BITS.join(', ')})`)
+    if (options.waku2.length === 0) badInput('WAKU2_ALL_ZERO', 'waku2 needs at least one capability; Waku discv5 peers drop records whose waku2 is zero')
     set('waku2', encodeWaku2(options.waku2))
   }
   if (options.multiaddrs !== undefined) {
@@ -108,11 +108,11 @@ export function encodeEnr(options: EncodeEnrOptions): EnrRecord {
     else set('multiaddrs', encodeMultiaddrs(options.multiaddrs.map((m) => normalizeMultiaddr(m, self))))
   }
   if (options.shards !== undefined || options.cluster !== undefined) {
-    if (options.cluster === undefined) badInput('rs.missing-cluster', 'shards need a cluster (--cluster N)')
-    if (!Number.isInteger(options.cluster) || options.cluster < 0 || options.cluster > 65535) badInput('rs.cluster-out-of-range', `cluster must be 0-65535, got ${options.cluster}`)
+    if (options.cluster === undefined) badInput('RS_MISSING_CLUSTER', 'shards need a cluster (--cluster N)')
+    if (!Number.isInteger(options.cluster) || options.cluster < 0 || options.cluster > 65535) badInput('RS_CLUSTER_OUT_OF_RANGE', `cluster must be 0-65535, got ${options.cluster}`)
     const shards = [...new Set(options.shards ?? [])].sort((x, y) => x - y)
-    for (const s of shards) if (!Number.isInteger(s) || s < 0 || s > MAX_SHARD) badInput('rs.shard-out-of-range', `shard ${s} is outside 0-1023`)
-    if (shards.length === 0) badInput('rs.no-shards', 'a cluster needs at least one shard (--shards 0,1)')
+    for (const s of shards) if (!Number.isInteger(s) || s < 0 || s > MAX_SHARD) badInput('RS_SHARD_OUT_OF_RANGE', `shard ${s} is outside 0-1023`)
+    if (shards.length === 0) badInput('RS_NO_SHARDS', 'a cluster needs at least one shard (--shards 0,1)')
     values.delete('rs')
     values.delete('rsv')
     // The spec: rs below 64 shards, rsv (bit vector, nwaku's LSB-first order) from 64.
@@ -120,7 +120,7 @@ export function encodeEnr(options: EncodeEnrOptions): EnrRecord {
     else set('rsv', encodeRsv(options.cluster, shards))
   }
   for (const [key, value] of Object.entries(options.extra ?? {})) {
-    if (key.length === 0) badInput('encode.key-name', 'extra keys must not be empty')
+    if (key.length === 0) badInput('ENCODE_KEY_NAME', 'extra keys must not be empty')
     set(key, value)
   }
 
@@ -164,7 +164,7 @@ function tooBig(size: number, entries: Array<{key: Uint8Array; name: string; val
     suggestion = `drop ${costs.map((c) => c.name).reverse().join(', ')} until it fits`
   }
   const sizes = costs.map((c) => `${c.name} ${c.bytes}`).join(', ')
-  return new BadInputError('size.over-limit', `record would be ${size} bytes, ${over} over the 300-byte limit; ${suggestion}`, {
+  return new BadInputError('SIZE_OVER_LIMIT', `record would be ${size} bytes, ${over} over the 300-byte limit; ${suggestion}`, {
     details: {size, fieldSizes: Object.fromEntries(costs.map((c) => [c.name, c.bytes]))},
     hint: `field sizes: ${sizes}`,
   })

@@ -32,27 +32,27 @@ function fail(code: string, message: string): never {
 }
 
 function port(text: string, what: string): number {
-  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) fail(`enode.${what === 'port' ? 'port' : 'discport'}`, `enode URL has an invalid ${what === 'port' ? 'port' : 'discport in query'} ${JSON.stringify(text)}`)
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) fail(`ENODE_${what === 'port' ? 'PORT' : 'DISCPORT'}`, `enode URL has an invalid ${what === 'port' ? 'port' : 'discport in query'} ${JSON.stringify(text)}`)
   return Number(text)
 }
 
 export function parseEnode(input: string): EnodeInfo {
   const text = input.trim()
   const m = /^enode:\/\/([^@?#]*)(?:@([^?#]*))?(?:\?([^#]*))?$/i.exec(text)
-  if (m === null) fail('enode.scheme', "not an enode URL (expected enode://<128 hex characters>@host:port)")
+  if (m === null) fail('ENODE_SCHEME', "not an enode URL (expected enode://<128 hex characters>@host:port)")
   const keyHex = m[1]!
-  if (!/^[0-9a-fA-F]{128}$/.test(keyHex)) fail('enode.public-key', `enode URL has an invalid public key (${keyHex.length} characters; want 128 hex characters, the uncompressed key without 04)`)
+  if (!/^[0-9a-fA-F]{128}$/.test(keyHex)) fail('ENODE_PUBLIC_KEY', `enode URL has an invalid public key (${keyHex.length} characters; want 128 hex characters, the uncompressed key without 04)`)
   let identity
   try {
     identity = keyIdentity(hexToBytes(keyHex))
   } catch {
-    fail('enode.public-key', 'enode URL public key is not a point on secp256k1')
+    fail('ENODE_PUBLIC_KEY', 'enode URL public key is not a point on secp256k1')
   }
   if (m[2] === undefined) {
     return {...pick(identity), tcp: 0, udp: 0, incomplete: true, url: `enode://${keyHex.toLowerCase()}`}
   }
   const hostPort = /^(?:\[([^\]]+)\]|([^:[\]]+)):([^:]*)$/.exec(m[2])
-  if (hostPort === null) fail('enode.host', `enode URL has an invalid host:port ${JSON.stringify(m[2])}`)
+  if (hostPort === null) fail('ENODE_HOST', `enode URL has an invalid host:port ${JSON.stringify(m[2])}`)
   const host = hostPort[1] ?? hostPort[2]!
   const tcp = port(hostPort[3]!, 'port')
   let udp = tcp
@@ -63,14 +63,14 @@ export function parseEnode(input: string): EnodeInfo {
   }
   const out: EnodeInfo = {...pick(identity), tcp, udp, incomplete: false, url: ''}
   if (hostPort[1] !== undefined) {
-    if (!ipaddr.IPv6.isValid(host)) fail('enode.host', `enode URL has an invalid IPv6 address ${JSON.stringify(host)}`)
+    if (!ipaddr.IPv6.isValid(host)) fail('ENODE_HOST', `enode URL has an invalid IPv6 address ${JSON.stringify(host)}`)
     out.ip = ipaddr.IPv6.parse(host).toString()
   } else if (ipaddr.IPv4.isValidFourPartDecimal(host)) {
     out.ip = host
   } else if (/^[a-zA-Z0-9]([a-zA-Z0-9-]{0,62}\.?)*$/.test(host) && host.length <= 253) {
     out.hostname = host
   } else {
-    fail('enode.host', `enode URL has an invalid host ${JSON.stringify(host)}`)
+    fail('ENODE_HOST', `enode URL has an invalid host ${JSON.stringify(host)}`)
   }
   out.url = formatEnode(keyHex.toLowerCase(), out.ip ?? out.hostname!, tcp, udp)
   return out

@@ -63,7 +63,7 @@ function secretOptions(path: string, what: string, code: string, options: LoadKe
     what,
     code,
     permissions: options.insecurePermissions ? 'ignore' : 'refuse',
-    permissionsCode: 'key.file-permissions',
+    permissionsCode: 'KEY_FILE_PERMISSIONS',
     permissionsHint: `chmod 600 ${path}, or pass --insecure-key-permissions`,
   }
 }
@@ -86,9 +86,9 @@ function validKey(key: Uint8Array): boolean {
 export async function resolvePassword(options: LoadKeyOptions, what: string): Promise<string> {
   if (options.password !== undefined) return options.password
   const file = options.passwordFile
-  const found = await resolveSecret({file, envVar: PASSWORD_ENV, env: options.env ?? process.env}, secretOptions(file ?? '', 'password file', 'key.password-file', options))
+  const found = await resolveSecret({file, envVar: PASSWORD_ENV, env: options.env ?? process.env}, secretOptions(file ?? '', 'password file', 'KEY_PASSWORD_FILE', options))
   if (found) return found.value
-  throw new ConfigError('key.password-missing', `${what} is an encrypted keystore and no password was given`, {
+  throw new ConfigError('KEY_PASSWORD_MISSING', `${what} is an encrypted keystore and no password was given`, {
     hint: `pass --password-file FILE or set ${PASSWORD_ENV}`,
   })
 }
@@ -109,10 +109,10 @@ export async function readKeyFile(path: string, options: LoadKeyOptions = {}): P
   try {
     info = await stat(path)
   } catch (error) {
-    throw new ConfigError('key.file-unreadable', `cannot read key file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {cause: error})
+    throw new ConfigError('KEY_FILE_UNREADABLE', `cannot read key file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {cause: error})
   }
-  if (!info.isFile()) throw new ConfigError('key.file-unreadable', `key file ${path} is not a regular file`)
-  if (info.size > KEYSTORE_LIMITS.maxFileBytes) throw new ConfigError('key.file-format', `key file ${path} is ${info.size} bytes, too large for a key or keystore`)
+  if (!info.isFile()) throw new ConfigError('KEY_FILE_UNREADABLE', `key file ${path} is not a regular file`)
+  if (info.size > KEYSTORE_LIMITS.maxFileBytes) throw new ConfigError('KEY_FILE_FORMAT', `key file ${path} is ${info.size} bytes, too large for a key or keystore`)
   const text = await readFile(path, 'utf8')
   const trimmed = text.trim()
   if (trimmed.startsWith('{')) {
@@ -120,7 +120,7 @@ export async function readKeyFile(path: string, options: LoadKeyOptions = {}): P
     try {
       json = JSON.parse(trimmed)
     } catch (error) {
-      throw new ConfigError('key.file-format', `key file ${path} looks like JSON but does not parse: ${(error as Error).message}`)
+      throw new ConfigError('KEY_FILE_FORMAT', `key file ${path} looks like JSON but does not parse: ${(error as Error).message}`)
     }
     const password = await resolvePassword(options, `key file ${path}`)
     try {
@@ -131,12 +131,12 @@ export async function readKeyFile(path: string, options: LoadKeyOptions = {}): P
     }
   }
   if (!/^[0-9a-fA-F]{64}$/.test(trimmed)) {
-    throw new ConfigError('key.file-format', `key file ${path} is neither 64 hex characters (geth key format) nor a keystore JSON`)
+    throw new ConfigError('KEY_FILE_FORMAT', `key file ${path} is neither 64 hex characters (geth key format) nor a keystore JSON`)
   }
   // An unencrypted key readable by others is refused (keystores are encrypted, so they are not).
-  checkSecretMode(path, info.mode, secretOptions(path, 'key file', 'key.file-permissions', options))
+  checkSecretMode(path, info.mode, secretOptions(path, 'key file', 'KEY_FILE_PERMISSIONS', options))
   const key = hexToBytes(trimmed)
-  if (!validKey(key)) throw new ConfigError('key.invalid', `key file ${path} holds an invalid secp256k1 key (zero or ≥ curve order)`)
+  if (!validKey(key)) throw new ConfigError('KEY_INVALID', `key file ${path} holds an invalid secp256k1 key (zero or ≥ curve order)`)
   return {privateKey: key, format: 'hex'}
 }
 
@@ -147,14 +147,14 @@ async function writeSecretFile(path: string, data: string, options: WriteKeyOpti
       () => true,
       () => false,
     )
-    if (exists) throw new ConfigError('key.file-exists', `${path} already exists; refusing to overwrite a key file`, {hint: 'choose another path or delete the file first'})
+    if (exists) throw new ConfigError('KEY_FILE_EXISTS', `${path} already exists; refusing to overwrite a key file`, {hint: 'choose another path or delete the file first'})
   }
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
   let handle
   try {
     handle = await open(tmp, 'wx', 0o600)
   } catch (error) {
-    throw new ConfigError('key.file-write', `cannot create ${tmp}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {cause: error})
+    throw new ConfigError('KEY_FILE_WRITE', `cannot create ${tmp}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {cause: error})
   }
   try {
     await handle.chmod(0o600) // the umask cannot widen 0600, but be explicit
@@ -166,13 +166,13 @@ async function writeSecretFile(path: string, data: string, options: WriteKeyOpti
   } catch (error) {
     await handle?.close().catch(() => {})
     await rm(tmp, {force: true})
-    throw new ConfigError('key.file-write', `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {cause: error})
+    throw new ConfigError('KEY_FILE_WRITE', `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {cause: error})
   }
 }
 
 /** Writes a geth-format hex key file (64 hex characters, no newline, like crypto.SaveECDSA), mode 0600. */
 export async function writeHexKeyFile(path: string, privateKey: Uint8Array, options: WriteKeyOptions = {}): Promise<void> {
-  if (!validKey(privateKey)) throw new ConfigError('key.invalid', 'refusing to write an invalid secp256k1 key')
+  if (!validKey(privateKey)) throw new ConfigError('KEY_INVALID', 'refusing to write an invalid secp256k1 key')
   await writeSecretFile(path, bytesToHex(privateKey), options)
 }
 
@@ -195,12 +195,12 @@ async function scrypt(password: Uint8Array, salt: Uint8Array, n: number, r: numb
     try {
       return await nobleScrypt(password, salt, {N: n, r, p, dkLen: dklen, maxmem})
     } catch (error) {
-      throw new ConfigError('key.keystore-kdf', `scrypt failed: ${(error as Error).message}`, {cause: error})
+      throw new ConfigError('KEY_KEYSTORE_KDF', `scrypt failed: ${(error as Error).message}`, {cause: error})
     }
   }
   return new Promise((resolve, reject) => {
     scryptCb(password, salt, dklen, {N: n, r, p, maxmem}, (error, key) =>
-      error ? reject(new ConfigError('key.keystore-kdf', `scrypt failed: ${error.message}`, {cause: error})) : resolve(new Uint8Array(key)),
+      error ? reject(new ConfigError('KEY_KEYSTORE_KDF', `scrypt failed: ${error.message}`, {cause: error})) : resolve(new Uint8Array(key)),
     )
   })
 }
@@ -208,16 +208,16 @@ async function scrypt(password: Uint8Array, salt: Uint8Array, n: number, r: numb
 function pbkdf2(password: Uint8Array, salt: Uint8Array, c: number, dklen: number): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     pbkdf2Cb(password, salt, c, dklen, 'sha256', (error, key) =>
-      error ? reject(new ConfigError('key.keystore-kdf', `pbkdf2 failed: ${error.message}`, {cause: error})) : resolve(new Uint8Array(key)),
+      error ? reject(new ConfigError('KEY_KEYSTORE_KDF', `pbkdf2 failed: ${error.message}`, {cause: error})) : resolve(new Uint8Array(key)),
     )
   })
 }
 
 export async function encryptKeystore(privateKey: Uint8Array, password: string, options: {scryptN?: number} = {}): Promise<KeystoreV3> {
-  if (!validKey(privateKey)) throw new ConfigError('key.invalid', 'refusing to encrypt an invalid secp256k1 key')
+  if (!validKey(privateKey)) throw new ConfigError('KEY_INVALID', 'refusing to encrypt an invalid secp256k1 key')
   const n = options.scryptN ?? 2 ** 18
   if (!Number.isInteger(n) || n < 2 || (n & (n - 1)) !== 0 || n > KEYSTORE_LIMITS.maxScryptN) {
-    throw new ConfigError('key.keystore-kdf', `scrypt N must be a power of two between 2 and ${KEYSTORE_LIMITS.maxScryptN}`)
+    throw new ConfigError('KEY_KEYSTORE_KDF', `scrypt N must be a power of two between 2 and ${KEYSTORE_LIMITS.maxScryptN}`)
   }
   const salt = randomBytes(32)
   const iv = randomBytes(16)
@@ -241,7 +241,7 @@ export async function encryptKeystore(privateKey: Uint8Array, password: string, 
   }
 }
 
-function fail(message: string, code = 'key.keystore-format'): never {
+function fail(message: string, code = 'KEY_KEYSTORE_FORMAT'): never {
   throw new ConfigError(code, message)
 }
 
@@ -287,31 +287,31 @@ export async function decryptKeystore(json: unknown, password: string): Promise<
   const salt = hexField(params, 'salt', 'kdfparams.salt')
   if (salt.length === 0 || salt.length > 1024) fail('keystore kdfparams.salt must be 1-1024 bytes')
   const dklen = intField(params, 'dklen', 'kdfparams.dklen')
-  if (dklen !== KEYSTORE_LIMITS.dklen) fail(`keystore kdfparams.dklen must be 32, got ${dklen}`, 'key.keystore-kdf')
+  if (dklen !== KEYSTORE_LIMITS.dklen) fail(`keystore kdfparams.dklen must be 32, got ${dklen}`, 'KEY_KEYSTORE_KDF')
   const pw = new TextEncoder().encode(password)
   let derived: Uint8Array
   if (kdf === 'scrypt') {
     const n = intField(params, 'n', 'kdfparams.n')
     const r = intField(params, 'r', 'kdfparams.r')
     const p = intField(params, 'p', 'kdfparams.p')
-    if ((n & (n - 1)) !== 0 || n < 2 || n > KEYSTORE_LIMITS.maxScryptN) fail(`keystore scrypt n=${n} is out of bounds (power of two, at most 2^20)`, 'key.keystore-kdf')
-    if (r > KEYSTORE_LIMITS.maxScryptR) fail(`keystore scrypt r=${r} is out of bounds (1-8)`, 'key.keystore-kdf')
-    if (p > KEYSTORE_LIMITS.maxScryptP) fail(`keystore scrypt p=${p} is out of bounds (at most 16)`, 'key.keystore-kdf')
-    if (n * r * p > KEYSTORE_LIMITS.maxScryptCost) fail(`keystore scrypt n·r·p=${n * r * p} is out of bounds (at most 2^25)`, 'key.keystore-kdf')
+    if ((n & (n - 1)) !== 0 || n < 2 || n > KEYSTORE_LIMITS.maxScryptN) fail(`keystore scrypt n=${n} is out of bounds (power of two, at most 2^20)`, 'KEY_KEYSTORE_KDF')
+    if (r > KEYSTORE_LIMITS.maxScryptR) fail(`keystore scrypt r=${r} is out of bounds (1-8)`, 'KEY_KEYSTORE_KDF')
+    if (p > KEYSTORE_LIMITS.maxScryptP) fail(`keystore scrypt p=${p} is out of bounds (at most 16)`, 'KEY_KEYSTORE_KDF')
+    if (n * r * p > KEYSTORE_LIMITS.maxScryptCost) fail(`keystore scrypt n·r·p=${n * r * p} is out of bounds (at most 2^25)`, 'KEY_KEYSTORE_KDF')
     derived = await scrypt(pw, salt, n, r, p, dklen)
   } else if (kdf === 'pbkdf2') {
     const c = intField(params, 'c', 'kdfparams.c')
     const prf = field(params, 'prf')
     if (prf !== 'hmac-sha256') fail(`unsupported keystore pbkdf2 prf ${JSON.stringify(prf)} (only hmac-sha256)`)
-    if (c > KEYSTORE_LIMITS.maxPbkdf2Iterations) fail(`keystore pbkdf2 c=${c} is out of bounds (at most 10,000,000)`, 'key.keystore-kdf')
+    if (c > KEYSTORE_LIMITS.maxPbkdf2Iterations) fail(`keystore pbkdf2 c=${c} is out of bounds (at most 10,000,000)`, 'KEY_KEYSTORE_KDF')
     derived = await pbkdf2(pw, salt, c, dklen)
   } else {
     fail(`unsupported keystore kdf ${JSON.stringify(kdf)} (scrypt or pbkdf2)`)
   }
   const expected = keccak_256(new Uint8Array([...derived.subarray(16, 32), ...ciphertext]))
-  if (!timingSafeEqual(expected, mac)) fail('keystore password is wrong (MAC mismatch)', 'key.keystore-password')
+  if (!timingSafeEqual(expected, mac)) fail('keystore password is wrong (MAC mismatch)', 'KEY_KEYSTORE_PASSWORD')
   const decipher = createDecipheriv('aes-128-ctr', derived.subarray(0, 16), iv)
   const key = new Uint8Array(Buffer.concat([decipher.update(ciphertext), decipher.final()]))
-  if (!validKey(key)) fail('keystore decrypts to an invalid secp256k1 key', 'key.invalid')
+  if (!validKey(key)) fail('keystore decrypts to an invalid secp256k1 key', 'KEY_INVALID')
   return key
 }

@@ -34,7 +34,7 @@ export function isValidPrivateKey(key: Uint8Array): boolean {
 }
 
 function assertPrivateKey(key: Uint8Array): void {
-  if (!isValidPrivateKey(key)) throw new BadInputError('key.invalid', 'private key must be 32 bytes and a valid secp256k1 scalar (1 ≤ k < n)')
+  if (!isValidPrivateKey(key)) throw new BadInputError('KEY_INVALID', 'private key must be 32 bytes and a valid secp256k1 scalar (1 ≤ k < n)')
 }
 
 /** The 33-byte compressed public key of a private key. */
@@ -55,12 +55,12 @@ export function parsePublicKey(publicKey: Uint8Array): InstanceType<typeof secp2
     bytes.set(publicKey, 1)
   }
   if (bytes.length !== 33 && bytes.length !== 65) {
-    throw new BadInputError('key.public-length', `public key must be 33 (compressed) or 65 bytes, got ${publicKey.length}`)
+    throw new BadInputError('KEY_PUBLIC_LENGTH', `public key must be 33 (compressed) or 65 bytes, got ${publicKey.length}`)
   }
   try {
     return parsePoint(bytes)
   } catch {
-    throw new BadInputError('key.public-invalid', 'public key is not a point on secp256k1')
+    throw new BadInputError('KEY_PUBLIC_INVALID', 'public key is not a point on secp256k1')
   }
 }
 
@@ -95,7 +95,7 @@ export function peerIdOf(publicKey: Uint8Array, options: {validated?: boolean} =
   try {
     return peerIdFromPublicKey(publicKeyFromRaw(compressed)).toString()
   } catch (error) {
-    throw new BadInputError('key.public-invalid', 'public key is not a point on secp256k1', {cause: error})
+    throw new BadInputError('KEY_PUBLIC_INVALID', 'public key is not a point on secp256k1', {cause: error})
   }
 }
 
@@ -136,7 +136,7 @@ export function addressOf(publicKey: Uint8Array): string {
 
 /** Signs a 32-byte digest: 65 bytes r ‖ s ‖ v (v = recovery id 0/1), RFC 6979 nonces, low-s; the same bytes on either backend. */
 export function signDigest(digest: Uint8Array, privateKey: Uint8Array): Uint8Array {
-  if (!(digest instanceof Uint8Array) || digest.length !== 32) throw new BadInputError('sign.digest-length', 'digest to sign must be 32 bytes')
+  if (!(digest instanceof Uint8Array) || digest.length !== 32) throw new BadInputError('SIGN_DIGEST_LENGTH', 'digest to sign must be 32 bytes')
   assertPrivateKey(privateKey)
   const {signature, recovery} = signCompact(digest, privateKey)
   const out = new Uint8Array(65)
@@ -177,9 +177,9 @@ export function recoverPublicKey(signature: Uint8Array, digest: Uint8Array): Uin
 /** Parses a private key from hex text (64 hex characters, optional 0x); BadInputError otherwise. */
 export function privateKeyFromHex(text: string): Uint8Array {
   const t = text.trim().replace(/^0x/i, '')
-  if (!/^[0-9a-fA-F]{64}$/.test(t)) throw new BadInputError('key.hex-format', 'private key must be 64 hex characters')
+  if (!/^[0-9a-fA-F]{64}$/.test(t)) throw new BadInputError('KEY_HEX_FORMAT', 'private key must be 64 hex characters')
   const key = hexToBytes(t)
-  if (!isValidPrivateKey(key)) throw new BadInputError('key.invalid', 'private key is not a valid secp256k1 scalar (zero or ≥ curve order)')
+  if (!isValidPrivateKey(key)) throw new BadInputError('KEY_INVALID', 'private key is not a valid secp256k1 scalar (zero or ≥ curve order)')
   return key
 }
 

@@ -28,16 +28,16 @@ export const RLP_ERRORS = {
 export type RlpErrorName = keyof typeof RLP_ERRORS
 
 const CODE: Record<RlpErrorName, string> = {
-  ErrCanonInt: 'rlp.canon-int',
-  ErrCanonSize: 'rlp.canon-size',
-  ErrElemTooLarge: 'rlp.elem-too-large',
-  ErrValueTooLarge: 'rlp.value-too-large',
-  ErrMoreThanOneValue: 'rlp.more-than-one-value',
-  ErrExpectedString: 'rlp.expected-string',
-  ErrExpectedList: 'rlp.expected-list',
-  ErrUintOverflow: 'rlp.uint-overflow',
-  ErrTooDeep: 'rlp.too-deep',
-  ErrEmptyInput: 'rlp.empty-input',
+  ErrCanonInt: 'RLP_CANON_INT',
+  ErrCanonSize: 'RLP_CANON_SIZE',
+  ErrElemTooLarge: 'RLP_ELEM_TOO_LARGE',
+  ErrValueTooLarge: 'RLP_VALUE_TOO_LARGE',
+  ErrMoreThanOneValue: 'RLP_MORE_THAN_ONE_VALUE',
+  ErrExpectedString: 'RLP_EXPECTED_STRING',
+  ErrExpectedList: 'RLP_EXPECTED_LIST',
+  ErrUintOverflow: 'RLP_UINT_OVERFLOW',
+  ErrTooDeep: 'RLP_TOO_DEEP',
+  ErrEmptyInput: 'RLP_EMPTY_INPUT',
 }
 
 /** A BadInputError whose details carry geth's error name and the byte offset of the fault. */
@@ -164,7 +164,7 @@ export function decodeRlpFixedBytes(item: RlpItem, length: number, context?: str
   if (item.kind !== 'string') throw rlpError('ErrExpectedString', item.offset, context)
   if (item.bytes.length !== length) {
     const what = item.bytes.length < length ? 'too short' : 'too long'
-    throw new BadInputError('rlp.wrong-length', `rlp: input string ${what} for [${length}]byte${context ? ` in ${context}` : ''} at byte ${item.offset}`, {
+    throw new BadInputError('RLP_WRONG_LENGTH', `rlp: input string ${what} for [${length}]byte${context ? ` in ${context}` : ''} at byte ${item.offset}`, {
       details: {offset: item.offset, length: item.bytes.length, expected: length},
     })
   }

@@ -48,7 +48,7 @@ describe('enr decode', () => {
     expect(r.code).toBe(2)
     expect(r.json).toHaveLength(3)
     expect(r.json[0].nodeId).toBe('a448f24c6d18e575453db13171562b71999873db5b286df957af199ec94617f7')
-    expect(r.json[1]).toMatchObject({input: 'not-an-enr', source: 'stdin', line: 4, error: {code: expect.stringMatching(/^(enr|rlp)\./), exitCode: 2}})
+    expect(r.json[1]).toMatchObject({input: 'not-an-enr', source: 'stdin', line: 4, error: {code: expect.stringMatching(/^(ENR|RLP)_[A-Z0-9_]+$/), aliases: [expect.stringMatching(/^(enr|rlp)\./)], exitCode: 2}})
     expect(r.json[2].peerId).toBe('16Uiu2HAmAUdrQ3uwzuE4Gy4D56hX6uLKEeerJAnhKEHZ3DxF1EfT')
   })
 
@@ -65,10 +65,12 @@ describe('enr decode', () => {
   it('a record that parses but fails validation exits 3 and still shows its fields', async () => {
     const [r, human] = await Promise.all([runCli(['enr', 'decode', '--json', BAD_SIG]), runCli(['enr', 'decode', BAD_SIG])])
     expect(r.code).toBe(3)
-    expect(r.json[0]).toMatchObject({ip: '1.2.3.4', udp: 9000, signatureValid: false, error: {code: 'signature.invalid', exitCode: 3}})
+    expect(r.json[0]).toMatchObject({ip: '1.2.3.4', udp: 9000, signatureValid: false, error: {code: 'SIGNATURE_INVALID', aliases: ['signature.invalid'], exitCode: 3}})
     expect(human.code).toBe(3)
     expect(human.stdout).toContain('signature INVALID')
-    expect(human.stdout).toContain('Error [signature.invalid]')
+    expect(human.stdout).toContain('Error [SIGNATURE_INVALID]')
+    // the finding behind the error is not repeated under its own (dotted) code
+    expect(human.stdout).not.toMatch(/error\s+signature\.invalid:/)
   })
 
   it('unparseable beats invalid for the exit code; no input is a usage error', async () => {
@@ -79,7 +81,7 @@ describe('enr decode', () => {
     ])
     expect(mixed.code).toBe(2)
     expect(none.code).toBe(2)
-    expect(none.stderr).toContain('enr.no-input')
+    expect(none.stderr).toContain('ENR_NO_INPUT')
     expect(onlyComments.code).toBe(2)
   })
 
@@ -93,7 +95,7 @@ describe('enr decode', () => {
   it('prints one clear line for a bad record in human mode', async () => {
     const r = await runCli(['enr', 'decode', EIP778 + '='])
     expect(r.code).toBe(2)
-    expect(r.stdout).toContain("Error [enr.base64-padding]: ENR base64 has '=' padding at character 179; EIP-778 text omits padding")
+    expect(r.stdout).toContain("Error [ENR_BASE64_PADDING]: ENR base64 has '=' padding at character 179; EIP-778 text omits padding")
     expect(r.stderr).not.toMatch(/at .*\.ts:\d+/)
   })
 })

@@ -45,6 +45,8 @@ describe('enr lint', () => {
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/2 records: 0 errors, 1 warning, 0 info/)
     expect(bad.code).toBe(2)
-    expect(bad.json[1]).toMatchObject({worst: 'error', error: {exitCode: 2}})
+    expect(bad.json[1]).toMatchObject({worst: 'error', error: {code: 'RLP_MORE_THAN_ONE_VALUE', aliases: ['rlp.more-than-one-value'], exitCode: 2}})
+    // lint finding codes stay dotted and field-named: a parse failure is reported under the error's alias
+    expect(bad.json[1].findings).toEqual([{code: 'rlp.more-than-one-value', field: 'rlp', severity: 'error', message: bad.json[1].error.message}])
   })
 })

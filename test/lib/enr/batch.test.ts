@@ -21,9 +21,9 @@ describe('decodeEnrLines / lintEnrLines', () => {
     const results = await collect(decodeEnrLines(lines))
     expect(results.map((r) => r.status)).toEqual(['valid', 'unparseable', 'invalid', 'unparseable'])
     expect(isUnparseable(results[1]!.entry)).toBe(true)
-    expect(results[1]!.entry).toMatchObject({input: 'enr:%%', source: 'test', line: 2, error: {code: 'enr.base64-alphabet', exitCode: 2}})
+    expect(results[1]!.entry).toMatchObject({input: 'enr:%%', source: 'test', line: 2, error: {code: 'ENR_BASE64_ALPHABET', aliases: ['enr.base64-alphabet'], exitCode: 2}})
     expect(isUnparseable(results[2]!.entry)).toBe(false)
-    expect(results[2]!.entry).toMatchObject({udp: 9000, signatureValid: false, error: {code: 'signature.invalid', exitCode: 3}})
+    expect(results[2]!.entry).toMatchObject({udp: 9000, signatureValid: false, error: {code: 'SIGNATURE_INVALID', aliases: ['signature.invalid'], exitCode: 3}})
     expect(batchExitCode(results.map((r) => r.status))).toBe(2)
     expect(batchExitCode(['valid', 'invalid'])).toBe(3)
     expect(batchExitCode(['valid'])).toBe(0)
@@ -32,7 +32,7 @@ describe('decodeEnrLines / lintEnrLines', () => {
   it('an argument that looks like a file name but is neither a file nor a record says so (the base64 error stays in the hint)', async () => {
     const args = ['nodes.txt', './list', 'enr:bad.txt', 'abc%%'].map((text, i) => ({source: `argument ${i + 1}`, line: 1, text}))
     const decoded = (await collect(decodeEnrLines(args))).map((r) => r.entry)
-    expect(decoded[0]).toMatchObject({error: {code: 'enr.base64-alphabet', exitCode: 2, message: 'nodes.txt: no such file, and not a record', hint: expect.stringMatching(/^no file named nodes.txt exists; read as a record: ENR base64 has invalid character '\.'/)}})
+    expect(decoded[0]).toMatchObject({error: {code: 'ENR_BASE64_ALPHABET', exitCode: 2, message: 'nodes.txt: no such file, and not a record', hint: expect.stringMatching(/^no file named nodes.txt exists; read as a record: ENR base64 has invalid character '\.'/)}})
     expect(decoded[1]).toMatchObject({error: {message: './list: no such file, and not a record'}})
     // An `enr:` text or something without a path shape keeps the plain record error.
     expect((decoded[2] as {error: {message: string}}).error.message).not.toMatch(/no such file/)
@@ -46,6 +46,10 @@ describe('decodeEnrLines / lintEnrLines', () => {
   it('lint entries carry the worst severity; --public changes it', async () => {
     const results = await collect(lintEnrLines(lines))
     expect(results.map((r) => r.entry.worst)).toEqual(['ok', 'error', 'error', 'error'])
+    // Finding codes stay dotted and field-named, also for an input that does not parse (the error's alias).
+    expect(results[1]!.entry.error).toMatchObject({code: 'ENR_BASE64_ALPHABET', aliases: ['enr.base64-alphabet']})
+    expect(results[1]!.entry.findings).toEqual([{code: 'enr.base64-alphabet', field: 'enr', severity: 'error', message: results[1]!.entry.error!.message}])
+    expect(results[2]!.entry.findings.map((f) => [f.code, f.field])).toContainEqual(['signature.invalid', 'signature'])
     const priv = toText(buildRecord([['ip', bytes(10, 0, 0, 1)], ['udp', u16(9000)], ['tcp', u16(30303)], ['waku2', bytes(1)]]))
     const one = [{source: 'x', line: 1, text: priv}]
     expect((await collect(lintEnrLines(one)))[0]!.entry.worst).toBe('ok')

@@ -62,28 +62,28 @@ interface Row {
 const rows: Row[] = [
   {name: 'valid record', input: ok, ours: 'ok', chainsafe: 'ok', jsWaku: 'ok', why: 'baseline'},
   {name: 'missing enr: prefix', input: ok.slice(4), ours: 'ok', chainsafe: "must start with 'enr:'", jsWaku: "must start with 'enr:'", why: 'we accept bare base64 like nwaku and sigp'},
-  {name: 'base64 padding', input: ok + '=', ours: 'enr.base64-padding', chainsafe: 'Unknown letter', jsWaku: 'ok', why: 'js-waku decodes via uint8arrays, which tolerates padding'},
-  {name: 'non-zero trailing bits', input: flipLast(ok), ours: 'enr.base64-trailing-bits', chainsafe: 'Non-zero padding', jsWaku: 'Unexpected end of data', why: 'canonical text: one encoding per record'},
-  {name: 'over 300 bytes', input: toText(buildRecord([...base, ['zz', new Uint8Array(200)]])), ours: 'size.over-limit', chainsafe: 'ok', jsWaku: 'ok', why: 'JS decoders have no size check'},
-  {name: 'trailing byte after the list', input: toText(Uint8Array.from([...buildRecord(base), 0])), ours: 'rlp.more-than-one-value', chainsafe: 'remainder must be zero', jsWaku: 'invalid rlp data', why: 'all reject'},
-  {name: 'keys not sorted', input: toText(buildRecord([...base].reverse(), EIP778_KEY, {sort: false})), ours: 'enr.keys-unsorted', chainsafe: 'ok', jsWaku: 'ok', why: 'JS decoders do not check key order'},
-  {name: 'duplicate key (last wins in JS)', input: toText(buildRecord([...base, ['ip', bytes(5, 6, 7, 8)]])), ours: 'enr.duplicate-key', chainsafe: 'ok', jsWaku: 'ok', why: 'Map.set: last value wins'},
+  {name: 'base64 padding', input: ok + '=', ours: 'ENR_BASE64_PADDING', chainsafe: 'Unknown letter', jsWaku: 'ok', why: 'js-waku decodes via uint8arrays, which tolerates padding'},
+  {name: 'non-zero trailing bits', input: flipLast(ok), ours: 'ENR_BASE64_TRAILING_BITS', chainsafe: 'Non-zero padding', jsWaku: 'Unexpected end of data', why: 'canonical text: one encoding per record'},
+  {name: 'over 300 bytes', input: toText(buildRecord([...base, ['zz', new Uint8Array(200)]])), ours: 'SIZE_OVER_LIMIT', chainsafe: 'ok', jsWaku: 'ok', why: 'JS decoders have no size check'},
+  {name: 'trailing byte after the list', input: toText(Uint8Array.from([...buildRecord(base), 0])), ours: 'RLP_MORE_THAN_ONE_VALUE', chainsafe: 'remainder must be zero', jsWaku: 'invalid rlp data', why: 'all reject'},
+  {name: 'keys not sorted', input: toText(buildRecord([...base].reverse(), EIP778_KEY, {sort: false})), ours: 'ENR_KEYS_UNSORTED', chainsafe: 'ok', jsWaku: 'ok', why: 'JS decoders do not check key order'},
+  {name: 'duplicate key (last wins in JS)', input: toText(buildRecord([...base, ['ip', bytes(5, 6, 7, 8)]])), ours: 'ENR_DUPLICATE_KEY', chainsafe: 'ok', jsWaku: 'ok', why: 'Map.set: last value wins'},
   {
     name: '65-byte uncompressed secp256k1',
     input: toText(buildRecord([...base, ['id', enc.encode('v4')], ['secp256k1', secp256k1.getPublicKey(EIP778_KEY, false)]], EIP778_KEY, {identity: false})),
-    ours: 'secp256k1.bad-length',
+    ours: 'SECP256K1_BAD_LENGTH',
     chainsafe: 'ok',
     jsWaku: 'ok',
     why: 'geth requires 33 bytes; noble accepts both forms',
   },
-  {name: 'high-s signature', input: toText(buildRecord(base, EIP778_KEY, {highS: true})), ours: 'signature.invalid', chainsafe: 'Unable to verify', jsWaku: 'Unable to verify', why: 'all reject (noble lowS)'},
-  {name: 'seq with leading zero', input: toText(buildRecord(base, EIP778_KEY, {seq: {raw: bytes(0x82, 0, 1)}})), ours: 'seq.canon-int', chainsafe: 'ok', jsWaku: 'ok', why: 'JS decoders read seq as any-length bigint'},
-  {name: 'seq of 9 bytes', input: toText(buildRecord(base, EIP778_KEY, {seq: {raw: Uint8Array.from([0x89, 1, 0, 0, 0, 0, 0, 0, 0, 0])}})), ours: 'seq.uint-overflow', chainsafe: 'ok', jsWaku: 'ok', why: 'seq is uint64 in EIP-778'},
+  {name: 'high-s signature', input: toText(buildRecord(base, EIP778_KEY, {highS: true})), ours: 'SIGNATURE_INVALID', chainsafe: 'Unable to verify', jsWaku: 'Unable to verify', why: 'all reject (noble lowS)'},
+  {name: 'seq with leading zero', input: toText(buildRecord(base, EIP778_KEY, {seq: {raw: bytes(0x82, 0, 1)}})), ours: 'SEQ_CANON_INT', chainsafe: 'ok', jsWaku: 'ok', why: 'JS decoders read seq as any-length bigint'},
+  {name: 'seq of 9 bytes', input: toText(buildRecord(base, EIP778_KEY, {seq: {raw: Uint8Array.from([0x89, 1, 0, 0, 0, 0, 0, 0, 0, 0])}})), ours: 'SEQ_UINT_OVERFLOW', chainsafe: 'ok', jsWaku: 'ok', why: 'seq is uint64 in EIP-778'},
   {name: 'canonical 1-byte port (udp=30)', input: toText(buildRecord(replace('udp', bytes(30)))), ours: 'ok', chainsafe: 'Encoded protocol length should be 2', jsWaku: 'Offset is outside the bounds of the DataView', why: 'the @chainsafe/enr bug seen on mainnet (ChainSafe/discv5 #339)'},
-  {name: 'port with leading zero', input: toText(buildRecord(replace('udp', bytes(0, 30)))), ours: 'udp.non-canonical', chainsafe: 'ok', jsWaku: 'ok', why: 'geth and sigp reject non-canonical integers'},
-  {name: 'ip of 5 bytes', input: toText(buildRecord(replace('ip', bytes(1, 2, 3, 4, 5)))), ours: 'ip.bad-length', chainsafe: 'incorrect length', jsWaku: 'incorrect length', why: 'all reject (JS at getter time)'},
+  {name: 'port with leading zero', input: toText(buildRecord(replace('udp', bytes(0, 30)))), ours: 'UDP_NON_CANONICAL', chainsafe: 'ok', jsWaku: 'ok', why: 'geth and sigp reject non-canonical integers'},
+  {name: 'ip of 5 bytes', input: toText(buildRecord(replace('ip', bytes(1, 2, 3, 4, 5)))), ours: 'IP_BAD_LENGTH', chainsafe: 'incorrect length', jsWaku: 'incorrect length', why: 'all reject (JS at getter time)'},
   {name: 'waku2 of 2 bytes', input: toText(buildRecord(replace('waku2', bytes(1, 2)))), ours: 'ok', chainsafe: 'ok', jsWaku: 'ok', why: 'valid EIP-778; ours lints waku2.not-one-byte'},
-  {name: 'rs with a trailing byte', input: toText(buildRecord([...base, ['rs', bytes(0, 1, 1, 0, 2, 9)]])), ours: 'rs.bad-length', chainsafe: 'ok', jsWaku: 'ok', why: 'nwaku/go-waku require the exact length; js-waku ignores trailing bytes'},
+  {name: 'rs with a trailing byte', input: toText(buildRecord([...base, ['rs', bytes(0, 1, 1, 0, 2, 9)]])), ours: 'RS_BAD_LENGTH', chainsafe: 'ok', jsWaku: 'ok', why: 'nwaku/go-waku require the exact length; js-waku ignores trailing bytes'},
   {name: 'seq 0 (empty string)', input: toText(buildRecord(base, EIP778_KEY, {seq: 0n})), ours: 'ok', chainsafe: 'Cannot convert 0x to a BigInt', jsWaku: 'ok', why: '@chainsafe/enr cannot read seq 0'},
   {name: 'key that is not UTF-8', input: toText(buildRecord([...base, [bytes(0xff, 0xfe), bytes(1)]])), ours: 'ok', chainsafe: 'ok', jsWaku: 'ok', why: 'keys are bytes; JS converts them lossily'},
 ]
@@ -179,12 +179,12 @@ describe('differential: ours vs @chainsafe/enr vs @waku/enr (reliability.md §1.
 // decodes it and its ip/tcp/udp getters (lazy in both) do not throw, as for any user of the endpoint;
 // ip6 is not read for js-waku. Everything not listed is rejected by both.
 const BOTH_ACCEPT = new Set([
-  'enr.duplicate-key', 'enr.keys-unsorted', 'seq.canon-int', 'seq.uint-overflow', 'size.over-limit',
-  'multiaddrs.malformed', 'rs.bad-length', 'rsv.bad-length',
-  'tcp.bad-length', 'tcp.non-canonical', 'udp.bad-length', 'udp.non-canonical', 'tcp6.bad-length', 'tcp6.non-canonical',
-  'udp6.bad-length', 'udp6.non-canonical', 'quic.bad-length', 'quic.non-canonical',
+  'ENR_DUPLICATE_KEY', 'ENR_KEYS_UNSORTED', 'SEQ_CANON_INT', 'SEQ_UINT_OVERFLOW', 'SIZE_OVER_LIMIT',
+  'MULTIADDRS_MALFORMED', 'RS_BAD_LENGTH', 'RSV_BAD_LENGTH',
+  'TCP_BAD_LENGTH', 'TCP_NON_CANONICAL', 'UDP_BAD_LENGTH', 'UDP_NON_CANONICAL', 'TCP6_BAD_LENGTH', 'TCP6_NON_CANONICAL',
+  'UDP6_BAD_LENGTH', 'UDP6_NON_CANONICAL', 'QUIC_BAD_LENGTH', 'QUIC_NON_CANONICAL',
 ])
-const JS_WAKU_ONLY_ACCEPTS = new Set(['enr.base64-padding', 'ip6.bad-length'])
+const JS_WAKU_ONLY_ACCEPTS = new Set(['ENR_BASE64_PADDING', 'IP6_BAD_LENGTH'])
 
 function expectedOutcome(c: {name: string; code: string}): {chainsafe: boolean; jsWaku: boolean} {
   // Case-level divergences inside one error class:

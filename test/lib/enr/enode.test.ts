@@ -26,7 +26,7 @@ describe('enode-parse.json (geth parseNodeTests)', () => {
       if (c.input.startsWith('enr:')) {
         if (c.want_error) {
           const err = errorOf(() => parseEnr(c.input))
-          const expected: Record<string, string> = {EOF: 'enr.empty', 'illegal base64 data at input byte 0': 'enr.base64-length', 'invalid signature on node record': 'signature.bad-length'}
+          const expected: Record<string, string> = {EOF: 'ENR_EMPTY', 'illegal base64 data at input byte 0': 'ENR_BASE64_LENGTH', 'invalid signature on node record': 'SIGNATURE_BAD_LENGTH'}
           expect(err.code).toBe(expected[c.want_error])
           expect(err).toBeInstanceOf(c.want_error.includes('signature') ? CheckFailedError : BadInputError)
         } else {
@@ -45,10 +45,10 @@ describe('enode-parse.json (geth parseNodeTests)', () => {
         const err = errorOf(() => parseEnode(c.input))
         expect(err).toBeInstanceOf(BadInputError)
         const code: Record<string, string> = {
-          'invalid port': 'enode.port',
-          'invalid discport in query': 'enode.discport',
-          'invalid public key (wrong length, want 128 hex chars)': 'enode.public-key',
-          "missing 'enr:' prefix for base64-encoded record": 'enode.scheme',
+          'invalid port': 'ENODE_PORT',
+          'invalid discport in query': 'ENODE_DISCPORT',
+          'invalid public key (wrong length, want 128 hex chars)': 'ENODE_PUBLIC_KEY',
+          "missing 'enr:' prefix for base64-encoded record": 'ENODE_SCHEME',
         }
         expect(err.code).toBe(code[c.want_error])
         if (c.want_error !== "missing 'enr:' prefix for base64-encoded record") expect(err.message).toContain(c.want_error.replace(/ \(.*/, '').replace('invalid public key', 'invalid public key'))

@@ -143,29 +143,29 @@ describe('encodeEnr', () => {
   it('--from with another key is refused (it would change the node id)', () => {
     const a = encodeEnr({privateKey: EIP778_KEY, udp: 9000})
     const err = errorOf(() => encodeEnr({privateKey: Uint8Array.from({length: 32}, () => 5), from: a}))
-    expect(err.code).toBe('encode.key-mismatch')
+    expect(err.code).toBe('ENCODE_KEY_MISMATCH')
   })
 
   it('refuses > 300 bytes and names the field (or multiaddr) to drop', () => {
     const addrs = ['/dns4/node-01.do-ams3.waku.sandbox.status.im/tcp/8000/wss', '/dns6/node-01.ac-cn-hongkong-c.waku.sandbox.status.im/tcp/443/wss', '/dns4/node-01.gc-us-central1-a.waku.sandbox.status.im/tcp/30303']
     const err = errorOf(() => encodeEnr({privateKey: EIP778_KEY, ip: '1.2.3.4', tcp: 30303, udp: 9000, waku2: ['relay', 'store'], multiaddrs: addrs, cluster: 1, shards: [0, 1, 2, 3, 4, 5, 6, 7]}))
     expect(err).toBeInstanceOf(BadInputError)
-    expect(err.code).toBe('size.over-limit')
+    expect(err.code).toBe('SIZE_OVER_LIMIT')
     expect(err.message).toMatch(/^record would be \d+ bytes, \d+ over the 300-byte limit; drop the multiaddr \/dns/)
     const big = errorOf(() => encodeEnr({privateKey: EIP778_KEY, udp: 9000, extra: {blob: new Uint8Array(250)}}))
     expect(big.message).toMatch(/drop blob \(\d+ bytes\)/)
   })
 
   it('rejects bad inputs with typed errors', () => {
-    expect(errorOf(() => encodeEnr({privateKey: EIP778_KEY, ip: '1.2.3'})).code).toBe('ip.malformed')
-    expect(errorOf(() => encodeEnr({privateKey: EIP778_KEY, ip6: 'zz::1'})).code).toBe('ip6.malformed')
-    expect(errorOf(() => encodeEnr({privateKey: EIP778_KEY, tcp: 70000})).code).toBe('tcp.out-of-range')
-    expect(errorOf(() => encodeEnr({privateKey: EIP778_KEY, shards: [1]})).code).toBe('rs.missing-cluster')
-    expect(errorOf(() => encodeEnr({privateKey: EIP778_KEY, cluster: 1, shards: [1024]})).code).toBe('rs.shard-out-of-range')
-    expect(errorOf(() => encodeEnr({privateKey: EIP778_KEY, multiaddrs: ['not a multiaddr']})).code).toBe('multiaddrs.malformed')
-    expect(errorOf(() => encodeEnr({privateKey: EIP778_KEY, waku2: []})).code).toBe('waku2.all-zero')
-    expect(errorOf(() => encodeEnr({privateKey: EIP778_KEY, seq: 2n ** 64n})).code).toBe('seq.out-of-range')
-    expect(errorOf(() => encodeEnr({privateKey: new Uint8Array(32)})).code).toBe('key.invalid')
+    expect(errorOf(() => encodeEnr({privateKey: EIP778_KEY, ip: '1.2.3'})).code).toBe('IP_MALFORMED')
+    expect(errorOf(() => encodeEnr({privateKey: EIP778_KEY, ip6: 'zz::1'})).code).toBe('IP6_MALFORMED')
+    expect(errorOf(() => encodeEnr({privateKey: EIP778_KEY, tcp: 70000})).code).toBe('TCP_OUT_OF_RANGE')
+    expect(errorOf(() => encodeEnr({privateKey: EIP778_KEY, shards: [1]})).code).toBe('RS_MISSING_CLUSTER')
+    expect(errorOf(() => encodeEnr({privateKey: EIP778_KEY, cluster: 1, shards: [1024]})).code).toBe('RS_SHARD_OUT_OF_RANGE')
+    expect(errorOf(() => encodeEnr({privateKey: EIP778_KEY, multiaddrs: ['not a multiaddr']})).code).toBe('MULTIADDRS_MALFORMED')
+    expect(errorOf(() => encodeEnr({privateKey: EIP778_KEY, waku2: []})).code).toBe('WAKU2_ALL_ZERO')
+    expect(errorOf(() => encodeEnr({privateKey: EIP778_KEY, seq: 2n ** 64n})).code).toBe('SEQ_OUT_OF_RANGE')
+    expect(errorOf(() => encodeEnr({privateKey: new Uint8Array(32)})).code).toBe('KEY_INVALID')
   })
 
   it('strips this node\'s own /p2p from multiaddrs and keeps circuit addresses without /p2p-circuit', () => {
@@ -176,7 +176,7 @@ describe('encodeEnr', () => {
     expect(d.waku?.multiaddrs).toEqual(['/dns4/a.example.org/tcp/443/wss', `/dns4/relay.example.org/tcp/443/wss/p2p/${relay}/p2p-circuit`])
     expect(d.dialable).toContain(`/dns4/relay.example.org/tcp/443/wss/p2p/${relay}/p2p-circuit/p2p/${self}`)
     expect(codes(d.warnings)).toContain('multiaddrs.circuit-relay')
-    expect(errorOf(() => encodeEnr({privateKey: EIP778_KEY, multiaddrs: [`/dns4/a.example.org/tcp/443/wss/p2p/${relay}`]})).code).toBe('multiaddrs.holds-p2p')
+    expect(errorOf(() => encodeEnr({privateKey: EIP778_KEY, multiaddrs: [`/dns4/a.example.org/tcp/443/wss/p2p/${relay}`]})).code).toBe('MULTIADDRS_HOLDS_P2P')
   })
 
   it('the public key in the record is the key\'s', () => {

@@ -7,7 +7,7 @@ import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {parseEnr} from '../../../src/lib/enr/index.js'
-import {BadInputError, CheckFailedError} from '../../../src/lib/errors.js'
+import {BadInputError, CheckFailedError, hasCode, upperSnakeCode} from '../../../src/lib/errors.js'
 import {malformedCorpus, validBaseRecords} from '../../fixtures/enr/malformed.js'
 import {runCli} from '../../helpers/cli.js'
 
@@ -21,10 +21,10 @@ describe('malformed ENR corpus', () => {
     expect(new Set(corpus.map((c) => c.input)).size).toBe(corpus.length)
     const codes = new Set(corpus.map((c) => c.code))
     for (const code of [
-      'enr.base64-alphabet', 'enr.base64-padding', 'enr.base64-trailing-bits', 'rlp.canon-size', 'seq.canon-int',
-      'rlp.more-than-one-value', 'enr.keys-unsorted', 'enr.duplicate-key', 'id.unknown-scheme', 'signature.invalid',
-      'ip.bad-length', 'tcp.bad-length', 'udp.non-canonical', 'secp256k1.bad-length', 'multiaddrs.malformed',
-      'rs.bad-length', 'rsv.bad-length', 'size.over-limit',
+      'ENR_BASE64_ALPHABET', 'ENR_BASE64_PADDING', 'ENR_BASE64_TRAILING_BITS', 'RLP_CANON_SIZE', 'SEQ_CANON_INT',
+      'RLP_MORE_THAN_ONE_VALUE', 'ENR_KEYS_UNSORTED', 'ENR_DUPLICATE_KEY', 'ID_UNKNOWN_SCHEME', 'SIGNATURE_INVALID',
+      'IP_BAD_LENGTH', 'TCP_BAD_LENGTH', 'UDP_NON_CANONICAL', 'SECP256K1_BAD_LENGTH', 'MULTIADDRS_MALFORMED',
+      'RS_BAD_LENGTH', 'RSV_BAD_LENGTH', 'SIZE_OVER_LIMIT',
     ]) {
       expect(codes, code).toContain(code)
     }
@@ -45,6 +45,11 @@ describe('malformed ENR corpus', () => {
     expect(caught).toBeInstanceOf(c.exit === 2 ? BadInputError : CheckFailedError)
     const err = caught as BadInputError
     expect(err.code).toBe(c.code)
+    // every one of these codes was dotted before; the old name is kept as an alias
+    const aliases = err.toJSON().aliases ?? []
+    expect(aliases).toHaveLength(1)
+    expect(upperSnakeCode(aliases[0]!)).toBe(c.code)
+    expect(hasCode(err, aliases[0]!)).toBe(true)
     // one clear line
     expect(err.message).not.toContain('\n')
     expect(err.message.length).toBeGreaterThan(10)
@@ -65,6 +70,7 @@ describe('malformed ENR corpus', () => {
     usable.forEach((c, i) => {
       const entry = r.json[i]
       expect(entry.error?.code, c.name).toBe(c.code)
+      expect(entry.error?.aliases?.map(upperSnakeCode), c.name).toEqual([c.code])
       expect(entry.error?.exitCode, c.name).toBe(c.exit)
     })
   }, 120_000)

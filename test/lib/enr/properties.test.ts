@@ -70,7 +70,7 @@ describe('ENR properties', () => {
           } catch (error) {
             // The only acceptable refusal: the record would not fit in 300 bytes.
             expect(error).toBeInstanceOf(BadInputError)
-            expect((error as BadInputError).code).toBe('size.over-limit')
+            expect((error as BadInputError).code).toBe('SIZE_OVER_LIMIT')
             return
           }
           const again = parseEnr(record.text)

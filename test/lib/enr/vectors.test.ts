@@ -54,14 +54,14 @@ describe('EIP-778 example record (enr-eip778.json)', () => {
   it('rejects every non-canonical text form of the same bytes', () => {
     const bare: string = v.enr.slice(4)
     const cases: Array<[string, string]> = [
-      [v.enr + '=', 'enr.base64-padding'],
-      [v.enr.slice(0, -1) + '9', 'enr.base64-trailing-bits'],
-      ['enr:+' + bare.slice(1), 'enr.base64-alphabet'],
-      [v.enr.replace('Q', '/'), 'enr.base64-alphabet'],
-      [v.enr.slice(0, 40) + ' ' + v.enr.slice(40), 'enr.base64-alphabet'],
-      [v.enr.slice(0, 40) + '!' + v.enr.slice(40), 'enr.base64-alphabet'],
-      [v.enr + 'AA', 'enr.base64-length'],
-      [v.enr + 'AAAA', 'rlp.more-than-one-value'],
+      [v.enr + '=', 'ENR_BASE64_PADDING'],
+      [v.enr.slice(0, -1) + '9', 'ENR_BASE64_TRAILING_BITS'],
+      ['enr:+' + bare.slice(1), 'ENR_BASE64_ALPHABET'],
+      [v.enr.replace('Q', '/'), 'ENR_BASE64_ALPHABET'],
+      [v.enr.slice(0, 40) + ' ' + v.enr.slice(40), 'ENR_BASE64_ALPHABET'],
+      [v.enr.slice(0, 40) + '!' + v.enr.slice(40), 'ENR_BASE64_ALPHABET'],
+      [v.enr + 'AA', 'ENR_BASE64_LENGTH'],
+      [v.enr + 'AAAA', 'RLP_MORE_THAN_ONE_VALUE'],
     ]
     for (const [input, code] of cases) {
       const err = errorOf(() => parseEnr(input))
@@ -81,10 +81,10 @@ describe('go-ethereum record cases (enr-record-misc.json)', () => {
       if (c.error === null) {
         // Structurally fine for geth; it fails later for lack of an identity scheme.
         expect(err).toBeInstanceOf(CheckFailedError)
-        expect(err.code).toBe('id.missing')
+        expect(err.code).toBe('ID_MISSING')
       } else {
         expect(err).toBeInstanceOf(BadInputError)
-        expect(err.code).toBe(c.error.includes('less than two') ? 'enr.too-short' : 'enr.incomplete-pair')
+        expect(err.code).toBe(c.error.includes('less than two') ? 'ENR_TOO_SHORT' : 'ENR_INCOMPLETE_PAIR')
       }
     })
   }
@@ -103,13 +103,13 @@ describe('go-ethereum record cases (enr-record-misc.json)', () => {
     expect(lintEnr(parseEnr(r300)).map((f) => f.code)).toContain('size.js-waku-encoder-limit')
     const err = errorOf(() => parseEnr(sized(301)))
     expect(err).toBeInstanceOf(CheckFailedError)
-    expect(err.code).toBe('size.over-limit')
+    expect(err.code).toBe('SIZE_OVER_LIMIT')
     expect(err.message).toMatch(/301 bytes/)
   })
   it('a huge input is refused by size before any decoding', () => {
     const err = errorOf(() => parseEnr('enr:' + 'A'.repeat(400_000)))
     expect(err).toBeInstanceOf(CheckFailedError)
-    expect(err.code).toBe('size.over-limit')
+    expect(err.code).toBe('SIZE_OVER_LIMIT')
   })
   it('keys must be sorted bytewise and unique (not localeCompare order)', () => {
     // Byte order: '-' < '1' < 'Z' < '_' < 'a'; localeCompare would put '_' and '-' first and 'Z' last.
@@ -118,9 +118,9 @@ describe('go-ethereum record cases (enr-record-misc.json)', () => {
     expect(parseEnr(ok).keys()).toEqual(['-', '1', 'Z', '_', 'a', 'id', 'secp256k1'])
     const locale = [...keys, 'id', 'secp256k1'].sort((x, y) => x.localeCompare(y))
     const unsorted = buildRecord(locale.filter((k) => k !== 'id' && k !== 'secp256k1').map((k) => [k, bytes(1)]), EIP778_KEY, {sort: false})
-    expect(errorOf(() => parseEnr(unsorted)).code).toBe('enr.keys-unsorted')
+    expect(errorOf(() => parseEnr(unsorted)).code).toBe('ENR_KEYS_UNSORTED')
     const dup = buildRecord([['a', bytes(1)], ['a', bytes(2)]])
-    expect(errorOf(() => parseEnr(dup)).code).toBe('enr.duplicate-key')
+    expect(errorOf(() => parseEnr(dup)).code).toBe('ENR_DUPLICATE_KEY')
   })
 })
 
@@ -157,7 +157,7 @@ describe('nwaku Waku ENRs (waku-enr-nwaku.json)', () => {
         // Negative vectors: truncated RLP (the list header claims more bytes than there are).
         const err = errorOf(() => parseEnr(vec.input))
         expect(err).toBeInstanceOf(BadInputError)
-        expect(err.code).toBe('rlp.value-too-large')
+        expect(err.code).toBe('RLP_VALUE_TOO_LARGE')
         expect(err.message).toBe('ENR is not valid RLP: rlp: value size exceeds available input length at byte 0')
         return
       }
@@ -198,7 +198,7 @@ describe('js-waku Waku ENRs (waku-enr-jswaku.json)', () => {
         // Negative vector: mangled key name → no secp256k1 key.
         const err = errorOf(() => parseEnr(vec.input))
         expect(err).toBeInstanceOf(CheckFailedError)
-        expect(err.code).toBe('secp256k1.missing')
+        expect(err.code).toBe('SECP256K1_MISSING')
         return
       }
       const r = parseEnr(vec.input)

@@ -137,7 +137,7 @@ describe('hex key files (geth format)', () => {
     const p = path('hex')
     await writeHexKeyFile(p, generatePrivateKey())
     const before = readFileSync(p, 'utf8')
-    expect((await configError(writeHexKeyFile(p, generatePrivateKey()))).code).toBe('key.file-exists')
+    expect((await configError(writeHexKeyFile(p, generatePrivateKey()))).code).toBe('KEY_FILE_EXISTS')
     expect(readFileSync(p, 'utf8')).toBe(before)
     const {readdirSync} = await import('node:fs')
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([])
@@ -147,19 +147,19 @@ describe('hex key files (geth format)', () => {
     writeFileSync(p, WEB3_KEY + '\n', {mode: 0o600})
     expect(toHex(await loadPrivateKey(p))).toBe(WEB3_KEY)
     const cases: Array<[string, string]> = [
-      [WEB3_KEY.slice(1), 'key.file-format'],
-      ['zz' + WEB3_KEY.slice(2), 'key.file-format'],
-      ['00'.repeat(32), 'key.invalid'],
-      ['ff'.repeat(32), 'key.invalid'],
-      ['{not json', 'key.file-format'],
+      [WEB3_KEY.slice(1), 'KEY_FILE_FORMAT'],
+      ['zz' + WEB3_KEY.slice(2), 'KEY_FILE_FORMAT'],
+      ['00'.repeat(32), 'KEY_INVALID'],
+      ['ff'.repeat(32), 'KEY_INVALID'],
+      ['{not json', 'KEY_FILE_FORMAT'],
     ]
     for (const [content, code] of cases) {
       const q = path('bad')
       writeFileSync(q, content, {mode: 0o600})
       expect((await configError(loadPrivateKey(q))).code, content).toBe(code)
     }
-    expect((await configError(loadPrivateKey(join(dir, 'missing')))).code).toBe('key.file-unreadable')
-    expect((await configError(loadPrivateKey(dir))).code).toBe('key.file-unreadable')
+    expect((await configError(loadPrivateKey(join(dir, 'missing')))).code).toBe('KEY_FILE_UNREADABLE')
+    expect((await configError(loadPrivateKey(dir))).code).toBe('KEY_FILE_UNREADABLE')
   })
 })
 
@@ -170,7 +170,7 @@ describe('file permissions (ssh-style)', () => {
     const {chmodSync} = await import('node:fs')
     chmodSync(p, 0o644)
     const err = await configError(loadPrivateKey(p))
-    expect(err.code).toBe('key.file-permissions')
+    expect(err.code).toBe('KEY_FILE_PERMISSIONS')
     expect(err.message).toContain('mode 0644')
     expect(err.hint).toContain('chmod 600')
     expect(toHex(await loadPrivateKey(p, {insecurePermissions: true}))).toBe(WEB3_KEY)
@@ -179,7 +179,7 @@ describe('file permissions (ssh-style)', () => {
     const pw = path('pw')
     writeFileSync(pw, 'pw\n')
     chmodSync(pw, 0o640)
-    expect((await configError(loadPrivateKey(ks, {passwordFile: pw}))).code).toBe('key.file-permissions')
+    expect((await configError(loadPrivateKey(ks, {passwordFile: pw}))).code).toBe('KEY_FILE_PERMISSIONS')
     // keystores are encrypted: their own mode is not checked
     chmodSync(ks, 0o644)
     expect(toHex(await loadPrivateKey(ks, {password: 'pw'}))).toBe(WEB3_KEY)
@@ -194,7 +194,7 @@ describe('keystore v3', () => {
     expect(toHex(await decryptKeystore(WEB3_SCRYPT, 'testpassword'))).toBe(WEB3_KEY)
   }, 30_000)
   it('reports a wrong password as such', async () => {
-    expect((await configError(decryptKeystore(WEB3_PBKDF2, 'wrong'))).code).toBe('key.keystore-password')
+    expect((await configError(decryptKeystore(WEB3_PBKDF2, 'wrong'))).code).toBe('KEY_KEYSTORE_PASSWORD')
   })
   it('writes geth-shaped keystores (0600) that decrypt back, with the password from a file or the environment', async () => {
     const k = generatePrivateKey()
@@ -212,7 +212,7 @@ describe('keystore v3', () => {
     const info = await showKeyFile(p, {password: 'pässword'})
     expect(info).toMatchObject({format: 'keystore', ...keyIdentity(publicKeyOf(k)), address: json.address})
     expect(JSON.stringify(info)).not.toContain(toHex(k))
-    expect((await configError(loadPrivateKey(p, {env: {}}))).code).toBe('key.password-missing')
+    expect((await configError(loadPrivateKey(p, {env: {}}))).code).toBe('KEY_PASSWORD_MISSING')
   })
   it('reads old "Crypto" capitalisation (Go JSON is case-insensitive)', async () => {
     const {crypto, ...rest} = WEB3_PBKDF2
@@ -233,13 +233,13 @@ describe('keystore v3', () => {
     for (const [params, message] of cases) {
       const started = performance.now()
       const err = await configError(decryptKeystore(withParams(params), 'x'))
-      expect(err.code).toBe('key.keystore-kdf')
+      expect(err.code).toBe('KEY_KEYSTORE_KDF')
       expect(err.message).toMatch(message)
       // Rejected without running the KDF (n=2^21, r=8 would take seconds and 2 GiB).
       expect(performance.now() - started).toBeLessThan(2000)
     }
     const pb = {...WEB3_PBKDF2, crypto: {...WEB3_PBKDF2.crypto, kdfparams: {...WEB3_PBKDF2.crypto.kdfparams, c: 100_000_000}}}
-    expect((await configError(decryptKeystore(pb, 'x'))).code).toBe('key.keystore-kdf')
+    expect((await configError(decryptKeystore(pb, 'x'))).code).toBe('KEY_KEYSTORE_KDF')
   })
   it('rejects malformed keystores with precise messages', async () => {
     const cases: Array<[unknown, RegExp]> = [

@@ -45,7 +45,7 @@ function expectGethError(fn: () => unknown, gethMessage: string): void {
   const err = errorOf(fn)
   const want = gethName(gethMessage)
   if (want === 'wrong-length') {
-    expect(err.code).toBe('rlp.wrong-length')
+    expect(err.code).toBe('RLP_WRONG_LENGTH')
     expect(err.message).toContain(gethMessage.includes('too short') ? 'too short' : 'too long')
   } else {
     expect(err.details?.rlpError).toBe(want)
