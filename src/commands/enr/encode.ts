@@ -14,7 +14,7 @@ function list(values: string[] | undefined): string[] | undefined {
 
 function ints(name: string, values: string[] | undefined): number[] | undefined {
   return list(values)?.map((v) => {
-    if (!/^\d+$/.test(v)) throw new BadInputError(`${name}.malformed`, `--${name} takes integers, got ${JSON.stringify(v)}`)
+    if (!/^\d+$/.test(v)) throw new BadInputError(`${name.toUpperCase()}_MALFORMED`, `--${name} takes integers, got ${JSON.stringify(v)}`)
     return Number(v)
   })
 }
@@ -58,18 +58,18 @@ Keys are sorted bytewise, integers are canonical, shards go in rs below 64 shard
     let from
     if (f.from !== undefined) {
       const lines = await collectInputLines([f.from])
-      if (lines.length === 0) throw new BadInputError('enr.no-input', `--from ${f.from} holds no record`)
+      if (lines.length === 0) throw new BadInputError('ENR_NO_INPUT', `--from ${f.from} holds no record`)
       from = parseEnr(lines[0]!.text)
     }
     let seq: bigint | undefined
     if (f.seq !== undefined) {
-      if (!/^\d+$/.test(f.seq)) throw new BadInputError('seq.malformed', `--seq takes a decimal integer, got ${JSON.stringify(f.seq)}`)
+      if (!/^\d+$/.test(f.seq)) throw new BadInputError('SEQ_MALFORMED', `--seq takes a decimal integer, got ${JSON.stringify(f.seq)}`)
       seq = BigInt(f.seq)
     }
     const waku2 = list(f.waku2)
     if (waku2 !== undefined) {
       for (const c of waku2) {
-        if (!(WAKU2_BITS as readonly string[]).includes(c)) throw new BadInputError('waku2.unknown-capability', `unknown Waku capability ${JSON.stringify(c)} (known: ${WAKU2_BITS.join(', ')})`)
+        if (!(WAKU2_BITS as readonly string[]).includes(c)) throw new BadInputError('WAKU2_UNKNOWN_CAPABILITY', `unknown Waku capability ${JSON.stringify(c)} (known: ${WAKU2_BITS.join(', ')})`)
       }
     }
     let record
