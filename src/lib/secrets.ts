@@ -36,7 +36,7 @@ export type SecretFileProblem = 'unreadable' | 'too-large' | 'not-utf8' | 'empty
 export interface SecretFileOptions {
   /** What the file is, for messages: "password file", "--turn-password-file", "TSIG key file". */
   what: string
-  /** Public error code for every problem except permissions (e.g. `key.password-file`, `DNS_SECRET_FILE`). */
+  /** Public error code for every problem except permissions (e.g. `KEY_PASSWORD_FILE`, `DNS_SECRET_FILE`). */
   code: string
   /** `'line'` (default): a password or token, the first line; `'text'`: the whole file. */
   kind?: SecretKind
