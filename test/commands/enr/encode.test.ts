@@ -55,7 +55,7 @@ describe('enr encode', () => {
       '--cluster', '1', '--shards', '0,1,2,3,4,5,6,7',
     ])
     expect(r.code).toBe(2)
-    expect(r.stderr).toMatch(/^Error \[size\.over-limit\]: record would be \d+ bytes, \d+ over the 300-byte limit; drop the multiaddr \/dns/m)
+    expect(r.stderr).toMatch(/^Error \[SIZE_OVER_LIMIT\]: record would be \d+ bytes, \d+ over the 300-byte limit; drop the multiaddr \/dns/m)
   })
 
   it('configuration problems exit 6; bad flag values exit 2', async () => {
