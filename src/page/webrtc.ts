@@ -3,9 +3,11 @@
  * script the CLI serves itself, so nothing is fetched from anywhere else. It asks the CLI for the
  * run's ICE servers over a WebSocket, gathers candidates with the browser's own ICE agent, offers a
  * data channel, and then plays the dialer's half of the link protocol the native worker speaks
- * (ping/pong, bulk bytes, report swap; see src/lib/webrtc/worker.ts), so the CLI answers it with
- * the same code that answers `webrtc dial`. Untrusted strings are only ever set as textContent.
+ * (ping/pong, bulk bytes, report swap). That protocol is the same module the worker runs
+ * (src/lib/webrtc/worker/link-protocol.ts: no Node or node-datachannel in it), so the CLI answers
+ * it with the same code that answers `webrtc dial`. Untrusted strings are only ever set as textContent.
  */
+import {dial, LinkInbox, median, type LinkChannel} from '../lib/webrtc/worker/link-protocol.js'
 
 interface PageConfig {
   type: 'config'
@@ -34,9 +36,6 @@ interface PairEnd {
   port: number
   transport: string
 }
-
-const CHUNK = 16 * 1024
-const HIGH_WATER = 1024 * 1024
 
 const $ = (id: string) => document.getElementById(id)!
 
@@ -99,59 +98,40 @@ async function selectedPair(pc: RTCPeerConnection): Promise<{local: PairEnd; rem
   return {local, remote, rttMs: typeof pair.currentRoundTripTime === 'number' ? Math.round(pair.currentRoundTripTime * 1e4) / 10 : null}
 }
 
-class Inbox {
-  private queue: (string | number)[] = []
-  private wake?: () => void
-  binaryBytes = 0
-  push(m: string | number): void {
-    if (typeof m === 'number') this.binaryBytes += m
-    else if (this.queue.length < 1000) this.queue.push(m)
-    this.wake?.()
-  }
-  async next(pred: (m: string) => boolean, timeoutMs: number): Promise<string> {
-    const deadline = performance.now() + timeoutMs
-    for (;;) {
-      const i = this.queue.findIndex((m) => typeof m === 'string' && pred(m))
-      if (i >= 0) return this.queue.splice(i, 1)[0] as string
-      const left = deadline - performance.now()
-      if (left <= 0) throw new Error(`no answer on the data channel within ${timeoutMs} ms`)
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, Math.min(left, 50))
-        this.wake = () => {
-          clearTimeout(t)
-          r()
-        }
-      })
-    }
+/** The page's own end of the link, as it reports it to the CLI after the measurements. */
+interface PageSide {
+  role: 'offerer'
+  selectedPair: {local: PairEnd; remote: PairEnd} | null
+  iceRttMs: number | null
+  dtlsRole: 'client' | 'server' | null
+  localCandidates: PairEnd[]
+  remoteCandidates: number
+}
+
+async function pageSide(pc: RTCPeerConnection, candidates: PageCandidate[]): Promise<PageSide> {
+  const pair = await selectedPair(pc)
+  const setup = /a=setup:(\w+)/.exec(pc.localDescription?.sdp ?? '')?.[1]
+  const remoteSetup = /a=setup:(\w+)/.exec(pc.remoteDescription?.sdp ?? '')?.[1]
+  const dtlsRole = setup === 'active' || (setup === 'actpass' && remoteSetup === 'passive') ? 'client' : setup ? 'server' : null
+  return {
+    role: 'offerer',
+    selectedPair: pair ? {local: pair.local, remote: pair.remote} : null,
+    iceRttMs: pair?.rttMs ?? null,
+    dtlsRole,
+    localCandidates: candidates.slice(0, 20).map((c) => ({type: c.type, address: c.address, port: c.port, transport: c.protocol})),
+    remoteCandidates: (pc.remoteDescription?.sdp.match(/a=candidate:/g) ?? []).length,
   }
 }
 
-async function sendBulk(dc: RTCDataChannel, bytes: number): Promise<void> {
-  dc.bufferedAmountLowThreshold = HIGH_WATER / 4
-  const chunk = new Uint8Array(CHUNK).fill(0x61)
-  let sent = 0
-  while (sent < bytes) {
-    if (dc.bufferedAmount > HIGH_WATER) {
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, 20)
-        dc.onbufferedamountlow = () => {
-          clearTimeout(t)
-          r()
-        }
-      })
-      continue
-    }
-    const n = Math.min(CHUNK, bytes - sent)
-    dc.send(n === CHUNK ? chunk : chunk.subarray(0, n))
-    sent += n
+/** An RTCDataChannel as the link protocol's channel. */
+function linkChannel(dc: RTCDataChannel): LinkChannel {
+  return {
+    sendText: (text) => dc.send(text),
+    sendBinary: (bytes) => dc.send(bytes),
+    bufferedAmount: () => dc.bufferedAmount,
+    setBufferedAmountLowThreshold: (bytes) => (dc.bufferedAmountLowThreshold = bytes),
+    onBufferedAmountLow: (cb) => (dc.onbufferedamountlow = cb),
   }
-}
-
-function median(xs: number[]): number | null {
-  if (!xs.length) return null
-  const s = [...xs].sort((a, b) => a - b)
-  const m = Math.floor(s.length / 2)
-  return Math.round((s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2) * 1000) / 1000
 }
 
 async function run(): Promise<void> {
@@ -222,8 +202,8 @@ async function run(): Promise<void> {
   }
   const dc = pc.createDataChannel('probe')
   dc.binaryType = 'arraybuffer'
-  const inbox = new Inbox()
-  dc.onmessage = (ev) => inbox.push(typeof ev.data === 'string' ? ev.data.slice(0, 8192) : (ev.data as ArrayBuffer).byteLength)
+  const inbox = new LinkInbox()
+  dc.onmessage = (ev) => (typeof ev.data === 'string' ? inbox.text(ev.data) : inbox.binary((ev.data as ArrayBuffer).byteLength))
   let openAt: number | undefined
   const opened = new Promise<void>((resolve) => {
     dc.onopen = () => {
@@ -263,37 +243,14 @@ async function run(): Promise<void> {
     await Promise.race([opened, failed, timeout])
     const openMs = Math.round((openAt! - connectStart) * 10) / 10
     status('measuring…')
-    const rtts: number[] = []
-    for (let i = 0; i < config.pings; i++) {
-      const t = performance.now()
-      dc.send(`ping:${i}`)
-      await inbox.next((m) => m === `pong:${i}`, 5000)
-      rtts.push(Math.round((performance.now() - t) * 1000) / 1000)
-    }
-    let transferMs: number | null = null
-    if (config.bytes > 0) {
-      const t = performance.now()
-      await sendBulk(dc, config.bytes)
-      dc.send(`done:${config.bytes}`)
-      const ack = await inbox.next((m) => m.startsWith('recv:'), 60_000)
-      transferMs = performance.now() - t
-      const got = Number(ack.slice(5))
-      if (got !== config.bytes) throw new Error(`the CLI received ${got} of ${config.bytes} bytes`)
-    }
-    const pair = await selectedPair(pc)
-    const setup = /a=setup:(\w+)/.exec(pc.localDescription?.sdp ?? '')?.[1]
-    const remoteSetup = /a=setup:(\w+)/.exec(pc.remoteDescription?.sdp ?? '')?.[1]
-    const dtlsRole = setup === 'active' || (setup === 'actpass' && remoteSetup === 'passive') ? 'client' : setup ? 'server' : null
-    const side = {
-      role: 'offerer',
-      selectedPair: pair ? {local: pair.local, remote: pair.remote} : null,
-      iceRttMs: pair?.rttMs ?? null,
-      dtlsRole,
-      localCandidates: candidates.slice(0, 20).map((c) => ({type: c.type, address: c.address, port: c.port, transport: c.protocol})),
-      remoteCandidates: (pc.remoteDescription?.sdp.match(/a=candidate:/g) ?? []).length,
-    }
-    dc.send(`report:${JSON.stringify(side)}`.slice(0, 60000))
-    await inbox.next((m) => m.startsWith('report:'), 5000)
+    let side: PageSide | undefined
+    // The CLI's report comes back too; the page shows the CLI's final report instead.
+    const {rtts, transferMs} = await dial(linkChannel(dc), inbox, {
+      pings: config.pings,
+      bytes: config.bytes,
+      peerName: 'the CLI',
+      ownReport: async () => (side = await pageSide(pc, candidates)),
+    })
     result = {
       type: 'result',
       ok: true,
@@ -302,7 +259,7 @@ async function run(): Promise<void> {
       rttMedianMs: median(rtts),
       transferMs: transferMs === null ? null : Math.round(transferMs * 10) / 10,
       throughputMbps: transferMs ? Math.round(((config.bytes * 8) / (transferMs / 1000) / 1e6) * 100) / 100 : null,
-      selectedPair: side.selectedPair,
+      selectedPair: side!.selectedPair,
       candidates,
       iceErrors,
     }

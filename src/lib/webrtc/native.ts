@@ -18,11 +18,14 @@ export interface NativeRunOptions {
   onSpawn?: (child: ChildProcess) => void
 }
 
-/** Locates worker.js (built) or worker.ts (running from sources under tsx or vitest). */
+/**
+ * Locates the worker's entry point, worker/main.js next to this file in dist/ (built by tsc), or
+ * worker/main.ts when running from the sources (tsx or vitest), which the child loads through tsx.
+ */
 function workerEntry(): {path: string; execArgv: string[]} {
-  const js = fileURLToPath(new URL('./worker.js', import.meta.url))
+  const js = fileURLToPath(new URL('./worker/main.js', import.meta.url))
   if (existsSync(js)) return {path: js, execArgv: []}
-  const ts = fileURLToPath(new URL('./worker.ts', import.meta.url))
+  const ts = fileURLToPath(new URL('./worker/main.ts', import.meta.url))
   return {path: ts, execArgv: ['--import', 'tsx']}
 }
 

@@ -25,7 +25,7 @@ export interface Signaller {
   close(): void
 }
 
-/** How long a listener holds the offer's candidates for the dialer's "applied" (see worker.ts holdCandidates). */
+/** How long a listener holds the offer's candidates for the dialer's "applied" (see holdCandidates in worker/offer.ts). */
 export const HOLD_CANDIDATES_MS = 3000
 
 export const MAX_SIGNAL_MESSAGE = 64 * 1024

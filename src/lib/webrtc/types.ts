@@ -63,7 +63,7 @@ export interface LinkMeasurement {
   /**
    * ms to ICE "connected" on the offerer (same origin as openMs). The gap to openMs is DTLS+SCTP;
    * about 1 s there is one DTLS retransmission: the answerer's first flight left before the offerer
-   * had the answer (no trickle ICE in our signalling; the loopback pair avoids it, see worker.ts).
+   * had the answer (no trickle ICE in our signalling; the loopback pair avoids it, see offererActive in worker/offer.ts).
    */
   iceConnectedMs: number | null
   /** Data-channel ping-pong round trips, ms. */
