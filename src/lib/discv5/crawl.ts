@@ -31,7 +31,8 @@ import {ENR} from '@chainsafe/enr'
 import {BadInputError} from '../errors.js'
 import {DestinationPolicy, trustedRangesFor} from '../net/index.js'
 import {kademliaSizeEstimate, randomWalkEstimate, thinCurve, type CurvePoint} from './analysis.js'
-import {makeTimeoutsLagTolerant, sendFindNodeVia, startNode, type StartedNode, type TimeoutPhase} from './node.js'
+import {isRequestFailure, makeTimeoutsLagTolerant, sendFindNodeVia, type TimeoutPhase} from './adapter/index.js'
+import {startNode, type StartedNode} from './node.js'
 import {resolveProtocolId, type DiscoveryNetwork} from './protocol.js'
 import {isWaku, recordView, viewMatches, type RecordView} from './view.js'
 import {compareSources, gatherSources, type SourceResult} from '../sources/index.js'
@@ -671,9 +672,10 @@ class CrawlEngine implements StrategyHost {
         this.markResponsive(entry, this.now() - started)
         return enrs
       } catch (error) {
-        const message = (error as Error).message ?? ''
         if (this.aborted) return undefined
-        if (/timeout|RPC failure/i.test(message)) {
+        // A timeout, or a session that failed under the request: no answer either way, so both
+        // count as timeouts and the node may be retried.
+        if (isRequestFailure(error)) {
           this.timeouts++
           entry.timeouts++
           entry.hasSession = false

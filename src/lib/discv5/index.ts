@@ -5,9 +5,20 @@ export * from './presets.js'
 export * from './analysis.js'
 export * from './crawl.js'
 export * from './view.js'
-export {discv5CryptoBackend, installDiscv5Crypto, installEnrVerifyCache, enrCacheStats} from './crypto-cache.js'
-export {GuardedTransport, startNode, udpMultiaddr, makeTimeoutsLagTolerant} from './node.js'
-export type {CreateNodeOptions, GuardedTransportInit, RequestTimerOptions, SendObservation, StartedNode, TimeoutPhase, WireCounters} from './node.js'
+export {
+  DISCV5_ADAPTER_MISMATCH,
+  PINNED_DISCV5_VERSION,
+  assertDiscv5Adapter,
+  discv5CryptoBackend,
+  enrCacheStats,
+  installDiscv5Crypto,
+  installEnrVerifyCache,
+  isRequestTimeout,
+  makeTimeoutsLagTolerant,
+} from './adapter/index.js'
+export type {RequestTimerOptions, TimeoutPhase} from './adapter/index.js'
+export {GuardedTransport, startNode, udpMultiaddr} from './node.js'
+export type {CreateNodeOptions, GuardedTransportInit, SendObservation, StartedNode, WireCounters} from './node.js'
 export * from './output.js'
 export * from './state.js'
 export * from './monitor.js'

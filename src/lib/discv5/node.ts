@@ -1,8 +1,8 @@
 /**
- * Creating @chainsafe/discv5 11.0.0 instances the way waku-disc needs them: the patched protocol id
- * (patches/@chainsafe+discv5+11.0.0.patch), a raised socket receive buffer, and a transport that
- * counts packets and bytes and refuses any destination the admission policy rejects, as a last
- * line of defence below the crawl scheduler.
+ * Creating @chainsafe/discv5 11.0.0 instances the way waku-disc needs them: the protocol id, a
+ * raised socket receive buffer, and a transport that counts packets and bytes and refuses any
+ * destination the admission policy rejects, as a last line of defence below the crawl scheduler.
+ * What goes beyond the library's public API comes from ./adapter (checked when a node starts).
  */
 import {createSocket, type Socket} from 'node:dgram'
 
@@ -14,12 +14,12 @@ import ipaddr from 'ipaddr.js'
 
 import {BadInputError, UnreachableError} from '../errors.js'
 import {DestinationPolicy} from '../net/index.js'
-import {installDiscv5Crypto, installEnrVerifyCache} from './crypto-cache.js'
+import {assertDiscv5Adapter, freezeRoutingTable, installDiscv5Crypto, installEnrVerifyCache, observeIncoming, socketSlot} from './adapter/index.js'
 
-/** The library's multiaddr type (its own @multiformats/multiaddr 12 copy). */
 /** The library's config type (not exported by name from its package entry). */
 export type Discv5Config = NonNullable<Parameters<typeof Discv5.create>[0]['config']>
 
+/** The library's multiaddr type (its own @multiformats/multiaddr 12 copy). */
 export type LibMultiaddr = Parameters<Discv5['sendFindNode']>[0] & {toOptions(): {family: number; host: string; port: number}}
 
 export interface WireCounters {
@@ -55,10 +55,6 @@ export interface GuardedTransportInit {
   onSend?: (send: SendObservation) => void
 }
 
-interface SocketSlot {
-  socket?: Socket
-}
-
 /** Builds a library multiaddr for ip:port/udp. */
 export function udpMultiaddr(host: string, port: number): LibMultiaddr {
   const parsed = ipaddr.parse(host)
@@ -90,26 +86,18 @@ export class GuardedTransport extends UDPTransportService {
     this.guard = init.policy
     this.recvBufferSize = init.recvBufferSize ?? 4 * 1024 * 1024
     this.onSend = init.onSend
-    const self = this as unknown as {handleIncoming: (data: Buffer, rinfo: {address: string}) => void}
-    const original = self.handleIncoming
-    self.handleIncoming = (data, rinfo) => {
+    observeIncoming(this, (data) => {
       this.counters.packetsIn++
       this.counters.bytesIn += data.length
-      original(data, rinfo)
-    }
+    })
     ;(this as unknown as NodeJS.EventEmitter).on('decodeError', () => {
       this.counters.decodeErrors++
     })
   }
 
-  private get slots(): SocketSlot[] {
-    const self = this as unknown as {ip4?: SocketSlot; ip6?: SocketSlot}
-    return [self.ip4, self.ip6].filter((s): s is SocketSlot => s !== undefined)
-  }
-
-  /** The bound sockets (after start). */
+  /** The bound sockets (after start), the IPv4 one first. */
   get sockets(): Socket[] {
-    return this.slots.map((s) => s.socket).filter((s): s is Socket => s !== undefined)
+    return [socketSlot(this, 4)?.socket, socketSlot(this, 6)?.socket].filter((s): s is Socket => s !== undefined)
   }
 
   /** The port actually bound (after start; the IPv4 one when both are). */
@@ -120,14 +108,13 @@ export class GuardedTransport extends UDPTransportService {
 
   /** The IPv6 socket's port when the transport is dual stack (after start). */
   get boundPort6(): number | undefined {
-    const self = this as unknown as {ip4?: SocketSlot; ip6?: SocketSlot}
-    return self.ip4 && self.ip6?.socket ? self.ip6.socket.address().port : undefined
+    const socket6 = socketSlot(this, 6)?.socket
+    return socketSlot(this, 4) && socket6 ? socket6.address().port : undefined
   }
 
   /** Which families the transport speaks. */
   get families(): Array<4 | 6> {
-    const self = this as unknown as {ip4?: SocketSlot; ip6?: SocketSlot}
-    return [...(self.ip4 ? [4 as const] : []), ...(self.ip6 ? [6 as const] : [])]
+    return [...(socketSlot(this, 4) ? [4 as const] : []), ...(socketSlot(this, 6) ? [6 as const] : [])]
   }
 
   override async start(): Promise<void> {
@@ -149,8 +136,7 @@ export class GuardedTransport extends UDPTransportService {
       this.counters.refusedSends++
       return
     }
-    const slot = (this as unknown as {ip4?: SocketSlot; ip6?: SocketSlot})[family === 4 ? 'ip4' : 'ip6']
-    const socket = slot?.socket
+    const socket = socketSlot(this, family === 4 ? 4 : 6)?.socket
     if (!socket) return
     const bytes = encodePacket(toId, packet)
     this.counters.packetsOut++
@@ -206,6 +192,7 @@ const NEVER_MS = 2_147_483_647
  * library itself never settles start() on a bind error in 11.0.0).
  */
 export async function startNode(options: CreateNodeOptions): Promise<StartedNode> {
+  assertDiscv5Adapter()
   installEnrVerifyCache()
   await installDiscv5Crypto()
   await probeBind(options.bindHost, options.bindPort ?? 0)
@@ -235,9 +222,7 @@ export async function startNode(options: CreateNodeOptions): Promise<StartedNode
       ...options.config,
     },
   })
-  if (options.staticTable) {
-    ;(discv5 as unknown as {connectionUpdated: () => void}).connectionUpdated = () => {}
-  }
+  if (options.staticTable) freezeRoutingTable(discv5)
   await discv5.start()
   const port = transport.boundPort
   if (options.advertise) {
@@ -305,112 +290,5 @@ async function probeBind(host: string, port: number): Promise<void> {
         resolve()
       }
     })
-  }
-}
-
-interface TimeoutMapLike {
-  timeouts: Map<unknown, NodeJS.Timeout>
-  onTimeout?: (key: unknown, value: unknown) => void
-  has(key: unknown): boolean
-  get(key: unknown): unknown
-  delete(key: unknown): boolean
-  setTimeout(key: unknown, timeout: number): void
-}
-
-/** Which stage a timed-out request had reached. */
-export type TimeoutPhase = 'challenge' | 'handshake' | 'session'
-
-export interface RequestTimerOptions {
-  /**
-   * Timeout (ms) of a first contact still waiting for the remote's WHOAREYOU (the random packet's
-   * answer, which costs the remote no crypto). Called per request with its node id; undefined or
-   * a value ≥ the request timeout keeps the request timeout.
-   */
-  challengeTimeoutMs?: (nodeId: string) => number | undefined
-  /** A WHOAREYOU answered our random packet after this many ms. */
-  onChallenge?: (nodeId: string, rttMs: number) => void
-  /** A request timed out at this stage. */
-  onTimeout?: (nodeId: string, phase: TimeoutPhase) => void
-}
-
-interface RequestCallLike {
-  initiatingSession?: boolean
-  handshakeSent?: boolean
-}
-
-/**
- * Makes the library's request timeouts tolerant of a busy event loop. Node runs expired timers
- * before it reads the socket in each loop turn, so after a long busy stretch a request whose
- * answer is already waiting in the socket buffer times out anyway. Here an expired request
- * first lets one I/O phase run (setImmediate), and while the loop is lagging (lagMs() above
- * 100 ms) it is given up to three short extensions. Replaces `setTimeout` on the session
- * service's request map of this one instance.
- *
- * With `options.challengeTimeoutMs`, a first contact that has not had its WHOAREYOU yet times out
- * sooner than an established request: a silent (dead) address is then given up on without holding
- * the whole request timeout, while a live node, once it has answered the challenge, gets the full
- * timeout for the handshake and its reply.
- */
-export function makeTimeoutsLagTolerant(discv5: Discv5, lagMs: () => number, options: RequestTimerOptions = {}): void {
-  const map = (discv5 as unknown as {sessionService: {activeRequests: TimeoutMapLike}}).sessionService.activeRequests
-  const extensions = new Map<unknown, number>()
-  const challengeSentAt = new Map<unknown, number>()
-  const nodeIdOf = (key: unknown) => String(key).split(':', 1)[0]!
-  map.setTimeout = function (this: TimeoutMapLike, key: unknown, timeout: number) {
-    const call = this.get(key) as RequestCallLike | undefined
-    if (!call) return
-    clearTimeout(this.timeouts.get(key))
-    const awaitingChallenge = call.initiatingSession === true && call.handshakeSent !== true
-    if (awaitingChallenge) {
-      challengeSentAt.set(key, performance.now())
-      const limit = options.challengeTimeoutMs?.(nodeIdOf(key))
-      if (limit !== undefined && limit > 0 && limit < timeout) timeout = limit
-    } else {
-      const sentAt = challengeSentAt.get(key)
-      if (sentAt !== undefined) {
-        challengeSentAt.delete(key)
-        if (call.handshakeSent === true) options.onChallenge?.(nodeIdOf(key), performance.now() - sentAt)
-      }
-    }
-    const fire = () => {
-      setImmediate(() => {
-        if (!this.has(key)) {
-          extensions.delete(key)
-          challengeSentAt.delete(key)
-          return
-        }
-        const used = extensions.get(key) ?? 0
-        const lag = lagMs()
-        if (lag > 100 && used < 3) {
-          extensions.set(key, used + 1)
-          this.timeouts.set(key, setTimeout(fire, Math.min(1000, 2 * lag)))
-          return
-        }
-        extensions.delete(key)
-        challengeSentAt.delete(key)
-        const value = this.get(key) as RequestCallLike | undefined
-        this.delete(key)
-        options.onTimeout?.(nodeIdOf(key), value?.handshakeSent ? 'handshake' : value?.initiatingSession ? 'challenge' : 'session')
-        this.onTimeout?.(key, value)
-      })
-    }
-    this.timeouts.set(key, setTimeout(fire, timeout))
-  }
-}
-
-/**
- * FINDNODE over a chosen address family. 11.0.0 always contacts a dual-stack record over IPv6
- * (createNodeContact reads the service's ipMode, IPv6 first); the crawler picks per node, so the
- * mode is narrowed for the one synchronous call that builds the contact, then restored.
- */
-export function sendFindNodeVia(discv5: Discv5, enr: ENR, distances: number[], family: 4 | 6 | undefined): Promise<ENR[]> {
-  const service = discv5 as unknown as {ipMode: {ip4: boolean; ip6: boolean}}
-  const mode = service.ipMode
-  if (family === undefined || !mode?.[family === 4 ? 'ip4' : 'ip6']) return discv5.sendFindNode(enr, distances)
-  service.ipMode = {ip4: family === 4, ip6: family === 6}
-  try {
-    return discv5.sendFindNode(enr, distances)
-  } finally {
-    service.ipMode = mode
   }
 }

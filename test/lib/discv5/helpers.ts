@@ -5,7 +5,7 @@ import {fileURLToPath} from 'node:url'
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 
 /**
- * A copy of @chainsafe/discv5 11.0.0 with our protocol-id patch reversed: the library exactly as
+ * A copy of @chainsafe/discv5 11.0.0 with our patch reversed: the library exactly as
  * published. It lives under node_modules so its own imports resolve as the original's do.
  */
 export function pristineDiscv5Dir(): string {

@@ -1,8 +1,13 @@
 /**
- * Verified-record cache for @chainsafe/enr. The discv5 library decodes (and signature-checks, about
- * 1.8 ms each in pure JS) every ENR of every NODES reply; an exhaustive crawl receives each record
- * ~100 times (its in-degree). Without a cache the event loop stalls long enough to time out live
- * nodes (research/crawlers.md §0.3). The cache is keyed on the full (public key, message,
+ * Faster crypto backends for @chainsafe/enr and @chainsafe/discv5, both swapped in through the
+ * libraries' own hooks: @chainsafe/enr's `setV4Crypto` (public) and @chainsafe/discv5's
+ * `setDiscv5Crypto` (defined by 11.0.0 but exported from its entry only by the patch, see
+ * index.ts).
+ *
+ * Record checks: the discv5 library decodes (and signature-checks, about 1.8 ms each in pure JS)
+ * every ENR of every NODES reply, and an exhaustive crawl receives each record about as many times
+ * as other nodes list it (~100 on a large network). Without a cache the event loop stalls long
+ * enough for live nodes' replies to time out. The cache is keyed on the full (public key, message,
  * signature) triple, so a reused signature on a different record is still checked.
  */
 import {createRequire} from 'node:module'
@@ -10,9 +15,12 @@ import {createRequire} from 'node:module'
 import {defaultCrypto, getV4Crypto, setV4Crypto, type V4Crypto} from '@chainsafe/enr'
 import {secp256k1 as noble} from '@noble/curves/secp256k1.js'
 
-import {keccak256, publicKeyOf, secp256k1Backend, verifyDigest} from '../keys/index.js'
-import {decompressPublicKey, signCompact} from '../keys/secp256k1.js'
-import {bytesToHex} from '../keys/hex.js'
+import * as discv5Entry from '@chainsafe/discv5'
+
+import {keccak256, publicKeyOf, secp256k1Backend, verifyDigest} from '../../keys/index.js'
+import {decompressPublicKey, signCompact} from '../../keys/secp256k1.js'
+import {bytesToHex} from '../../keys/hex.js'
+import {assertDiscv5Adapter} from './check.js'
 
 const MAX_ENTRIES = 200_000
 
@@ -92,17 +100,6 @@ export function enrCacheStats(): Readonly<CacheStats> {
   return {...stats}
 }
 
-interface Discv5Crypto {
-  secp256k1: {
-    publicKeyVerify(pk: Uint8Array): boolean
-    publicKeyConvert(pk: Uint8Array, compress: boolean): Uint8Array
-    verify(pk: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean
-    deriveSecret(privKey: Uint8Array, pubKey: Uint8Array): Uint8Array
-    [k: string]: unknown
-  }
-  [k: string]: unknown
-}
-
 let discv5CryptoInstalled: Promise<boolean> | undefined
 
 interface NativeEcdh {
@@ -152,65 +149,57 @@ export function discv5CryptoBackend(): 'libsecp256k1' | 'noble' | 'library-defau
  * Swaps the discv5 library's session crypto (ephemeral keys, ECDH, id-signature sign and verify,
  * key conversion) onto the keys module's secp256k1 — libsecp256k1 through the `secp256k1`
  * package's addon when it loads, @noble/curves otherwise — and caches public-key conversions and
- * checks (the library decompresses the remote's key on every request). Uses the library's own
- * `setDiscv5Crypto` hook, which 11.0.0 does not export from its package entry: it is imported
- * from the same module file the library uses. Falls back silently (returns false) if that file
- * cannot be found. Results are byte-identical to the library's (test/lib/discv5/crypto.test.ts).
+ * checks (the library decompresses the remote's key on every request). Goes through the library's
+ * own `setDiscv5Crypto` hook; throws ConfigError DISCV5_ADAPTER_MISMATCH when the installed library
+ * is not the patched 11.0.0 (check.ts). Resolves to true once installed. Results are
+ * byte-identical to the library's (test/lib/discv5/crypto.test.ts).
  */
 export function installDiscv5Crypto(): Promise<boolean> {
   discv5CryptoInstalled ??= (async () => {
-    try {
-      const entry = import.meta.resolve('@chainsafe/discv5')
-      const mod = (await import(new URL('./util/crypto.js', entry).href)) as {
-        getDiscv5Crypto(): Discv5Crypto
-        setDiscv5Crypto(c: Discv5Crypto): void
-      }
-      const base = mod.getDiscv5Crypto()
-      const converted = new Map<string, Uint8Array>()
-      const valid = new Map<string, boolean>()
-      const {deriveSecret, native} = sharedSecretFn()
-      mod.setDiscv5Crypto({
-        ...base,
-        secp256k1: {
-          ...base.secp256k1,
-          // Fresh ephemeral keys (compressed, like the library's default).
-          publicKeyCreate: (sk: Uint8Array) => publicKeyOf(sk),
-          publicKeyConvert(pk, compress) {
-            // Compressed → compressed is the identity; the point is validated where it is used
-            // (ECDH and signature checks reject invalid points).
-            if (compress && pk.length === 33 && (pk[0] === 2 || pk[0] === 3)) return Uint8Array.from(pk)
-            const key = (compress ? 'c' : 'u') + bytesToHex(pk)
-            let out = converted.get(key)
-            if (!out) {
-              const full = !compress && pk.length === 33 ? decompressPublicKey(pk) : undefined
-              out = full ?? base.secp256k1.publicKeyConvert(pk, compress)
-              if (converted.size >= MAX_ENTRIES) converted.clear()
-              converted.set(key, out)
-            }
-            return out
-          },
-          publicKeyVerify(pk) {
-            const key = bytesToHex(pk)
-            let ok = valid.get(key)
-            if (ok === undefined) {
-              ok = pk.length === 33 ? decompressPublicKey(pk) !== undefined : base.secp256k1.publicKeyVerify(pk)
-              if (valid.size >= MAX_ENTRIES) valid.clear()
-              valid.set(key, ok)
-            }
-            return ok
-          },
-          // RFC 6979, low-s, same bytes as the library's @noble/secp256k1 (r‖s).
-          sign: (msg: Uint8Array, sk: Uint8Array) => (msg.length === 32 ? signCompact(msg, sk).signature : (base.secp256k1['sign'] as (m: Uint8Array, k: Uint8Array) => Uint8Array)(msg, sk)),
-          // Low-s only, like the library's default; false on malformed input.
-          verify: (pk, msg, sig) => (sig.length === 64 && msg.length === 32 ? verifyDigest(sig, msg, pk) : false),
-          deriveSecret,
+    assertDiscv5Adapter()
+    const base = discv5Entry.getDiscv5Crypto()
+    const converted = new Map<string, Uint8Array>()
+    const valid = new Map<string, boolean>()
+    const {deriveSecret, native} = sharedSecretFn()
+    discv5Entry.setDiscv5Crypto({
+      ...base,
+      secp256k1: {
+        ...base.secp256k1,
+        // Fresh ephemeral keys (compressed, like the library's default).
+        publicKeyCreate: (sk: Uint8Array) => publicKeyOf(sk),
+        publicKeyConvert(pk, compress) {
+          // Compressed → compressed is the identity; the point is validated where it is used
+          // (ECDH and signature checks reject invalid points).
+          if (compress && pk.length === 33 && (pk[0] === 2 || pk[0] === 3)) return Uint8Array.from(pk)
+          const key = (compress ? 'c' : 'u') + bytesToHex(pk)
+          let out = converted.get(key)
+          if (!out) {
+            const full = !compress && pk.length === 33 ? decompressPublicKey(pk) : undefined
+            out = full ?? base.secp256k1.publicKeyConvert(pk, compress)
+            if (converted.size >= MAX_ENTRIES) converted.clear()
+            converted.set(key, out)
+          }
+          return out
         },
-      })
-      sessionBackend = native ? 'libsecp256k1' : 'noble'
-      return true
-    } catch {
-      return false
-    }
+        publicKeyVerify(pk) {
+          const key = bytesToHex(pk)
+          let ok = valid.get(key)
+          if (ok === undefined) {
+            ok = pk.length === 33 ? decompressPublicKey(pk) !== undefined : base.secp256k1.publicKeyVerify(pk)
+            if (valid.size >= MAX_ENTRIES) valid.clear()
+            valid.set(key, ok)
+          }
+          return ok
+        },
+        // RFC 6979, low-s, same bytes as the library's @noble/secp256k1 (r‖s).
+        sign: (msg: Uint8Array, sk: Uint8Array) => (msg.length === 32 ? signCompact(msg, sk).signature : base.secp256k1.sign(msg, sk)),
+        // Low-s only, like the library's default; false on malformed input.
+        verify: (pk, msg, sig) => (sig.length === 64 && msg.length === 32 ? verifyDigest(sig, msg, pk) : false),
+        deriveSecret,
+      },
+    })
+    sessionBackend = native ? 'libsecp256k1' : 'noble'
+    return true
   })()
   return discv5CryptoInstalled
 }
