@@ -5,7 +5,8 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {generateKeyFile, generatePrivateKey, peerIdOf, publicKeyOf} from '../../../src/lib/keys/index.js'
-import {createInvitation, publicKeyFromPeerId} from '../../../src/lib/webrtc/waku-signal/messages.js'
+import {publicKeyFromPeerId} from '../../../src/lib/webrtc/waku-signal/identity.js'
+import {createInvitation} from '../../../src/lib/webrtc/waku-signal/messages.js'
 import {startWakuEndpoint} from '../../../src/lib/webrtc/waku-signal/network.js'
 import {firstJson, runCli, startCli, type CliResult, type LongCli} from '../../helpers/cli.js'
 

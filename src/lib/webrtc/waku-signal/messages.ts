@@ -29,15 +29,15 @@
  * Everything before the nonce is the associated data, so no header byte can change unnoticed.
  * `node` is the peer id of the Waku node the sender is connected to (so each side can tell whether
  * one node saw both). Timestamps must be within ±FRESH_WINDOW_MS; ephemeral keys and invitation ids
- * are remembered for twice that (ReplayGuard). Refusals are ProtocolErrors with the codes in
- * REFUSAL_CODES: the signaller counts them and never stops for them.
+ * are remembered for twice that (ReplayGuard in replay.ts). Refusals are ProtocolErrors with the
+ * codes in REFUSAL_CODES: the signaller counts them and never stops for them. Peer ids and --peer
+ * are read in identity.ts.
  */
 import {randomBytes} from 'node:crypto'
-import {base58} from '@scure/base'
 
 import {ProtocolError} from '../../errors.js'
 import {parseEnr, type EnrRecord} from '../../enr/index.js'
-import {keccak256, peerIdOf, signDigest, verifyDigest} from '../../keys/index.js'
+import {keccak256, signDigest, verifyDigest} from '../../keys/index.js'
 import {bytesToHex, hexToBytes} from '../../keys/hex.js'
 import {validateSdp} from '../sdp.js'
 import {ecdh, ephemeralKeyPair, KEY_HINT_BYTES, keyHint, NONCE_BYTES, open, PUBLIC_KEY_BYTES, seal, sessionKeys, TAG_BYTES, type SessionKeys} from './crypto.js'
@@ -337,60 +337,4 @@ export function openApplied(session: Session, bytes: Uint8Array, now = Date.now(
 /** The kind named by a message header, without any check beyond the first two bytes (for routing on the listener's topic). */
 export function kindOf(bytes: Uint8Array): KindName | undefined {
   return bytes.length >= 2 && bytes[0] === SIGNAL_VERSION ? KIND_NAMES[bytes[1]!] : undefined
-}
-
-// ─── identities ────────────────────────────────────────────────────────────────────────────────
-
-const PEER_ID_PREFIX = Uint8Array.of(0x00, 0x25, 0x08, 0x02, 0x12, 0x21)
-
-/**
- * The secp256k1 public key inside a libp2p peer id (`16Uiu2…`: an identity multihash of the
- * protobuf key), or undefined for anything else (Ed25519 ids, hashes of larger keys, junk).
- */
-export function publicKeyFromPeerId(peerId: string): Uint8Array | undefined {
-  let bytes: Uint8Array
-  try {
-    bytes = base58.decode(peerId)
-  } catch {
-    return undefined
-  }
-  if (bytes.length !== PEER_ID_PREFIX.length + 33 || !PEER_ID_PREFIX.every((b, i) => bytes[i] === b)) return undefined
-  const key = bytes.slice(PEER_ID_PREFIX.length)
-  try {
-    return peerIdOf(key) === peerId ? key : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/** Remembers ephemeral keys and invitation ids for twice the freshness window; bounded. */
-export class ReplayGuard {
-  readonly #seen = new Map<string, number>()
-  constructor(
-    private readonly ttlMs = 2 * FRESH_WINDOW_MS,
-    private readonly max = 8192,
-  ) {}
-
-  /** True when `key` was seen within the window (and remembers it otherwise). */
-  seen(key: string, now = Date.now()): boolean {
-    const at = this.#seen.get(key)
-    if (at !== undefined && now - at < this.ttlMs) return true
-    if (this.#seen.size >= this.max) {
-      for (const [k, t] of this.#seen) if (now - t >= this.ttlMs) this.#seen.delete(k)
-      // Still full: forget the oldest (timestamps outside the window are refused as stale anyway).
-      if (this.#seen.size >= this.max) this.#seen.delete(this.#seen.keys().next().value!)
-    }
-    this.#seen.set(key, now)
-    return false
-  }
-
-  /** True when `key` was seen within the window (without remembering it). */
-  has(key: string, now = Date.now()): boolean {
-    const at = this.#seen.get(key)
-    return at !== undefined && now - at < this.ttlMs
-  }
-
-  get size(): number {
-    return this.#seen.size
-  }
 }

@@ -15,14 +15,13 @@ import {
   openAnswer,
   openApplied,
   openInvitation,
-  publicKeyFromPeerId,
   REFUSAL_CODES,
-  ReplayGuard,
   sealAnswer,
   sealApplied,
 } from '../../../../src/lib/webrtc/waku-signal/messages.js'
 import {parseWakuNode, pubsubTopicOf} from '../../../../src/lib/webrtc/waku-signal/network.js'
-import {parsePeer} from '../../../../src/lib/webrtc/waku-signal/signaller.js'
+import {parsePeer, publicKeyFromPeerId} from '../../../../src/lib/webrtc/waku-signal/identity.js'
+import {ReplayGuard} from '../../../../src/lib/webrtc/waku-signal/replay.js'
 
 const SDP =
   'v=0\r\no=rtc 4036007048 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\na=msid-semantic:WMS *\r\na=ice-options:ice2,trickle\r\na=fingerprint:sha-256 B1:E5:D7:8A:EF:84:97:B6:3C:21:32:E7:1C:E3:C6:8E:85:A1:B8:22:D5:42:56:1B:F5:AB:10:4A:35:CF:8D:3E\r\nm=application 36386 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 192.0.2.2\r\na=mid:0\r\na=sendrecv\r\na=sctp-port:5000\r\na=max-message-size:262144\r\na=setup:actpass\r\na=ice-ufrag:JeHk\r\na=ice-pwd:0Bqxl5pk7SQHNq/XjZeJM4\r\na=candidate:1 1 UDP 2114977791 192.0.2.2 36386 typ host\r\na=end-of-candidates\r\n'

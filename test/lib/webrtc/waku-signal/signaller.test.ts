@@ -2,7 +2,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {UnreachableError} from '../../../../src/lib/errors.js'
 import {generatePrivateKey, peerIdOf, publicKeyOf} from '../../../../src/lib/keys/index.js'
-import {createInvitation, listenerTopic, publicKeyFromPeerId} from '../../../../src/lib/webrtc/waku-signal/messages.js'
+import {publicKeyFromPeerId} from '../../../../src/lib/webrtc/waku-signal/identity.js'
+import {createInvitation, listenerTopic} from '../../../../src/lib/webrtc/waku-signal/messages.js'
 import {startWakuEndpoint, startWakuNetwork, type WakuNetwork} from '../../../../src/lib/webrtc/waku-signal/network.js'
 import {connectWakuSignal, type WakuSignaller} from '../../../../src/lib/webrtc/waku-signal/signaller.js'
 
