@@ -1,7 +1,7 @@
 /**
  * Checks on everything a remote peer (or a paste) hands us before it reaches node-datachannel's
  * native SDP parser: size, characters, line count, candidate count and candidate syntax. The
- * native side has had fuzz crashes (reliability.md §1.8); a crash there cannot be caught.
+ * native side has crashed on fuzzed descriptions, and a crash there cannot be caught in JS.
  */
 import {deflateRawSync, inflateRawSync} from 'node:zlib'
 import {isIP} from 'node:net'

@@ -43,7 +43,7 @@ export interface SelectedPairEnd {
 
 export interface LinkSide {
   role: 'offerer' | 'answerer'
-  /** null when node-datachannel did not report one (it happens, see webrtc-lab.md §1.2). */
+  /** null when node-datachannel's getSelectedCandidatePair() named none: it does not always (e.g. once the other end has closed). */
   selectedPair: SelectedPairEnd | null
   /** ICE RTT from node-datachannel in ms, null when unknown (-1). */
   iceRttMs: number | null
