@@ -2,9 +2,8 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
 import {DEFAULT_CONCURRENCY, runFleet, targetsFromInputs, type FleetReport, type TargetInput} from '../../lib/caps/index.js'
-import {collectInputLines} from '../../lib/input/lines.js'
+import {latestRecords, readRecords} from '../../lib/input/records.js'
 import {CAPABILITIES, parseCapabilityList, parseShardList} from '../../lib/libp2p/protocols.js'
-import {readNodeSetFile} from '../../lib/nodeset/index.js'
 import {renderFleet, renderFleetProgress} from '../../ui/caps.js'
 
 export default class Caps extends BaseCommand<typeof Caps> {
@@ -17,7 +16,7 @@ export default class Caps extends BaseCommand<typeof Caps> {
     '<%= config.bin %> <%= command.id %> --nodes nodes.json --expect relay --json',
   ]
   static override strict = false
-  static override args = {targets: Args.string({description: 'multiaddrs with /p2p/<peer id> or ENRs; a file of them; - for stdin'})}
+  static override args = {targets: Args.string({description: 'multiaddrs with /p2p/<peer id> or ENRs; a file of them (one a line, nodes.json or crawl NDJSON); - for stdin'})}
   static override flags = {
     expect: Flags.string({char: 'e', description: `protocols that must be offered (comma-separated): ${CAPABILITIES.join(', ')}`, multiple: true}),
     cluster: Flags.integer({description: 'cluster id the metadata answer must name', min: 0, max: 65535}),
@@ -41,10 +40,11 @@ export default class Caps extends BaseCommand<typeof Caps> {
     const {argv} = await this.parse(Caps)
     const capabilities = parseCapabilityList(this.flags.expect)
     const shards = parseShardList(this.flags.shard)
-    const inputs: TargetInput[] = (await collectInputLines(argv as string[])).map((l) => ({text: l.text, where: l.line > 1 || l.source.includes('/') ? `${l.source}:${l.line}` : l.source}))
+    const args = await readRecords(argv as string[], {signal: this.signal, accept: ['enr', 'multiaddr']})
+    const inputs: TargetInput[] = args.entries.map((e) => ({text: e.text, where: e.where}))
     if (this.flags.nodes) {
-      const set = await readNodeSetFile(this.flags.nodes, {signal: this.signal, lenient: true, onProblem: (p) => this.progress(`skipped ${p.where}: ${p.message}`)})
-      for (const [id, entry] of Object.entries(set)) inputs.push({text: entry.record, where: `${this.flags.nodes} node ${id.slice(0, 12)}…`, lenient: true})
+      const set = await readRecords([this.flags.nodes], {signal: this.signal, lenient: true, literals: false, onProblem: (p) => this.progress(`skipped ${p.where}: ${p.message}`)})
+      for (const e of latestRecords(set.entries)) inputs.push({text: e.text, where: e.where, lenient: true})
     }
     const {targets, skipped} = targetsFromInputs(inputs)
     const timeoutMs = (this.flags.timeout ?? 10) * 1000

@@ -6,7 +6,7 @@ import {untilStopped} from '../../cli/until-stopped.js'
 import {BadInputError, ExitCode} from '../../lib/errors.js'
 import {loadPrivateKey} from '../../lib/keys/index.js'
 import {parseShardList} from '../../lib/libp2p/protocols.js'
-import {nodeSetRecords, readNodeSetDetailed} from '../../lib/nodeset/index.js'
+import {latestRecords, readRecords} from '../../lib/input/records.js'
 import {NWAKU_MAX_PX_PEERS, parseRateLimit, startPxServer, type PxServeEvent, type PxServeStats} from '../../lib/px/index.js'
 import {renderPxServeEvent, renderPxServeSummary} from '../../ui/px.js'
 
@@ -42,8 +42,8 @@ export default class PxServe extends BaseCommand<typeof PxServe> {
 
   async run(): Promise<PxServeResult> {
     const rateLimit = this.flags['rate-limit'] ? parseRateLimit(this.flags['rate-limit']) : undefined
-    const {set, problems} = await readNodeSetDetailed(this.flags.nodes, {lenient: true, signal: this.signal})
-    const records = nodeSetRecords(set).map((r) => r.raw)
+    const {entries, problems} = await readRecords([this.flags.nodes], {lenient: true, literals: false, signal: this.signal})
+    const records = latestRecords(entries).map((e) => e.record!.raw)
     // Nothing usable in a file that had content is a wrong file, not a wish to test 503 (an empty file is).
     if (records.length === 0 && problems.length > 0) {
       throw new BadInputError('NO_VALID_RECORDS', `${this.flags.nodes}: none of its ${problems.length} entries is a valid record (first: ${problems[0]!.where}: ${problems[0]!.message})`, {

@@ -4,9 +4,10 @@
  * discv5BootstrapNodes, see presets.ts) and the sandbox DNS tree used by nwaku and js-waku
  * (`packages/discovery/src/dns/constants.ts`). Fleets change: pass --bootnode/--enrtree to override.
  */
+import type {Readable} from 'node:stream'
+
 import {BadInputError} from '../errors.js'
-import {collectInputLines, isFile} from '../input/lines.js'
-import {readNodeSetFile} from '../nodeset/index.js'
+import {latestRecords, readRecords, type RecordProblem} from '../input/records.js'
 import {NETWORK_PRESETS} from './presets.js'
 
 /** The three waku.sandbox fleet nodes (waku2 = relay,store,filter,lightpush; rs 1:[0–7]): the twn preset's bootstrap. */
@@ -18,19 +19,28 @@ export const WAKU_NETWORK_ENRTREE = 'enrtree://AIRVQ5DDA4FFWLRBCHJWUWOO6X6S4ZTZ5
 /** Waku's test fleet tree (not used by default). */
 export const WAKU_TEST_ENRTREE = 'enrtree://AOGYWMBYOUIMOENHXCHILPKY3ZRFEULMFI4DOM442QSZ73TT2A7VI@test.waku.nodes.status.im'
 
-/** --bootnode values: ENR text, or a file or `-` (stdin) holding an ENR list, geth nodes.json or crawl NDJSON. */
-export async function loadBootnodes(values: string[], signal: AbortSignal): Promise<string[]> {
-  const out: string[] = []
-  for (const value of values) {
-    // stdin is read like a file: a nodes.json piped in is one JSON document, not one record per line.
-    if (value === '-' || (await isFile(value))) {
-      const set = await readNodeSetFile(value, {signal, lenient: true})
-      out.push(...Object.values(set).map((e) => e.record))
-      continue
-    }
-    const lines = await collectInputLines([value])
-    out.push(...lines.map((l) => l.text))
-  }
+export interface LoadBootnodesOptions {
+  /** Stream read for `-` (default process.stdin). */
+  stdin?: Readable
+  /** Told about each entry of a file or stdin that is skipped (a bad literal value throws instead). */
+  onProblem?: (problem: RecordProblem) => void
+}
+
+/**
+ * --bootnode values: ENR text, or a file or `-` (stdin) holding an ENR list, geth nodes.json or
+ * crawl NDJSON (stdin is read like a file: a nodes.json piped in is one JSON document). Bad entries
+ * of a file are skipped; a bad literal value is an error naming it (`--bootnode 2: …`). A node given
+ * twice is bootstrapped from once, with its highest-seq record.
+ */
+export async function loadBootnodes(values: string[], signal: AbortSignal, options: LoadBootnodesOptions = {}): Promise<string[]> {
+  const {entries} = await readRecords(values, {
+    signal,
+    lenient: 'files',
+    argumentName: (i) => `--bootnode ${i + 1}`,
+    ...(options.stdin ? {stdin: options.stdin} : {}),
+    ...(options.onProblem ? {onProblem: options.onProblem} : {}),
+  })
+  const out = latestRecords(entries).map((e) => e.entry!.record)
   if (out.length === 0) throw new BadInputError('NO_BOOTNODES', '--bootnode gave no records')
   return out
 }

@@ -6,14 +6,14 @@
 import {mkdir, readFile, stat, writeFile} from 'node:fs/promises'
 import {basename, join, resolve as resolvePath} from 'node:path'
 
-import {BadInputError, CheckFailedError, WakuDiscError, throwIfAborted} from '../errors.js'
+import {BadInputError, CheckFailedError, throwIfAborted} from '../errors.js'
 import {loadPrivateKey, publicKeyOf} from '../keys/index.js'
 import type {EnrRecord} from '../enr/index.js'
+import {nodeSetOf, readRecords, type RecordFormat} from '../input/records.js'
 import {
   filterNodeSetDetailed,
   formatNodeSet,
   nodeSetRecords,
-  readNodeSetDetailed,
   type NodeSet,
   type NodeSetFilter,
   type NodeSetFilterDrops,
@@ -59,16 +59,27 @@ export async function loadTreeDirectory(dir: string, options: {signal?: AbortSig
   const info = await readTreeInfo(dir)
   const nodesPath = join(dir, NODES_FILE)
   let nodes: NodeSet = {}
-  try {
-    await stat(nodesPath)
-    const result = await readNodeSetDetailed(nodesPath, {signal: options.signal, verifySignatures: false})
-    if (result.format !== 'nodes.json') throw new BadInputError('DNS_BAD_NODES', `${nodesPath}: not a geth nodes.json node set`)
-    nodes = result.set
-  } catch (error) {
-    if (error instanceof WakuDiscError) throw error
+  if (await exists(nodesPath)) {
+    const result = await readRecords([nodesPath], {signal: options.signal, literals: false, verifySignatures: false})
+    if (result.sources[0]!.format !== 'nodes.json') throw new BadInputError('DNS_BAD_NODES', `${nodesPath}: not a geth nodes.json node set`)
+    nodes = nodeSetOf(result.entries)
   }
   const domain = info.url ? parseTreeUrl(info.url).domain : info.domain ?? basename(resolvePath(dir))
   return {dir, info, nodes, domain}
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** The node-set format a build input was read as (records.ts calls a one-record-per-line file `lines`). */
+function nodeSetFormat(format: RecordFormat): NodeSetFormat {
+  return format === 'nodes.json' || format === 'ndjson' ? format : 'enr-list'
 }
 
 async function readTreeInfo(dir: string): Promise<TreeInfo> {
@@ -182,7 +193,8 @@ export async function buildTreeDirectory(input: string, options: BuildTreeOption
       throw new BadInputError('DNS_BAD_LINK', `--link ${JSON.stringify(link)}: ${(error as Error).message}`)
     }
   }
-  const read = await readNodeSetDetailed(input, {signal: options.signal, lenient: options.lenient})
+  const got = await readRecords([input], {signal: options.signal, lenient: options.lenient ?? false, literals: false})
+  const read = {set: nodeSetOf(got.entries), format: nodeSetFormat(got.sources[0]!.format), problems: got.problems.map(({where, message}) => ({where, message}))}
   const filter = options.filter
   const hasFilter = filter !== undefined && Object.values(filter).some((v) => v !== undefined && v !== false && !(Array.isArray(v) && v.length === 0))
   const detailed = hasFilter ? filterNodeSetDetailed(read.set, filter) : undefined

@@ -3,7 +3,7 @@ import {stat} from 'node:fs/promises'
 import {createInterface} from 'node:readline'
 import type {Readable} from 'node:stream'
 
-import {BadInputError} from '../errors.js'
+import {BadInputError, WakuDiscError, abortError, throwIfAborted} from '../errors.js'
 
 /** One non-empty line of user input, with where it came from (for error messages). */
 export interface InputLine {
@@ -83,9 +83,58 @@ async function* readStreamLines(stream: Readable, source: string, max: number): 
   }
 }
 
-function cleanLine(raw: string): string | undefined {
+/**
+ * The entry on one line of input: blank lines and `#` or `//` comments give undefined, otherwise
+ * the first whitespace-separated token (the rest of the line is an annotation).
+ */
+export function cleanLine(raw: string): string | undefined {
   const trimmed = raw.trim()
   if (trimmed === '' || trimmed.startsWith('#') || trimmed.startsWith('//')) return undefined
   const token = trimmed.split(/\s+/, 1)[0]
   return token
+}
+
+export interface ReadSourceOptions {
+  /** Largest accepted input in bytes; reading stops with INPUT_TOO_LARGE beyond it. */
+  maxBytes: number
+  signal?: AbortSignal
+}
+
+/**
+ * Reads a whole stream (a file or stdin) as UTF-8 text, refusing more than `maxBytes` and
+ * stopping when `signal` fires. `source` names the input in error messages.
+ */
+export async function readSourceText(stream: Readable, source: string, options: ReadSourceOptions): Promise<string> {
+  throwIfAborted(options.signal, `reading ${source}`)
+  const chunks: Buffer[] = []
+  let size = 0
+  const signal = options.signal
+  let onAbort: (() => void) | undefined
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(abortError(signal!, `reading ${source}`))
+    signal?.addEventListener('abort', onAbort, {once: true})
+  })
+  aborted.catch(() => undefined)
+  const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<string | Buffer>
+  try {
+    for (;;) {
+      const next = await Promise.race([iterator.next(), aborted])
+      if (next.done) break
+      const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : next.value
+      size += chunk.length
+      if (size > options.maxBytes) {
+        throw new BadInputError('INPUT_TOO_LARGE', `${source}: more than ${options.maxBytes} bytes, the limit for one input`)
+      }
+      chunks.push(chunk)
+    }
+  } catch (error) {
+    if (error instanceof WakuDiscError) throw error
+    const code = (error as NodeJS.ErrnoException).code
+    throw new BadInputError('INPUT_UNREADABLE', `${source}: cannot read (${code ?? (error as Error).message})`, {cause: error})
+  } finally {
+    if (onAbort) signal?.removeEventListener('abort', onAbort)
+    // Stop the stream when we leave early (limit, abort, error); a finished one is closed already.
+    void iterator.return?.().catch(() => undefined)
+  }
+  return Buffer.concat(chunks).toString('utf8')
 }

@@ -172,5 +172,13 @@ describe('caps (CLI)', () => {
     const c = await runCli(['caps', '/ip4/127.0.0.1/tcp/5'])
     expect(c.code).toBe(2)
     expect(c.stderr).toMatch(/argument 1: multiaddr has no \/p2p/)
+    // A bad line of a target file names file:line; so does one read from stdin.
+    const list = join(dir, 'bad-targets.txt')
+    writeFileSync(list, `${peers[0]!.tcp}\n# next one is wrong\nhello\n`)
+    const [d, e] = await Promise.all([runCli(['caps', list]), runCli(['caps', '-'], {stdin: `${peers[0]!.tcp}\n/ip4/127.0.0.1/tcp/5\n`})])
+    expect(d.code).toBe(2)
+    expect(d.stderr).toMatch(/bad-targets\.txt:3: not an ENR \(enr:…\) or a multiaddr: hello/)
+    expect(e.code).toBe(2)
+    expect(e.stderr).toMatch(/stdin:2: multiaddr has no \/p2p/)
   })
 })
