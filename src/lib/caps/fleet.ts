@@ -1,10 +1,11 @@
 /**
- * Many `caps` checks at once: one shared libp2p node, bounded concurrency, results streamed as
- * typed events and folded by a pure reducer into the fleet report (table, --json and exit code all
- * come from that one state).
+ * Many `caps` checks at once: one shared libp2p node, bounded concurrency (the shared Limiter),
+ * results streamed as typed events and folded by a pure reducer into the fleet report (table,
+ * --json and exit code all come from that one state).
  */
 import {BadInputError, ExitCode, InterruptedError, isWakuDiscError, type ErrorJson} from '../errors.js'
 import {createProbeNode, type ProbeNode} from '../libp2p/node.js'
+import {Limiter} from '../pool.js'
 import {parseTarget, type Target} from '../libp2p/target.js'
 import {checkCapabilities, type CapsOptions, type CapsReport} from './check.js'
 
@@ -118,34 +119,31 @@ export async function* checkFleet(targets: readonly Target[], options: FleetOpti
   const node = options.node ?? (await createProbeNode({metadata: options.announce ?? {}}))
   try {
     yield {type: 'start', total: targets.length, concurrency}
+    const limiter = new Limiter(concurrency)
     const queue: FleetEvent[] = []
     let wake: (() => void) | undefined
-    let next = 0
-    let running = 0
+    let settled = 0
     let failure: unknown
-    const launch = () => {
-      while (running < concurrency && next < targets.length && failure === undefined) {
-        const index = next++
-        running++
-        checkCapabilities(targets[index]!, {...options, node}).then(
-          (report) => queue.push({type: 'result', index, report}),
-          (err) => (failure ??= err),
-        ).finally(() => {
-          running--
+    for (const [index, target] of targets.entries()) {
+      void limiter
+        .run(async () => {
+          // After a failure (bad input, Ctrl-C) queued targets are not started.
+          if (failure !== undefined) return
+          try {
+            queue.push({type: 'result', index, report: await checkCapabilities(target, {...options, node})})
+          } catch (err) {
+            failure ??= err
+          }
+        })
+        .finally(() => {
+          settled++
           wake?.()
         })
-      }
     }
-    launch()
-    while (running > 0 || queue.length > 0) {
+    while (settled < targets.length || queue.length > 0) {
       if (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve))
       wake = undefined
       while (queue.length > 0) yield queue.shift()!
-      if (failure !== undefined) {
-        if (running === 0) throw failure
-        continue
-      }
-      launch()
     }
     if (failure !== undefined) throw failure
     yield {type: 'done', durationMs: Math.round(performance.now() - started)}

@@ -190,4 +190,27 @@ describe('caps fleet', () => {
       expect(byInput.get(dead)?.error?.message).not.toContain(String(p.port))
     }
   })
+
+  it('never has more than `concurrency` targets in flight, and reports them in target order', async () => {
+    let inFlight = 0
+    let most = 0
+    const slow = await Promise.all(
+      Array.from({length: 5}, () =>
+        peer({
+          protocols: {
+            [METADATA_PROTOCOL]: async (stream, conn) => {
+              most = Math.max(most, ++inFlight)
+              await new Promise((r) => setTimeout(r, 150))
+              inFlight--
+              await answer(hex('0801'))(stream, conn)
+            },
+          },
+        }),
+      ),
+    )
+    const r = await runFleet(parseTargets(slow.map((p) => p.tcp)), {concurrency: 2, timeoutMs: 5000})
+    expect(r.summary).toMatchObject({total: 5, done: 5, ok: 5})
+    expect(most).toBe(2)
+    expect(r.targets.map((t) => t.target.peerId)).toEqual(slow.map((p) => p.peerId))
+  })
 })
