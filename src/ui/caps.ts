@@ -58,7 +58,8 @@ export function renderFleet(f: FleetReport, c: ChalkInstance = colorsFor()): str
   const s = f.summary
   const out = [table([['peer', 'status', 'agent', 'protocols', 'cluster/shards', 'ping ms', 'unmet / error'], ...rows])]
   for (const k of f.skipped ?? []) out.push(`skipped ${k.where}: ${k.error.message}`)
-  out.push(`${s.total} targets: ${s.ok} ok, ${s.unmet} unmet, ${s.unreachable} unreachable in ${f.durationMs} ms${f.interrupted ? ` (interrupted after ${s.done})` : ''}`)
+  const stopped = f.timedOut ? ` (--timeout reached after ${s.done}; the other ${s.total - s.done} not checked)` : f.interrupted ? ` (interrupted after ${s.done})` : ''
+  out.push(`${s.total} targets: ${s.ok} ok, ${s.unmet} unmet, ${s.unreachable} unreachable in ${f.durationMs} ms${stopped}`)
   return out.join('\n')
 }
 

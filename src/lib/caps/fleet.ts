@@ -3,7 +3,7 @@
  * results streamed as typed events and folded by a pure reducer into the fleet report (table,
  * --json and exit code all come from that one state).
  */
-import {BadInputError, ExitCode, InterruptedError, isWakuDiscError, type ErrorJson} from '../errors.js'
+import {BadInputError, ExitCode, InterruptedError, abortError, isWakuDiscError, type ErrorJson} from '../errors.js'
 import {createProbeNode, type ProbeNode} from '../libp2p/node.js'
 import {Limiter} from '../pool.js'
 import {parseTarget, type Target} from '../libp2p/target.js'
@@ -15,6 +15,8 @@ export type FleetEvent =
   | {type: 'start'; total: number; concurrency: number}
   | {type: 'result'; index: number; report: CapsReport}
   | {type: 'done'; durationMs: number}
+  /** The run ended early: Ctrl-C, or the signal's deadline passed before every target was started. */
+  | {type: 'stopped'; reason: 'interrupted' | 'timeout'; durationMs: number}
 
 export interface FleetSummary {
   total: number
@@ -38,8 +40,10 @@ export interface FleetReport {
   /** 0 all expectations hold, 3 some unmet, 4 some target unreachable (canary semantics). */
   exitCode: number
   durationMs: number
-  /** Set when the run was interrupted (Ctrl-C): `targets` holds what finished. */
+  /** Set when the run ended early (Ctrl-C, or its deadline): `targets` holds what finished. */
   interrupted?: boolean
+  /** The run's deadline passed (the targets not started by then are not in `targets`). */
+  timedOut?: boolean
 }
 
 export function initialFleetState(): FleetReport {
@@ -61,6 +65,16 @@ export function foldFleet(state: FleetReport, event: FleetEvent): FleetReport {
     }
     case 'done':
       return {...state, targets: state.targets.filter(Boolean), durationMs: event.durationMs}
+    case 'stopped':
+      return {
+        ...state,
+        targets: state.targets.filter(Boolean),
+        durationMs: event.durationMs,
+        interrupted: true,
+        ...(event.reason === 'timeout' ? {timedOut: true} : {}),
+        // A deadline is "timed out" (4) like an unreachable target; Ctrl-C is 130.
+        exitCode: event.reason === 'timeout' ? ExitCode.unreachable : ExitCode.interrupted,
+      }
   }
 }
 
@@ -112,7 +126,11 @@ export function targetsFromInputs(inputs: readonly TargetInput[]): {targets: Tar
   return {targets, skipped}
 }
 
-/** Checks targets with at most `concurrency` in flight, yielding each result as it completes. */
+/**
+ * Checks targets with at most `concurrency` in flight, yielding each result as it completes. When
+ * `signal` times out, the checks in flight end as timed out, the rest are not started, and the
+ * last event is `stopped` (reason timeout); an interruption (any other abort) is thrown.
+ */
 export async function* checkFleet(targets: readonly Target[], options: FleetOptions = {}): AsyncGenerator<FleetEvent> {
   const concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY)
   const started = performance.now()
@@ -123,12 +141,19 @@ export async function* checkFleet(targets: readonly Target[], options: FleetOpti
     const queue: FleetEvent[] = []
     let wake: (() => void) | undefined
     let settled = 0
+    let notStarted = 0
     let failure: unknown
     for (const [index, target] of targets.entries()) {
       void limiter
         .run(async () => {
-          // After a failure (bad input, Ctrl-C) queued targets are not started.
+          // After a failure (bad input, Ctrl-C) or past the deadline, queued targets are not started.
           if (failure !== undefined) return
+          if (options.signal?.aborted) {
+            const stop = abortError(options.signal, 'caps')
+            if (stop.code === 'TIMEOUT') notStarted++
+            else failure ??= stop
+            return
+          }
           try {
             queue.push({type: 'result', index, report: await checkCapabilities(target, {...options, node})})
           } catch (err) {
@@ -146,7 +171,8 @@ export async function* checkFleet(targets: readonly Target[], options: FleetOpti
       while (queue.length > 0) yield queue.shift()!
     }
     if (failure !== undefined) throw failure
-    yield {type: 'done', durationMs: Math.round(performance.now() - started)}
+    const durationMs = Math.round(performance.now() - started)
+    yield notStarted > 0 ? {type: 'stopped', reason: 'timeout', durationMs} : {type: 'done', durationMs}
   } finally {
     if (!options.node) await Promise.resolve(node.stop()).catch(() => undefined)
   }
@@ -163,8 +189,7 @@ export async function runFleet(targets: readonly Target[], options: FleetOptions
     }
   } catch (err) {
     if (!(err instanceof InterruptedError)) throw err
-    state = foldFleet(state, {type: 'done', durationMs: Math.round(performance.now() - started)})
-    return {...state, interrupted: true, exitCode: ExitCode.interrupted}
+    state = foldFleet(state, {type: 'stopped', reason: 'interrupted', durationMs: Math.round(performance.now() - started)})
   }
   return state
 }

@@ -106,9 +106,9 @@ describe('caps (CLI)', () => {
     }
   })
 
-  it('treats --timeout as a per-target budget, not a deadline for the whole fleet', async () => {
-    // Every metadata answer takes 700 ms; 5 targets one at a time take > 3.5 s in all, more than the
-    // 3 s budget, while each needs well under it (margin for a loaded CI machine).
+  it('--target-timeout is each target\'s budget and --timeout the whole run; a lone --timeout keeps its per-target meaning', async () => {
+    // Every metadata answer takes 700 ms; 5 targets one at a time take > 3.5 s in all, while each
+    // needs well under 3 s (margin for a loaded CI machine).
     const slow: TestPeer[] = []
     for (let i = 0; i < 5; i++) {
       slow.push(
@@ -122,10 +122,27 @@ describe('caps (CLI)', () => {
         }),
       )
     }
+    const fleet = ['caps', ...slow.map((p) => p.tcp), '--cluster', '1', '--concurrency', '1']
     try {
-      const r = await runCli(['caps', ...slow.map((p) => p.tcp), '--cluster', '1', '--concurrency', '1', '--timeout', '3', '--json'])
-      expect(r.json.summary).toEqual({total: 5, done: 5, ok: 5, unmet: 0, unreachable: 0})
-      expect(r.code).toBe(0)
+      const [perTarget, legacy, runBound, envRunBound] = await Promise.all([
+        runCli([...fleet, '--target-timeout', '3', '--json']),
+        // Scripts written when caps' --timeout was the per-target budget still get that.
+        runCli([...fleet, '--timeout', '3']),
+        runCli([...fleet, '--target-timeout', '3', '--timeout', '2', '--json']),
+        // WAKU_DISC_TIMEOUT bounds the run, as in every other command (no longer each target).
+        runCli([...fleet, '--json'], {env: {WAKU_DISC_TIMEOUT: '2', WAKU_DISC_TARGET_TIMEOUT: '3'}}),
+      ])
+      expect(perTarget.json.summary).toEqual({total: 5, done: 5, ok: 5, unmet: 0, unreachable: 0})
+      expect(perTarget.code).toBe(0)
+      expect(legacy.code).toBe(0)
+      expect(legacy.stdout).toMatch(/5 targets: 5 ok/)
+      expect(legacy.stderr).toMatch(/--timeout 3 without --target-timeout is each target's budget/)
+      for (const r of [runBound, envRunBound]) {
+        expect(r.code).toBe(4)
+        expect(r.json).toMatchObject({timedOut: true, interrupted: true, exitCode: 4})
+        expect(r.json.summary.total).toBe(5)
+        expect(r.json.summary.done).toBeLessThan(5)
+      }
     } finally {
       await Promise.all(slow.map((p) => p.stop()))
     }

@@ -1,6 +1,6 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {checkCapabilities, parseTargets, runFleet} from '../../../src/lib/caps/index.js'
+import {checkCapabilities, foldFleet, initialFleetState, parseTargets, runFleet} from '../../../src/lib/caps/index.js'
 import {encodeEnr} from '../../../src/lib/enr/index.js'
 import {generatePrivateKey} from '../../../src/lib/keys/index.js'
 import {METADATA_PROTOCOL, PEER_EXCHANGE_PROTOCOL, WAKU_PROTOCOLS} from '../../../src/lib/libp2p/protocols.js'
@@ -212,5 +212,35 @@ describe('caps fleet', () => {
     expect(r.summary).toMatchObject({total: 5, done: 5, ok: 5})
     expect(most).toBe(2)
     expect(r.targets.map((t) => t.target.peerId)).toEqual(slow.map((p) => p.peerId))
+  })
+
+  it("a deadline on the signal ends the run: checks in flight time out, the rest are not started (exit 4)", async () => {
+    const slow = await Promise.all(
+      Array.from({length: 4}, () =>
+        peer({
+          protocols: {
+            [METADATA_PROTOCOL]: async (stream, conn) => {
+              await new Promise((r) => setTimeout(r, 1500))
+              await answer(hex('0801'))(stream, conn)
+            },
+          },
+        }),
+      ),
+    )
+    const events: string[] = []
+    const r = await runFleet(parseTargets(slow.map((p) => p.tcp)), {concurrency: 1, timeoutMs: 10_000, signal: AbortSignal.timeout(700)}, (e) => events.push(e.type))
+    expect(events.at(-1)).toBe('stopped')
+    expect(r).toMatchObject({interrupted: true, timedOut: true, exitCode: 4})
+    expect(r.summary.total).toBe(4)
+    expect(r.summary.done).toBe(1)
+    expect(r.targets).toHaveLength(1)
+    expect(r.targets[0]!.metadataError?.code).toBe('TIMEOUT')
+  })
+
+  it('folds a stop: Ctrl-C is 130, a deadline 4, and the finished part is kept', () => {
+    const started = foldFleet(initialFleetState(), {type: 'start', total: 3, concurrency: 1})
+    expect(foldFleet(started, {type: 'stopped', reason: 'interrupted', durationMs: 5})).toMatchObject({interrupted: true, exitCode: 130, durationMs: 5})
+    const timedOut = foldFleet(started, {type: 'stopped', reason: 'timeout', durationMs: 5})
+    expect(timedOut).toMatchObject({interrupted: true, timedOut: true, exitCode: 4})
   })
 })
