@@ -2,8 +2,8 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
 import {createTxtResolver} from '../../lib/dns/index.js'
-import {runDoctor, type DoctorReport} from '../../lib/doctor/index.js'
-import {renderDoctor} from '../../ui/doctor.js'
+import {runDoctor} from '../../lib/doctor/index.js'
+import {describeDoctor, renderDoctor, type DescribedDoctorReport} from '../../ui/doctor.js'
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
   static override summary = 'One health report for a node (ENR or multiaddr) or a DNS tree (enrtree://)'
@@ -29,7 +29,7 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     relay: Flags.string({description: 'circuit relay v2 multiaddr for --reachability: dial the node through it and watch for a direct upgrade', dependsOn: ['reachability']}),
   }
 
-  async run(): Promise<DoctorReport> {
+  async run(): Promise<DescribedDoctorReport> {
     const isTree = /^enrtree:\/\//i.test(this.args.target.trim())
     const resolver = isTree ? createTxtResolver({server: this.flags.server, doh: this.flags.doh}) : undefined
     try {
@@ -44,7 +44,8 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
       })
       this.out(renderDoctor(report))
       this.resultExitCode = report.exitCode
-      return report
+      // --json: each step also says in words what the human view says.
+      return describeDoctor(report)
     } finally {
       await resolver?.close()
     }

@@ -3,8 +3,30 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {untilStopped} from '../../cli/until-stopped.js'
 import {BadInputError, ExitCode} from '../../lib/errors.js'
-import {startTestnet, type TestnetDescription} from '../../lib/testnet/index.js'
+import {startTestnet, type TestnetDescription, type TestnetOptions} from '../../lib/testnet/index.js'
 import {renderTestnet} from '../../ui/testnet.js'
+
+/** This command's flag for each library option whose value the library checks. */
+const FLAG_OF: Partial<Record<keyof TestnetOptions, string>> = {
+  nodes: '--nodes',
+  wakuShare: '--waku-share',
+  dead: '--dead',
+  liars: '--liars',
+  libp2p: '--libp2p-share',
+  libp2pLies: '--libp2p-lies',
+  ipv6: '--ipv6',
+  dualStack: '--dual-stack',
+  cluster: '--cluster',
+  shards: '--shards',
+}
+
+/** The library's option error said with this command's flags (`dead` → `--dead`). */
+function inFlagTerms(error: unknown): unknown {
+  if (!(error instanceof BadInputError) || error.code !== 'BAD_TESTNET_OPTION' || !Array.isArray(error.details?.options)) return error
+  const {options, constraint, value} = error.details as {options: (keyof TestnetOptions)[]; constraint: string; value?: string}
+  const flags = options.map((o) => FLAG_OF[o] ?? o).join(' plus ')
+  return new BadInputError(error.code, `${flags} ${constraint}${value === undefined ? '' : `, got ${value}`}`, {cause: error, details: error.details})
+}
 
 function fraction(name: string, text: string): number {
   const v = Number(text)
@@ -66,6 +88,8 @@ export default class Testnet extends BaseCommand<typeof Testnet> {
       workers: f.workers,
       seed: f.seed,
       signal: this.signal,
+    }).catch((error: unknown) => {
+      throw inFlagTerms(error)
     })
     try {
       const {stop: _stop, localHosts: _hosts, ...description} = testnet

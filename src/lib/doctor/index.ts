@@ -6,66 +6,21 @@
  */
 import {checkCapabilities, type CapsReport} from '../caps/check.js'
 import {lintEnr, parseEnr, decodeEnr} from '../enr/index.js'
-import {BadInputError, ExitCode, isWakuDiscError, type ErrorJson} from '../errors.js'
+import {BadInputError, ExitCode, isWakuDiscError} from '../errors.js'
 import {createProbeNode} from '../libp2p/node.js'
 import {PEER_EXCHANGE_PROTOCOL} from '../libp2p/protocols.js'
 import {looksLikeEnrText, notATarget, parseTarget, type Target} from '../libp2p/target.js'
 import {queryPeerExchange, type PxQueryResult} from '../px/query.js'
-import {resolveTree, verifyTree, type TxtResolver, type VerifyReport} from '../dns/index.js'
+import {resolveTree, verifyTree, type VerifyReport} from '../dns/index.js'
 import {DestinationPolicy, trustedRangesFor} from '../net/index.js'
-import {discv5Ping, type Discv5ProtocolId} from './discv5-ping.js'
-import {reachabilityStep, type ReachabilityOptions} from './reachability.js'
+import {discv5Ping} from './discv5-ping.js'
+import {reachabilityStep} from './reachability.js'
+import {stepError, type Discv5Pinger, type DoctorOptions, type DoctorReport, type DoctorStep, type RefusedAddresses} from './types.js'
 
 export * from './discv5-ping.js'
-export type {ReachabilityOptions} from './reachability.js'
-
-export type StepStatus = 'ok' | 'warn' | 'fail' | 'skipped' | 'unavailable'
-
-export interface DoctorStep {
-  step: 'decode' | 'lint' | 'discv5-ping' | 'caps' | 'peer-exchange' | 'tree' | 'reachability'
-  /** Which node the step looked at (tree samples name theirs). */
-  subject: string
-  status: StepStatus
-  summary: string
-  durationMs: number
-  error?: ErrorJson
-  data?: unknown
-}
-
-export interface DoctorReport {
-  target: string
-  kind: 'enr' | 'multiaddr' | 'enrtree'
-  steps: DoctorStep[]
-  ok: boolean
-  /** 0 healthy (warnings allowed), 3 a check failed, 4 the node was unreachable. */
-  exitCode: number
-}
-
-/** A discv5 PING to the node's ENR; absent in builds without the discv5 engine. */
-export type Discv5Pinger = (enr: string, options: {signal?: AbortSignal}) => Promise<{rttMs: number; enrSeq?: string}>
-
-export interface DoctorOptions {
-  signal?: AbortSignal
-  /** Per-node budget for caps and peer exchange (default 10 s). */
-  timeoutMs?: number
-  /** Peers asked for in the PX sample (default 5). */
-  pxPeers?: number
-  /** For enrtree:// targets. */
-  resolver?: TxtResolver
-  /** Nodes of a tree to check with caps (default 3). */
-  treeSample?: number
-  /** The discv5 PING; default: @chainsafe/discv5 (discv5Ping), false to skip the step. */
-  discv5Ping?: Discv5Pinger | false
-  /** Packet protocol id for the default pinger (default by record: d5waku for Waku, discv5 otherwise). */
-  discv5Protocol?: Discv5ProtocolId
-  /** Run on the node's own host: port mapping at its gateway vs the record, and a hole punch through a relay. */
-  reachability?: ReachabilityOptions
-}
-
+export * from './types.js'
 
 const ms = (t0: number) => Math.round((performance.now() - t0) * 100) / 100
-const errJson = (err: unknown): ErrorJson =>
-  isWakuDiscError(err) ? err.toJSON() : {name: 'Error', code: 'UNEXPECTED', exitCode: 1, message: (err as Error)?.message ?? String(err)}
 
 export async function runDoctor(target: string, options: DoctorOptions = {}): Promise<DoctorReport> {
   const text = target.trim()
@@ -79,7 +34,7 @@ export async function runDoctor(target: string, options: DoctorOptions = {}): Pr
     // Bad input throws here: exit 2 with the parser's message.
     const parsed = parseTarget(text)
     kind = 'multiaddr'
-    steps.push({step: 'discv5-ping', subject: parsed.peerId, status: 'skipped', summary: 'a multiaddr carries no discv5 endpoint', durationMs: 0})
+    steps.push({step: 'discv5-ping', subject: parsed.peerId, status: 'skipped', reason: 'multiaddr-no-discv5', durationMs: 0})
     unreachable = await nodeSteps(parsed, options, steps, true)
   } else {
     if (!looksLikeEnrText(text)) throw notATarget(text)
@@ -92,7 +47,7 @@ export async function runDoctor(target: string, options: DoctorOptions = {}): Pr
     } catch (err) {
       if (!isWakuDiscError(err) || err.code !== 'ENR_NOT_DIALABLE') throw err
       for (const step of ['caps', 'peer-exchange'] as const) {
-        steps.push({step, subject: peerId, status: 'skipped', summary: 'the record has no libp2p address (tcp, tcp6 or multiaddrs)', durationMs: 0})
+        steps.push({step, subject: peerId, status: 'skipped', reason: 'no-libp2p-address', durationMs: 0})
       }
     }
     if (parsed) unreachable = await nodeSteps(parsed, options, steps, true)
@@ -111,7 +66,6 @@ function recordSteps(text: string, steps: DoctorStep[]): string {
     step: 'decode',
     subject: decoded.peerId,
     status: record.signatureValid ? 'ok' : 'fail',
-    summary: `seq ${decoded.seq}, ${decoded.size} bytes, ${decoded.dialable.length} dial address(es)${decoded.waku?.waku2 ? `, waku2 ${decoded.waku.waku2.capabilities.join(',')}` : ''}${decoded.waku?.cluster !== undefined ? `, cluster ${decoded.waku.cluster} shards ${decoded.waku.shards?.join(',')}` : ''}`,
     durationMs: ms(t0),
     data: decoded,
   })
@@ -123,7 +77,6 @@ function recordSteps(text: string, steps: DoctorStep[]): string {
     step: 'lint',
     subject: decoded.peerId,
     status: errors > 0 ? 'fail' : warnings > 0 ? 'warn' : 'ok',
-    summary: findings.length === 0 ? 'no findings' : `${errors} error(s), ${warnings} warning(s): ${findings.map((f) => f.code).join(', ')}`,
     durationMs: ms(t1),
     data: findings,
   })
@@ -133,7 +86,7 @@ function recordSteps(text: string, steps: DoctorStep[]): string {
 /** Returns true on a PONG, false when none came, undefined when the step did not run. */
 async function discv5Step(enr: string, peerId: string, options: DoctorOptions, steps: DoctorStep[]): Promise<boolean | undefined> {
   if (options.discv5Ping === false) {
-    steps.push({step: 'discv5-ping', subject: peerId, status: 'skipped', summary: 'disabled', durationMs: 0})
+    steps.push({step: 'discv5-ping', subject: peerId, status: 'skipped', reason: 'disabled', durationMs: 0})
     return undefined
   }
   const ping: Discv5Pinger = options.discv5Ping ?? ((text, o) => discv5Ping(text, {...o, ...(options.discv5Protocol ? {protocolId: options.discv5Protocol} : {})}))
@@ -145,18 +98,18 @@ async function discv5Step(enr: string, peerId: string, options: DoctorOptions, s
       step: 'discv5-ping',
       subject: peerId,
       status: stale ? 'warn' : 'ok',
-      summary: `PONG in ${pong.rttMs} ms${pong.enrSeq !== undefined ? `, node's ENR seq ${pong.enrSeq}${stale ? ' (newer than this record: the record is stale)' : ''}` : ''}`,
+      ...(stale ? {reason: 'stale-record' as const} : {}),
       durationMs: ms(t0),
       data: pong,
     })
     return true
   } catch (err) {
     if (isWakuDiscError(err) && err.code === 'NO_DISCV5_ENDPOINT') {
-      steps.push({step: 'discv5-ping', subject: peerId, status: 'skipped', summary: err.message, durationMs: ms(t0)})
+      steps.push({step: 'discv5-ping', subject: peerId, status: 'skipped', reason: 'no-discv5-endpoint', durationMs: ms(t0), error: err.toJSON()})
       return undefined
     }
     if (isWakuDiscError(err) && err.exitCode === ExitCode.interrupted) throw err
-    steps.push({step: 'discv5-ping', subject: peerId, status: 'fail', summary: errJson(err).message, durationMs: ms(t0), error: errJson(err)})
+    steps.push({step: 'discv5-ping', subject: peerId, status: 'fail', durationMs: ms(t0), error: stepError(err)})
     return false
   }
 }
@@ -173,27 +126,17 @@ async function nodeSteps(target: Target, options: DoctorOptions, steps: DoctorSt
       step: 'caps',
       subject: target.peerId,
       status: caps.status === 'unreachable' ? 'fail' : caps.enr?.findings.some((f) => f.severity === 'error') ? 'fail' : problems.length > 0 || partial ? 'warn' : 'ok',
-      summary:
-        caps.status === 'unreachable'
-          ? `unreachable: ${caps.error?.message}`
-          : [
-              `${caps.identify?.agentVersion ?? 'no agent'}`,
-              `protocols ${caps.capabilities.join(',') || '(none)'}`,
-              caps.metadata ? `cluster ${caps.metadata.clusterId ?? '-'} shards ${caps.metadata.shards.join(',') || '-'}` : `metadata ${caps.metadataError?.code ?? 'n/a'}`,
-              caps.pingMs !== undefined ? `ping ${caps.pingMs} ms` : `ping ${caps.pingError?.code ?? 'n/a'}`,
-              ...problems.map((f) => `${f.code}: ${f.message}`),
-            ].join('; '),
       durationMs: ms(t0),
       data: caps,
       ...(caps.error ? {error: caps.error} : {}),
     })
     if (!withPx) return caps.status === 'unreachable'
     if (caps.status === 'unreachable') {
-      steps.push({step: 'peer-exchange', subject: target.peerId, status: 'skipped', summary: 'node unreachable', durationMs: 0})
+      steps.push({step: 'peer-exchange', subject: target.peerId, status: 'skipped', reason: 'node-unreachable', durationMs: 0})
       return true
     }
     if (caps.identify && !caps.identify.protocols.some((p) => p.id === PEER_EXCHANGE_PROTOCOL)) {
-      steps.push({step: 'peer-exchange', subject: target.peerId, status: 'skipped', summary: 'the node does not announce peer exchange', durationMs: 0})
+      steps.push({step: 'peer-exchange', subject: target.peerId, status: 'skipped', reason: 'no-peer-exchange', durationMs: 0})
       return false
     }
     const t1 = performance.now()
@@ -204,12 +147,11 @@ async function nodeSteps(target: Target, options: DoctorOptions, steps: DoctorSt
         step: 'peer-exchange',
         subject: target.peerId,
         status: bad ? 'warn' : 'ok',
-        summary: `status ${px.status.code} ${px.status.name}; ${px.received} record(s): ${px.valid} valid, ${px.invalid} invalid, ${px.flagged} with forbidden addresses${px.warnings.length ? `; ${px.warnings.join('; ')}` : ''}`,
         durationMs: ms(t1),
         data: px,
       })
     } catch (err) {
-      steps.push({step: 'peer-exchange', subject: target.peerId, status: 'fail', summary: errJson(err).message, durationMs: ms(t1), error: errJson(err)})
+      steps.push({step: 'peer-exchange', subject: target.peerId, status: 'fail', durationMs: ms(t1), error: stepError(err)})
     }
     return false
   } finally {
@@ -226,14 +168,13 @@ async function treeSteps(url: string, options: DoctorOptions, steps: DoctorStep[
   } catch (err) {
     // A malformed enrtree:// URL is the user's input, not a failed check: exit 2 like other bad input.
     if (isWakuDiscError(err) && err.exitCode === ExitCode.badInput) throw err
-    steps.push({step: 'tree', subject: url, status: 'fail', summary: errJson(err).message, durationMs: ms(t0), error: errJson(err)})
+    steps.push({step: 'tree', subject: url, status: 'fail', durationMs: ms(t0), error: stepError(err)})
     return isWakuDiscError(err) && err.exitCode === ExitCode.unreachable
   }
   steps.push({
     step: 'tree',
     subject: url,
     status: report.ok ? (report.problems.length > 0 ? 'warn' : 'ok') : 'fail',
-    summary: `seq ${report.seq}, signature ${report.signature}, ${report.nodes} node(s), ${report.links.length} link(s), depth ${report.depth}${report.problems.length ? `; ${report.problems.length} problem(s): ${report.problems.map((p) => p.code).join(', ')}` : ''}`,
     durationMs: ms(t0),
     data: report,
   })
@@ -253,12 +194,13 @@ async function treeSteps(url: string, options: DoctorOptions, steps: DoctorStep[
     try {
       t = parseTarget(n.enr)
     } catch (err) {
-      steps.push({step: 'caps', subject: n.nodeId, status: 'skipped', summary: errJson(err).message, durationMs: 0, error: errJson(err)})
+      steps.push({step: 'caps', subject: n.nodeId, status: 'skipped', reason: 'not-a-target', durationMs: 0, error: stepError(err)})
       continue
     }
     const allowed = t.multiaddrs.filter((a) => admissible(a, policy))
     if (allowed.length === 0) {
-      steps.push({step: 'caps', subject: t.peerId, status: 'skipped', summary: `not dialled: no admissible address (${t.multiaddrs.map((a) => `${a.split('/p2p/')[0]}: ${refusal(a, policy)}`).join('; ')})`, durationMs: 0})
+      const data: RefusedAddresses = {refused: t.multiaddrs.map((a) => ({address: a.split('/p2p/')[0]!, reason: refusal(a, policy)}))}
+      steps.push({step: 'caps', subject: t.peerId, status: 'skipped', reason: 'no-admissible-address', durationMs: 0, data})
       continue
     }
     if (!(await nodeSteps({...t, multiaddrs: allowed}, options, steps, false))) reached++

@@ -123,11 +123,36 @@ interface HostHandle {
 
 const HIDDEN_SHARE = 0.05
 
-function checkFraction(name: string, value: number | undefined, fallback: number, max = 1): number {
+/** What each checked option is, for messages that name the option (commands map it to their own flag). */
+const OPTION_WORDS: Partial<Record<keyof TestnetOptions, string>> = {
+  nodes: 'number of nodes',
+  wakuShare: 'share of Waku nodes',
+  dead: 'share of dead nodes',
+  liars: 'share of misbehaving nodes',
+  libp2p: 'share of honest Waku nodes with a libp2p listener',
+  libp2pLies: 'share of listeners that lie',
+  ipv6: 'share of IPv6-only nodes',
+  dualStack: 'share of dual-stack nodes',
+  cluster: 'Waku cluster id',
+  shards: 'number of shards',
+}
+
+/**
+ * A bad option value. The message names the TestnetOptions field (`dead`), never a CLI flag: the
+ * same option is `--dead` for `testnet` and `--testnet-dead` for `crawl`. `details` carries
+ * `options`, `constraint` and `value` so a command can say it with its own flag names.
+ */
+export function badTestnetOption(options: (keyof TestnetOptions)[], constraint: string, value?: unknown): BadInputError {
+  const named = options.map((o) => `${o} (${OPTION_WORDS[o] ?? o})`).join(' plus ')
+  const got = value === undefined ? '' : `, got ${String(value)}`
+  return new BadInputError('BAD_TESTNET_OPTION', `testnet option${options.length > 1 ? 's' : ''} ${named} ${constraint}${got}`, {
+    details: {options, constraint, ...(value === undefined ? {} : {value: String(value)})},
+  })
+}
+
+function checkFraction(option: keyof TestnetOptions, value: number | undefined, fallback: number, max = 1): number {
   const v = value ?? fallback
-  if (!Number.isFinite(v) || v < 0 || v > max) {
-    throw new BadInputError('BAD_TESTNET_OPTION', `${name} must be a fraction between 0 and ${max}, got ${value}`)
-  }
+  if (!Number.isFinite(v) || v < 0 || v > max) throw badTestnetOption([option], `must be a fraction between 0 and ${max}`, value)
   return v
 }
 
@@ -217,24 +242,22 @@ function shuffled<T>(items: T[], rand: () => number): T[] {
 export async function startTestnet(options: TestnetOptions): Promise<Testnet> {
   const started = Date.now()
   const n = options.nodes
-  if (!Number.isInteger(n) || n < 1 || n > 5000) {
-    throw new BadInputError('BAD_TESTNET_OPTION', `--nodes must be an integer from 1 to 5000, got ${n}`)
-  }
-  const wakuShare = checkFraction('--waku-share', options.wakuShare, 0.8)
-  const deadShare = checkFraction('--dead', options.dead, 0, 0.9)
-  const liarShare = checkFraction('--liars', options.liars, 0, 0.9)
-  if (deadShare + liarShare > 0.95) throw new BadInputError('BAD_TESTNET_OPTION', '--dead plus --liars must leave some honest nodes')
-  const libp2pShare = checkFraction('libp2p (share of honest Waku nodes with a listener)', options.libp2p, 0)
-  const libp2pLies = checkFraction('libp2pLies (share of listeners that lie)', options.libp2pLies, 0)
-  const v6Share = checkFraction('--ipv6', options.ipv6, 0)
-  const dualShare = checkFraction('--dual-stack', options.dualStack, 0)
-  if (v6Share + dualShare > 1) throw new BadInputError('BAD_TESTNET_OPTION', '--ipv6 plus --dual-stack cannot exceed 1')
+  if (!Number.isInteger(n) || n < 1 || n > 5000) throw badTestnetOption(['nodes'], 'must be an integer from 1 to 5000', n)
+  const wakuShare = checkFraction('wakuShare', options.wakuShare, 0.8)
+  const deadShare = checkFraction('dead', options.dead, 0, 0.9)
+  const liarShare = checkFraction('liars', options.liars, 0, 0.9)
+  if (deadShare + liarShare > 0.95) throw badTestnetOption(['dead', 'liars'], 'must leave some honest nodes (at most 0.95 together)')
+  const libp2pShare = checkFraction('libp2p', options.libp2p, 0)
+  const libp2pLies = checkFraction('libp2pLies', options.libp2pLies, 0)
+  const v6Share = checkFraction('ipv6', options.ipv6, 0)
+  const dualShare = checkFraction('dualStack', options.dualStack, 0)
+  if (v6Share + dualShare > 1) throw badTestnetOption(['ipv6', 'dualStack'], 'cannot exceed 1')
   const host6 = options.host6 ?? '::1'
   if (host6 !== '::1') throw new BadInputError('TESTNET_NOT_LOOPBACK', `the IPv6 host ${host6} is not ::1`)
   const cluster = options.cluster ?? 1
   const shardCount = options.shards ?? 8
-  if (!Number.isInteger(cluster) || cluster < 0 || cluster > 65_535) throw new BadInputError('BAD_TESTNET_OPTION', `--cluster must be 0–65535, got ${cluster}`)
-  if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > 64) throw new BadInputError('BAD_TESTNET_OPTION', `--shards must be 1–64, got ${shardCount}`)
+  if (!Number.isInteger(cluster) || cluster < 0 || cluster > 65_535) throw badTestnetOption(['cluster'], 'must be 0–65535', cluster)
+  if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > 64) throw badTestnetOption(['shards'], 'must be 1–64', shardCount)
   const protocolId = resolveProtocolId('waku', options.protocolId)
   const host = options.host ?? '127.0.0.1'
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31)

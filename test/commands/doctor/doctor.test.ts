@@ -46,6 +46,9 @@ describe('doctor (CLI)', () => {
       ['tree', 'ok'],
       ['caps', 'ok'],
     ])
+    // --json carries the same one-line summaries as the human view (worded in src/ui/doctor.ts).
+    expect(r.json.steps[0].summary).toMatch(/^seq 1, signature valid, 1 node\(s\), 0 link\(s\)/)
+    expect(r.json.steps[1].summary).toMatch(/protocols relay/)
   })
 
   it('exits 4 for an unreachable node and 2 for nonsense', async () => {

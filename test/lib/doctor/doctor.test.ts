@@ -6,9 +6,12 @@ import {encodeEnr, type EnrRecord} from '../../../src/lib/enr/index.js'
 import {generatePrivateKey} from '../../../src/lib/keys/index.js'
 import {METADATA_PROTOCOL, PEER_EXCHANGE_PROTOCOL, WAKU_PROTOCOLS} from '../../../src/lib/libp2p/protocols.js'
 import {encodeResponse} from '../../../src/lib/px/codec.js'
+import {stepSummary} from '../../../src/ui/doctor.js'
 import {answer, hex, startDiscv5Target, startTestPeer, type Discv5Target, type TestPeer} from '../../helpers/libp2p-peers.js'
 
 const META = hex('08011a020001') // cluster 1, shards 0,1 (packed field 3)
+// Steps carry data and reasons; their one-line words come from src/ui/doctor.ts.
+const summary = stepSummary
 
 describe('doctor', () => {
   const keys = [generatePrivateKey(), generatePrivateKey(), generatePrivateKey()]
@@ -48,24 +51,27 @@ describe('doctor', () => {
     const by = Object.fromEntries(r.steps.map((s) => [s.step, s]))
     expect(by.decode!.status).toBe('ok')
     expect(by['discv5-ping']!.status).toBe('ok')
-    expect(by['discv5-ping']!.summary).toMatch(/^PONG in [\d.]+ ms, node's ENR seq \d+$/)
+    expect(summary(by['discv5-ping']!)).toMatch(/^PONG in [\d.]+ ms, node's ENR seq \d+$/)
     expect(by['discv5-ping']!.data).toMatchObject({protocolId: 'd5waku', endpoint: `127.0.0.1:${discv5s[0]!.port}`, observed: expect.stringMatching(/^127\.0\.0\.1:\d+$/)})
     expect(by.caps!.status).toBe('ok')
-    expect(by.caps!.summary).toMatch(/nwaku-like; protocols relay,peer-exchange,metadata,ping,identify; cluster 1 shards 0,1; ping/)
+    expect(summary(by.caps!)).toMatch(/nwaku-like; protocols relay,peer-exchange,metadata,ping,identify; cluster 1 shards 0,1; ping/)
     expect(by['peer-exchange']).toMatchObject({status: 'ok'})
-    expect(by['peer-exchange']!.summary).toMatch(/status 200 SUCCESS; 1 record\(s\): 1 valid/)
+    expect(summary(by['peer-exchange']!)).toMatch(/status 200 SUCCESS; 1 record\(s\): 1 valid/)
     expect(r.exitCode).toBe(0)
     expect(r.ok).toBe(true)
+    // The library returns data; no step carries prose of its own.
+    for (const s of r.steps) expect(s).not.toHaveProperty('summary')
   })
 
   it('reports an unreachable multiaddr with exit 4 and skips what depends on it', async () => {
     const dead = peers[0]!.tcp.replace(/\/tcp\/\d+\//, '/tcp/1/')
     const r = await runDoctor(dead, {timeoutMs: 3000})
-    expect(r.steps.map((s) => [s.step, s.status])).toEqual([
-      ['discv5-ping', 'skipped'],
-      ['caps', 'fail'],
-      ['peer-exchange', 'skipped'],
+    expect(r.steps.map((s) => [s.step, s.status, s.reason])).toEqual([
+      ['discv5-ping', 'skipped', 'multiaddr-no-discv5'],
+      ['caps', 'fail', undefined],
+      ['peer-exchange', 'skipped', 'node-unreachable'],
     ])
+    expect(summary(r.steps[1]!)).toMatch(/^unreachable: /)
     expect(r.exitCode).toBe(4)
   })
 
@@ -79,7 +85,7 @@ describe('doctor', () => {
       const r = await runDoctor(url, {resolver, treeSample: 2})
       expect(r.kind).toBe('enrtree')
       expect(r.steps[0]).toMatchObject({step: 'tree', status: 'ok'})
-      expect(r.steps[0]!.summary).toMatch(/^seq 3, signature valid, 3 node\(s\), 0 link\(s\)/)
+      expect(summary(r.steps[0]!)).toMatch(/^seq 3, signature valid, 3 node\(s\), 0 link\(s\)/)
       const caps = r.steps.filter((s) => s.step === 'caps')
       expect(caps).toHaveLength(2)
       expect(new Set(caps.map((s) => s.subject)).size).toBe(2)
@@ -95,8 +101,8 @@ describe('doctor', () => {
       const resolver2 = new ServerTxtResolver({host: '127.0.0.1', port: dns2.port}, {timeoutMs: 1000})
       try {
         const h = await runDoctor(hostileUrl, {resolver: resolver2, treeSample: 1})
-        expect(h.steps[1]).toMatchObject({step: 'caps', status: 'skipped'})
-        expect(h.steps[1]!.summary).toMatch(/not dialled: no admissible address \(\/ip4\/169\.254\.169\.254\/tcp\/8080: metadata\)/)
+        expect(h.steps[1]).toMatchObject({step: 'caps', status: 'skipped', reason: 'no-admissible-address', data: {refused: [{address: '/ip4/169.254.169.254/tcp/8080', reason: 'metadata'}]}})
+        expect(summary(h.steps[1]!)).toMatch(/not dialled: no admissible address \(\/ip4\/169\.254\.169\.254\/tcp\/8080: metadata\)/)
       } finally {
         await resolver2.close()
         await dns2.close()
@@ -119,7 +125,9 @@ describe('doctor', () => {
     await expect(discv5Ping(enrs[0]!.text, {protocolId: 'discv5', requestTimeoutMs: 300})).rejects.toMatchObject({code: 'DISCV5_NO_PONG', exitCode: 4})
     const noUdp = encodeEnr({privateKey: keys[0]!, ip: '127.0.0.1', tcp: peers[0]!.port, waku2: ['relay'], cluster: 1, shards: [0, 1]})
     const r = await runDoctor(noUdp.text)
-    expect(r.steps.find((s) => s.step === 'discv5-ping')).toMatchObject({status: 'skipped'})
+    const skipped = r.steps.find((s) => s.step === 'discv5-ping')!
+    expect(skipped).toMatchObject({status: 'skipped', reason: 'no-discv5-endpoint', error: {code: 'NO_DISCV5_ENDPOINT'}})
+    expect(summary(skipped)).toMatch(/has no ip\+udp/)
     expect(r.exitCode).toBe(0)
     const udpOnly = encodeEnr({privateKey: keys[1]!, ip: '127.0.0.1', udp: discv5s[1]!.port, waku2: ['relay']})
     const u = await runDoctor(udpOnly.text)
@@ -130,6 +138,7 @@ describe('doctor', () => {
       ['caps', 'skipped'],
       ['peer-exchange', 'skipped'],
     ])
+    expect(u.steps.slice(3).map((s) => s.reason)).toEqual(['no-libp2p-address', 'no-libp2p-address'])
     expect(u.exitCode).toBe(0)
   })
 
