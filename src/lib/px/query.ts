@@ -21,7 +21,11 @@ export const NWAKU_MAX_RPC_BYTES = 10 * 150 * 1024 + 64 * 1024
 /** An ENR is ≤ 300 bytes; each PeerInfo adds ≤ 8 bytes of framing. */
 const BYTES_PER_PEER = 300 + 8
 
-/** The response size we accept for a request of `numPeers` (research/reliability.md §1.6). */
+/**
+ * The response size we accept for a request of `numPeers`: that many full-size records plus 1 KiB
+ * of slack, never more than nwaku's own cap. A bigger answer cannot come from an honest responder,
+ * so it is refused before it is buffered.
+ */
 export function pxResponseLimit(numPeers: number): number {
   return Math.min(NWAKU_MAX_RPC_BYTES, numPeers * BYTES_PER_PEER + 1024)
 }

@@ -1,5 +1,6 @@
 /**
- * A local discv5 network on loopback for demos, tests and benchmarks (SPEC §3 `testnet`).
+ * A local discv5 network on loopback for demos, tests and benchmarks (the `testnet` command and
+ * `crawl --testnet`).
  *
  * N nodes, a share of them with Waku ENRs (caps, cluster, shards, multiaddrs), the rest plain;
  * routing tables filled directly (every node `addEnr`s every other record in its own random
