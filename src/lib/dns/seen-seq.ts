@@ -36,6 +36,11 @@ export function strictestMinSeq(a: bigint | undefined, b: bigint | undefined): b
   return b > a ? b : a
 }
 
+/** A state file holds one JSON object (`null`, arrays and scalars are not state). */
+function isStateObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
 /** The seq seen before for `url`; undefined when the file does not exist or holds none. */
 export async function readSeenSeq(path: string, url: string): Promise<bigint | undefined> {
   let text: string
@@ -45,12 +50,13 @@ export async function readSeenSeq(path: string, url: string): Promise<bigint | u
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw new BadInputError('DNS_STATE_FILE', `${path}: cannot read (${(error as NodeJS.ErrnoException).code})`)
   }
-  let state: Record<string, unknown>
+  let state: unknown
   try {
     state = JSON.parse(text)
   } catch {
     throw new BadInputError('DNS_STATE_FILE', `${path}: not JSON`)
   }
+  if (!isStateObject(state)) throw new BadInputError('DNS_STATE_FILE', `${path}: not a JSON object of tree URL → seq`)
   return seenSeqIn(state, url)
 }
 
@@ -58,7 +64,8 @@ export async function readSeenSeq(path: string, url: string): Promise<bigint | u
 export async function recordSeenSeq(path: string, url: string, seq: string): Promise<void> {
   let state: Record<string, string> = {}
   try {
-    state = JSON.parse(await readFile(path, 'utf8'))
+    const parsed: unknown = JSON.parse(await readFile(path, 'utf8'))
+    if (isStateObject(parsed)) state = parsed as Record<string, string>
   } catch {
     state = {}
   }

@@ -75,6 +75,16 @@ describe('seen-seq file', () => {
     expect(JSON.parse(await readFile(path, 'utf8'))).toEqual({[URL_A]: '2'})
   })
 
+  it('JSON that is not an object (null, an array, a number) is bad input, not a crash; recording replaces it', async () => {
+    for (const text of ['null', '[1,2]', '7', '"x"']) {
+      const path = join(dir, `scalar-${text.length}.json`)
+      await writeFile(path, text)
+      await expect(readSeenSeq(path, URL_A)).rejects.toMatchObject({code: 'DNS_STATE_FILE', exitCode: 2, message: expect.stringContaining('not a JSON object')})
+      await recordSeenSeq(path, URL_A, '3')
+      expect(JSON.parse(await readFile(path, 'utf8'))).toEqual({[URL_A]: '3'})
+    }
+  })
+
   it('an unreadable path (a directory) is bad input', async () => {
     await expect(readSeenSeq(dir, URL_A)).rejects.toMatchObject({code: 'DNS_STATE_FILE', message: expect.stringContaining('EISDIR')})
   })
