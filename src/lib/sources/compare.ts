@@ -4,10 +4,26 @@
  * libp2p, and how many records lag the newest seq seen for the same node (stale records are a
  * known peer-exchange complaint). Pure: reads the crawl's nodes and the gatherer's results.
  */
-import type {CrawledNode} from '../discv5/crawl-types.js'
 import type {ErrorJson} from '../errors.js'
 import type {PeerVisit} from '../visit/index.js'
 import type {SourceResult} from './gather.js'
+
+/**
+ * What the comparison reads of one crawled node. The discv5 crawl's CrawledNode has these fields;
+ * they are named here so that this folder does not import the crawl (which imports this folder).
+ */
+export interface SourcedNode {
+  nodeId: string
+  /** The record's seq (decimal). */
+  seq: string
+  status: string
+  /** Discovery sources that knew the node (discv5, dns, px, …). */
+  sources?: string[]
+  /** Source → the highest ENR seq it held (decimal). */
+  sourceSeqs?: Record<string, string>
+  /** With visits on: what dialling it over libp2p found. */
+  visit?: Pick<PeerVisit, 'error'>
+}
 
 export interface SourceComparison {
   found: number
@@ -39,7 +55,7 @@ export interface SourcesReport {
 const ENR_SOURCES = new Set(['discv5', 'dns', 'px'])
 
 export function compareSources(
-  nodes: readonly CrawledNode[],
+  nodes: readonly SourcedNode[],
   results: readonly SourceResult[],
   visitsOn: boolean,
   outsideVisits: ReadonlyMap<string, PeerVisit | undefined> = new Map(),
