@@ -7,7 +7,7 @@ export type DiscoveryNetwork = 'waku' | 'ethereum'
 export const PROTOCOL_IDS: Readonly<Record<DiscoveryNetwork, string>> = {
   /** 33/WAKU2-DISCV5: nwaku (-d:discv5_protocol_id=d5waku), go-waku (V5ProtocolID). */
   waku: 'd5waku',
-  /** Ethereum's discv5 (devp2p discv5-wire.md). */
+  /** Ethereum's discv5 (https://github.com/ethereum/devp2p/blob/master/discv5/discv5-wire.md). */
   ethereum: 'discv5',
 }
 
