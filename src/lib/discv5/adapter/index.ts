@@ -1,6 +1,8 @@
 /**
- * The one place where waku-disc changes @chainsafe/discv5 11.0.0. Everything else in the repo
- * uses the library's public API, and what it needs beyond that comes from here.
+ * The one place where the discv5 crawler and node factory change @chainsafe/discv5 11.0.0: the
+ * rest of src/lib/discv5 uses the library's public API, and what it needs beyond that comes from
+ * here. (Outside this folder, src/lib/testnet/host.ts still replaces handleFindNode on its
+ * misbehaving testnet nodes, and doctor/discv5-ping.ts relies on the patched protocol id.)
  *
  * Two mechanisms remain, each for what the other cannot do:
  *

@@ -1,7 +1,9 @@
 /**
- * Every private member of @chainsafe/discv5 11.0.0 that waku-disc reads or replaces at run time,
- * each behind one typed accessor, and the start-up test of each (MEMBER_CHECKS, run by check.ts
- * on a node made through the library's own factory). No other file names these members.
+ * Every private member of @chainsafe/discv5 11.0.0 that the discv5 crawler and node factory read
+ * or replace at run time, each behind one typed accessor, and the start-up test of each
+ * (MEMBER_CHECKS, run by check.ts on a node made through the library's own factory). No other
+ * file of src/lib/discv5 names private members. (src/lib/testnet/host.ts, which makes testnet
+ * nodes misbehave, still reaches handleFindNode, sessionService.sendResponse and kbuckets itself.)
  */
 import type {RemoteInfo, Socket} from 'node:dgram'
 
