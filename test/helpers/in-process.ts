@@ -19,7 +19,8 @@ export interface InProcessOptions {
 
 type CommandClass = typeof Command & {run(argv?: string[], opts?: Config | string): Promise<unknown>}
 
-let running = false
+/** The end of the last queued run: runs go one at a time because output capture is process-wide. */
+let queue: Promise<unknown> = Promise.resolve()
 
 /** The command file for `args` (`['enr', 'decode', …]` → src/commands/enr/decode.ts) and the rest of argv. */
 async function findCommand(args: string[]): Promise<{command: CommandClass; argv: string[]}> {
@@ -41,24 +42,20 @@ async function findCommand(args: string[]): Promise<{command: CommandClass; argv
  * Runs a command (same arguments as runCli: `['enr', 'decode', '--json', …]`) in this process and returns what a spawned CLI would have given: the exit
  * code, stdout, stderr and stdout as JSON. For tests that check output shape and exit codes; it
  * saves the ~1 s start-up of a spawned CLI. Output is captured by replacing process.stdout/stderr
- * writes and console.log/error (oclif prints through console) for the run, so runs must not
- * overlap: a second concurrent call throws. Tests that need signals, a real process exit, or a
+ * writes and console.log/error (oclif prints through console) for the run, so runs are queued
+ * and go one at a time (Promise.all of several runs works, sequentially). Tests that need signals, a real process exit, or a
  * network namespace keep using runCli.
  */
-export async function runInProcess(args: string[], options: InProcessOptions = {}): Promise<CliResult> {
-  if (running) throw new Error('runInProcess: runs must not overlap (output capture is process-wide)')
-  running = true
-  let command: CommandClass
-  let argv: string[]
-  let loaded: Config
-  try {
-    ;({command, argv} = await findCommand(args))
-    config ??= Config.load(ROOT)
-    loaded = await config
-  } catch (err) {
-    running = false
-    throw err
-  }
+export function runInProcess(args: string[], options: InProcessOptions = {}): Promise<CliResult> {
+  const run = queue.then(() => runNow(args, options))
+  queue = run.catch(() => undefined)
+  return run
+}
+
+async function runNow(args: string[], options: InProcessOptions): Promise<CliResult> {
+  const {command, argv} = await findCommand(args)
+  config ??= Config.load(ROOT)
+  const loaded = await config
   let stdout = ''
   let stderr = ''
   const saved = {
@@ -110,7 +107,6 @@ export async function runInProcess(args: string[], options: InProcessOptions = {
       if (v === undefined) delete process.env[k]
       else process.env[k] = v
     }
-    running = false
   }
   let json: unknown
   try {
