@@ -7,6 +7,7 @@
 import type {Readable} from 'node:stream'
 
 import {BadInputError} from '../errors.js'
+import {cleanLine, isFile} from '../input/lines.js'
 import {latestRecords, readRecords, type RecordProblem} from '../input/records.js'
 import {NETWORK_PRESETS} from './presets.js'
 
@@ -22,25 +23,32 @@ export const WAKU_TEST_ENRTREE = 'enrtree://AOGYWMBYOUIMOENHXCHILPKY3ZRFEULMFI4D
 export interface LoadBootnodesOptions {
   /** Stream read for `-` (default process.stdin). */
   stdin?: Readable
-  /** Told about each entry of a file or stdin that is skipped (a bad literal value throws instead). */
+  /** Told about each entry of a file or stdin that is skipped (a literal value is checked by the crawl). */
   onProblem?: (problem: RecordProblem) => void
 }
 
 /**
  * --bootnode values: ENR text, or a file or `-` (stdin) holding an ENR list, geth nodes.json or
- * crawl NDJSON (stdin is read like a file: a nodes.json piped in is one JSON document). Bad entries
- * of a file are skipped; a bad literal value is an error naming it (`--bootnode 2: …`). A node given
- * twice is bootstrapped from once, with its highest-seq record.
+ * crawl NDJSON (stdin is read like a file: a nodes.json piped in is one JSON document). A file's
+ * bad entries are skipped and a node it lists twice is bootstrapped from once (highest seq); a
+ * literal value is passed on as given (its first token), for the crawl to check and name.
  */
 export async function loadBootnodes(values: string[], signal: AbortSignal, options: LoadBootnodesOptions = {}): Promise<string[]> {
-  const {entries} = await readRecords(values, {
-    signal,
-    lenient: 'files',
-    argumentName: (i) => `--bootnode ${i + 1}`,
-    ...(options.stdin ? {stdin: options.stdin} : {}),
-    ...(options.onProblem ? {onProblem: options.onProblem} : {}),
-  })
-  const out = latestRecords(entries).map((e) => e.entry!.record)
+  const out: string[] = []
+  for (const value of values) {
+    if (value === '-' || (await isFile(value))) {
+      const {entries} = await readRecords([value], {
+        signal,
+        lenient: true,
+        ...(options.stdin ? {stdin: options.stdin} : {}),
+        ...(options.onProblem ? {onProblem: options.onProblem} : {}),
+      })
+      out.push(...latestRecords(entries).map((e) => e.entry!.record))
+      continue
+    }
+    const token = cleanLine(value)
+    if (token !== undefined) out.push(token)
+  }
   if (out.length === 0) throw new BadInputError('NO_BOOTNODES', '--bootnode gave no records')
   return out
 }

@@ -1,10 +1,11 @@
 /**
- * Records from the user, read one way everywhere (crawl --bootnode, caps targets and --nodes,
- * px serve --nodes, dns-tree build): each input is literal text (an ENR as `enr:…`, bare base64url
- * or hex; an `enode://` URL; a multiaddr), a file, or `-` for stdin. A file or stdin holds one
- * entry per line (blank lines, `#` and `//` comments skipped, text after the first space dropped),
- * a geth nodes.json, or the NDJSON `crawl --ndjson` writes (JSON shapes are read by the node-set
- * parser, so they are checked exactly as `dns-tree` and geth's tools check them).
+ * Records from the user, read one way everywhere (crawl --bootnode files and stdin, caps targets
+ * and --nodes, px serve --nodes, dns-tree build and tree directories): each input is literal text
+ * (an ENR as `enr:…`, bare base64url or hex; an `enode://` URL; a multiaddr), a file, or `-` for
+ * stdin. A file or stdin holds one entry per line (blank lines, `#` and `//` comments skipped,
+ * text after the first space dropped), a geth nodes.json, or the NDJSON `crawl --ndjson` writes
+ * (JSON shapes are read by the node-set parser, so they are checked exactly as `dns-tree` and
+ * geth's tools check them).
  *
  * Every entry says where it came from (`file:line`, `stdin:line`, `argument 2`). A bad entry is
  * either thrown (strict, the default: BadInputError naming source:line, or CheckFailedError for a
@@ -64,11 +65,8 @@ export interface ReadRecordsOptions {
   signal?: AbortSignal
   /** Stream read for `-` (default process.stdin). */
   stdin?: Readable
-  /**
-   * Skip bad entries (reported through onProblem and `problems`) instead of throwing on the first.
-   * `'files'`: skip bad entries of files and stdin, but throw for a bad literal argument.
-   */
-  lenient?: boolean | 'files'
+  /** Skip bad entries (reported through onProblem and `problems`) instead of throwing on the first. */
+  lenient?: boolean
   onProblem?: (problem: RecordProblem) => void
   /** Kinds accepted (default only `enr`); another kind is a bad entry saying what was expected. */
   accept?: readonly RecordKind[]
@@ -76,8 +74,6 @@ export interface ReadRecordsOptions {
   literals?: boolean
   /** Check every record's signature (default true; about 1 ms per record). */
   verifySignatures?: boolean
-  /** Names literal input number `index` (0-based) in messages; default `argument N`. */
-  argumentName?: (index: number) => string
   /** Longest accepted line of one-entry-per-line input and literal argument, in characters (default 64 KiB). */
   maxLineLength?: number
   /** Largest accepted file or stdin, in bytes (default 128 MiB); JSON documents are bounded by this alone. */
@@ -111,16 +107,16 @@ export async function readRecords(inputs: readonly string[], options: ReadRecord
     let source: string
     let format: RecordFormat
     if (!stdin && !file) {
-      source = options.argumentName?.(index) ?? `argument ${index + 1}`
+      source = `argument ${index + 1}`
       format = 'argument'
-      const sink = collector(result, options, options.lenient === true)
+      const sink = collector(result, options)
       const text = input.length > maxLine(options) ? input : cleanLine(input)
       if (text !== undefined) readEntry(text, source, 1, source, 'argument', options, sink)
     } else {
       source = stdin ? 'stdin' : input
       const stream = stdin ? (options.stdin ?? process.stdin) : createReadStream(input)
       const text = await readSourceText(stream, source, {maxBytes: options.maxBytes ?? DEFAULT_MAX_INPUT_BYTES, signal: options.signal})
-      format = readText(text, source, options, collector(result, options, options.lenient === true || options.lenient === 'files'))
+      format = readText(text, source, options, collector(result, options))
     }
     result.sources.push({input, source, format, entries: result.entries.length - before.entries, problems: result.problems.length - before.problems})
   }
@@ -153,7 +149,8 @@ interface Sink {
   lenient: boolean
 }
 
-function collector(result: ReadRecordsResult, options: ReadRecordsOptions, lenient: boolean): Sink {
+function collector(result: ReadRecordsResult, options: ReadRecordsOptions): Sink {
+  const lenient = options.lenient === true
   return {
     lenient,
     entry: (e) => result.entries.push(e),

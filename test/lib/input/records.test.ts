@@ -139,13 +139,6 @@ describe('readRecords: bad entries', () => {
     expect(r.sources[0]).toMatchObject({entries: 2, problems: 2})
   })
 
-  it("lenient 'files': a file's bad entries are skipped, a bad literal still throws", async () => {
-    const r = await readRecords([path, recs[0]!.text], {lenient: 'files'})
-    expect(r.entries).toHaveLength(3)
-    expect(r.problems).toHaveLength(2)
-    await expect(readRecords([path, 'enr:nope'], {lenient: 'files', argumentName: (i) => `--bootnode ${i + 1}`})).rejects.toMatchObject({message: expect.stringMatching(/^--bootnode 2: /)})
-  })
-
   it('JSON entries: strict names the line or node, lenient skips them', async () => {
     const lines = [JSON.stringify({enr: recs[0]!.text}), '{"enr": "enr:broken"}', JSON.stringify({record: recs[1]!.text})]
     const nd = file('c.ndjson', lines.join('\n') + '\n')
