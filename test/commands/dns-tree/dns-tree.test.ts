@@ -15,6 +15,7 @@ import {buildTreeDirectory, signTreeDirectory} from '../../../src/lib/dns/index.
 import {writeKeystoreFile} from '../../../src/lib/keys/index.js'
 import {formatNodeSet, nodeSetFromRecords} from '../../../src/lib/nodeset/index.js'
 import {parseNdjson, runCli} from '../../helpers/cli.js'
+import {runInProcess} from '../../helpers/in-process.js'
 import {knotMissing, startKnot} from '../../helpers/knot.js'
 import {startCloudflareFake} from '../../lib/dns/fakes/cloudflare.js'
 import {testRecords} from '../../lib/dns/fixtures.js'
@@ -82,10 +83,10 @@ describe('build → sign → txt → verify', () => {
     expect(sign.code, sign.stderr).toBe(0)
     expect(sign.json).toMatchObject({url: vector.tree_url, seq: '1', previousSeq: '0', verified: true})
     const [txt, human, zone, verify] = await Promise.all([
-      runCli(['dns-tree', 'txt', tree, '--json']),
-      runCli(['dns-tree', 'txt', tree]),
-      runCli(['dns-tree', 'txt', tree, '--zone-file', '-']),
-      runCli(['dns-tree', 'verify', tree, '--json']),
+      runInProcess(['dns-tree', 'txt', tree, '--json']),
+      runInProcess(['dns-tree', 'txt', tree]),
+      runInProcess(['dns-tree', 'txt', tree, '--zone-file', '-']),
+      runInProcess(['dns-tree', 'verify', tree, '--json']),
     ])
     expect(txt.code).toBe(0)
     expect(txt.json).toEqual(vector.txt_records)
@@ -101,13 +102,13 @@ describe('build → sign → txt → verify', () => {
     await fixtureTree(join(dir, 'enrs.txt'), 'ks.example.org', tree, {sign: false})
     await writeKeystoreFile(join(dir, 'ks.json'), Uint8Array.from(Buffer.from(vector.signing_key_hex, 'hex')), 'pw123', {scryptN: 1024})
     await writeFile(join(dir, 'pw'), 'pw123\n', {mode: 0o600})
-    const r1 = await runCli(['dns-tree', 'sign', tree, '--key-file', join(dir, 'ks.json'), '--password-file', join(dir, 'pw'), '--json'])
+    const r1 = await runInProcess(['dns-tree', 'sign', tree, '--key-file', join(dir, 'ks.json'), '--password-file', join(dir, 'pw'), '--json'])
     expect(r1.code, r1.stdout + r1.stderr).toBe(0)
     expect(r1.json.url).toBe(vector.tree_url.replace('@n', '@ks.example.org'))
-    const r2 = await runCli(['dns-tree', 'sign', tree, '--key-file', join(dir, 'key.hex'), '--json'])
+    const r2 = await runInProcess(['dns-tree', 'sign', tree, '--key-file', join(dir, 'key.hex'), '--json'])
     expect(r2.json).toMatchObject({previousSeq: '1', seq: '2'})
     await writeFile(join(dir, 'wrongpw'), 'nope\n', {mode: 0o600})
-    const bad = await runCli(['dns-tree', 'sign', tree, '--key-file', join(dir, 'ks.json'), '--password-file', join(dir, 'wrongpw')])
+    const bad = await runInProcess(['dns-tree', 'sign', tree, '--key-file', join(dir, 'ks.json'), '--password-file', join(dir, 'wrongpw')])
     expect(bad.code).toBe(6)
   })
 
@@ -117,10 +118,10 @@ describe('build → sign → txt → verify', () => {
     const nodes = JSON.parse(await readFile(join(tree, 'nodes.json'), 'utf8'))
     delete nodes[Object.keys(nodes)[0]!]
     await writeFile(join(tree, 'nodes.json'), JSON.stringify(nodes, null, 4))
-    const verify = await runCli(['dns-tree', 'verify', tree, '--json'])
+    const verify = await runInProcess(['dns-tree', 'verify', tree, '--json'])
     expect(verify.code).toBe(3)
     expect(verify.json).toMatchObject({ok: false, signature: 'invalid', problems: [{code: 'DNS_INVALID_SIG'}]})
-    const txt = await runCli(['dns-tree', 'txt', tree])
+    const txt = await runInProcess(['dns-tree', 'txt', tree])
     expect(txt.code).toBe(3)
     expect(txt.stderr).toMatch(/invalid signature on tree/)
   })
@@ -128,9 +129,9 @@ describe('build → sign → txt → verify', () => {
   it('bad input: an unparsable record names file:line (exit 2); --lenient skips it', async () => {
     await writeFile(join(dir, 'bad.txt'), `${vector.want_nodes[0]}\nenr:not-a-record\n`)
     const [r, lenient, caps] = await Promise.all([
-      runCli(['dns-tree', 'build', join(dir, 'bad.txt'), '--domain', 'x.org', '--out', join(dir, 'bad-tree')]),
-      runCli(['dns-tree', 'build', join(dir, 'bad.txt'), '--domain', 'x.org', '--out', join(dir, 'lenient-tree'), '--lenient', '--json']),
-      runCli(['dns-tree', 'build', join(dir, 'enrs.txt'), '--domain', 'x.org', '--out', join(dir, 'caps-tree'), '--caps', 'relay,teleport']),
+      runInProcess(['dns-tree', 'build', join(dir, 'bad.txt'), '--domain', 'x.org', '--out', join(dir, 'bad-tree')]),
+      runInProcess(['dns-tree', 'build', join(dir, 'bad.txt'), '--domain', 'x.org', '--out', join(dir, 'lenient-tree'), '--lenient', '--json']),
+      runInProcess(['dns-tree', 'build', join(dir, 'enrs.txt'), '--domain', 'x.org', '--out', join(dir, 'caps-tree'), '--caps', 'relay,teleport']),
     ])
     expect(r.code).toBe(2)
     expect(r.stderr).toContain(`${join(dir, 'bad.txt')}:2:`)
@@ -143,7 +144,7 @@ describe('build → sign → txt → verify', () => {
   it('build filters crawler NDJSON by Waku fields', async () => {
     const recs = testRecords(10, (i) => (i < 6 ? {waku2: i % 2 ? ['relay', 'store'] : ['relay'], cluster: 1, shards: [i]} : {}))
     await writeFile(join(dir, 'crawl.ndjson'), recs.map((r) => JSON.stringify({enr: r.text, nodeId: r.nodeId})).join('\n') + '\n')
-    const r = await runCli(['dns-tree', 'build', join(dir, 'crawl.ndjson'), '--domain', 'w.example.org', '--out', join(dir, 'w'), '--caps', 'store', '--json'])
+    const r = await runInProcess(['dns-tree', 'build', join(dir, 'crawl.ndjson'), '--domain', 'w.example.org', '--out', join(dir, 'w'), '--caps', 'store', '--json'])
     expect(r.code, r.stderr).toBe(0)
     expect(r.json).toMatchObject({nodes: 3, input: {format: 'ndjson', nodes: 10}})
     expect(r.json.filtered).toEqual({minScore: 0, minAge: 0, record: 7, limit: 0})
@@ -170,15 +171,15 @@ describe('serve → resolve / verify / diff over loopback', () => {
       await writeFile(join(dir, 'next.json'), formatNodeSet(nodeSetFromRecords(testRecords(30).slice(5))))
       await fixtureTree(join(dir, 'next.json'), 'served.example.org', next, {sign: false})
       const [r, enrs, ndjson, random, verify, bad, rollback, replay, diff] = await Promise.all([
-        runCli(['dns-tree', 'resolve', url, '--server', server_, '--json', '--nodes-out', join(dir, 'resolved.json'), '--state', state, '--decode']),
-        runCli(['dns-tree', 'resolve', url, '--server', server_, '--format', 'enr']),
-        runCli(['dns-tree', 'resolve', url, '--server', server_, '--ndjson']),
-        runCli(['dns-tree', 'resolve', url, '--server', server_, '--random', '4', '--json']),
-        runCli(['dns-tree', 'verify', url, '--server', server_, '--json']),
-        runCli(['dns-tree', 'resolve', wrongKey, '--server', server_]),
-        runCli(['dns-tree', 'resolve', url, '--server', server_, '--min-seq', '99', '--json']),
-        runCli(['dns-tree', 'resolve', url, '--server', server_, '--state', replayState]),
-        runCli(['dns-tree', 'diff', url, next, '--server', server_, '--json']),
+        runInProcess(['dns-tree', 'resolve', url, '--server', server_, '--json', '--nodes-out', join(dir, 'resolved.json'), '--state', state, '--decode']),
+        runInProcess(['dns-tree', 'resolve', url, '--server', server_, '--format', 'enr']),
+        runInProcess(['dns-tree', 'resolve', url, '--server', server_, '--ndjson']),
+        runInProcess(['dns-tree', 'resolve', url, '--server', server_, '--random', '4', '--json']),
+        runInProcess(['dns-tree', 'verify', url, '--server', server_, '--json']),
+        runInProcess(['dns-tree', 'resolve', wrongKey, '--server', server_]),
+        runInProcess(['dns-tree', 'resolve', url, '--server', server_, '--min-seq', '99', '--json']),
+        runInProcess(['dns-tree', 'resolve', url, '--server', server_, '--state', replayState]),
+        runInProcess(['dns-tree', 'diff', url, next, '--server', server_, '--json']),
       ])
       expect(r.code, r.stderr).toBe(0)
       expect(r.json.nodes).toHaveLength(30)
@@ -218,13 +219,13 @@ describe('serve → resolve / verify / diff over loopback', () => {
   })
 
   it('exit 4 when the server cannot be reached', async () => {
-    const r = await runCli(['dns-tree', 'resolve', vector.tree_url, '--server', '127.0.0.1:9', '--query-timeout', '200', '--json'])
+    const r = await runInProcess(['dns-tree', 'resolve', vector.tree_url, '--server', '127.0.0.1:9', '--query-timeout', '200', '--json'])
     expect(r.code).toBe(4)
     expect(r.json.error.exitCode).toBe(4)
   })
 
   it('a malformed URL is bad input (exit 2)', async () => {
-    const r = await runCli(['dns-tree', 'resolve', 'enrtree://nodes.example.org', '--server', '127.0.0.1:9'])
+    const r = await runInProcess(['dns-tree', 'resolve', 'enrtree://nodes.example.org', '--server', '127.0.0.1:9'])
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/missing public key/)
   })
@@ -236,17 +237,17 @@ describe('publish', () => {
     await fixtureTree(join(dir, 'enrs.txt'), 'n', tree, {links: [vector.want_links[0]]})
     const zone = join(dir, 'n.zone')
     await writeFile(zone, 'n. 60 IN SOA ns.n. host.n. 7 3600 600 86400 60\nn. 60 IN TXT "v=spf1 -all"\n')
-    const dry = await runCli(['dns-tree', 'publish', tree, '--to', 'zone-file', '--zone-file', zone, '--dry-run', '--json'])
+    const dry = await runInProcess(['dns-tree', 'publish', tree, '--to', 'zone-file', '--zone-file', zone, '--dry-run', '--json'])
     expect(dry.code, dry.stderr).toBe(0)
     expect(dry.json.changes.create).toHaveLength(6)
     expect(await readFile(zone, 'utf8')).not.toContain('enrtree')
-    const r = await runCli(['dns-tree', 'publish', tree, '--to', 'zone-file', '--zone-file', zone, '--bump-serial', '--json'])
+    const r = await runInProcess(['dns-tree', 'publish', tree, '--to', 'zone-file', '--zone-file', zone, '--bump-serial', '--json'])
     expect(r.json).toMatchObject({complete: true})
     const text = await readFile(zone, 'utf8')
     expect(text).toContain('n. 60 IN SOA ns.n. host.n. 8 ')
     expect(text).toContain('n. 60 IN TXT "v=spf1 -all"')
     expect(text).toContain(vector.txt_records['2XS2367YHAXJFGLZHVAWLQD4ZY.n'])
-    const again = await runCli(['dns-tree', 'publish', tree, '--to', 'zone-file', '--zone-file', zone, '--json'])
+    const again = await runInProcess(['dns-tree', 'publish', tree, '--to', 'zone-file', '--zone-file', zone, '--json'])
     expect(again.json.changes).toEqual({create: [], update: [], delete: []})
   })
 
@@ -257,24 +258,24 @@ describe('publish', () => {
       const recs = testRecords(25, (i) => ({waku2: ['relay'], cluster: 1, shards: [i % 8]}))
       await writeFile(join(dir, 'knot-nodes.json'), formatNodeSet(nodeSetFromRecords(recs)))
       const tree = join(dir, 'knot-tree')
-      const built = await runCli(['dns-tree', 'build', join(dir, 'knot-nodes.json'), '--domain', 'fleet.example.org', '--out', tree])
+      const built = await runInProcess(['dns-tree', 'build', join(dir, 'knot-nodes.json'), '--domain', 'fleet.example.org', '--out', tree])
       expect(built.code, built.stderr).toBe(0)
-      const signed = await runCli(['dns-tree', 'sign', tree, '--key-file', join(dir, 'key.hex'), '--json'])
+      const signed = await runInProcess(['dns-tree', 'sign', tree, '--key-file', join(dir, 'key.hex'), '--json'])
       expect(signed.code, signed.stdout + signed.stderr).toBe(0)
       const url = signed.json.url
       await writeFile(join(dir, 'tsig.key'), `key "${knot.tsig.name}" {\n  algorithm hmac-sha256;\n  secret "${knot.tsig.secret}";\n};\n`)
-      const pub = await runCli(['dns-tree', 'publish', tree, '--to', 'rfc2136', '--server', knot.address, '--tsig-key-file', join(dir, 'tsig.key'), '--json'])
+      const pub = await runInProcess(['dns-tree', 'publish', tree, '--to', 'rfc2136', '--server', knot.address, '--tsig-key-file', join(dir, 'tsig.key'), '--json'])
       expect(pub.code, pub.stdout + pub.stderr).toBe(0)
       expect(pub.json).toMatchObject({complete: true})
       expect(pub.stdout + pub.stderr).not.toContain(knot.tsig.secret)
       const [r, verify] = await Promise.all([
-        runCli(['dns-tree', 'resolve', url, '--server', knot.address, '--json']),
-        runCli(['dns-tree', 'verify', url, '--server', knot.address]),
+        runInProcess(['dns-tree', 'resolve', url, '--server', knot.address, '--json']),
+        runInProcess(['dns-tree', 'verify', url, '--server', knot.address]),
       ])
       expect(r.code, r.stderr).toBe(0)
       expect(r.json.nodes.map((n: {enr: string}) => n.enr).sort()).toEqual(recs.map((x) => x.text).sort())
       expect(verify.code).toBe(0)
-      const again = await runCli(['dns-tree', 'publish', tree, '--to', 'rfc2136', '--server', knot.address, '--tsig-key-file', join(dir, 'tsig.key'), '--json'])
+      const again = await runInProcess(['dns-tree', 'publish', tree, '--to', 'rfc2136', '--server', knot.address, '--tsig-key-file', join(dir, 'tsig.key'), '--json'])
       expect(again.json.changes).toEqual({create: [], update: [], delete: []})
     } finally {
       await knot.stop()
@@ -287,12 +288,12 @@ describe('publish', () => {
       const tree = join(dir, 'cf')
       await fixtureTree(join(dir, 'enrs.txt'), 'nodes.example.org', tree)
       const env = {CLOUDFLARE_API_TOKEN: cf.token}
-      const r = await runCli(['dns-tree', 'publish', tree, '--to', 'cloudflare', '--api-url', cf.url, '--json', '-v'], {env})
+      const r = await runInProcess(['dns-tree', 'publish', tree, '--to', 'cloudflare', '--api-url', cf.url, '--json', '-v'], {env})
       expect(r.code, r.stderr).toBe(0)
       expect(r.json.complete).toBe(true)
       expect(cf.records.size).toBe(6)
       expect(r.stdout + r.stderr).not.toContain(cf.token)
-      const noToken = await runCli(['dns-tree', 'publish', tree, '--to', 'cloudflare', '--api-url', cf.url], {env: {CLOUDFLARE_API_TOKEN: ''}})
+      const noToken = await runInProcess(['dns-tree', 'publish', tree, '--to', 'cloudflare', '--api-url', cf.url], {env: {CLOUDFLARE_API_TOKEN: ''}})
       expect(noToken.code).toBe(6)
     } finally {
       await cf.close()
