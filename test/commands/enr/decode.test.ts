@@ -6,6 +6,7 @@ import {afterAll, describe, expect, it} from 'vitest'
 
 import {buildRecord, bytes, toText, u16} from '../../fixtures/enr/build.js'
 import {parseNdjson, runCli} from '../../helpers/cli.js'
+import {runInProcess} from '../../helpers/in-process.js'
 
 const EIP778 = 'enr:-IS4QHCYrYZbAKWCBRlAy5zzaDZXJBGkcnh4MHcBFZntXNFrdvJjX04jRzjzCBOonrkTfj499SZuOh8R33Ls8RRcy5wBgmlkgnY0gmlwhH8AAAGJc2VjcDI1NmsxoQPKY0yuDUmstAHYpMa2_oxVtw0RW_QAdpzBQA8yWM0xOIN1ZHCCdl8'
 const NWAKU = 'enr:-QEMuEAs8JmmyUI3b9v_ADqYtELHUYAsAMS21lA2BMtrzF86tVmyy9cCrhmzfHGHx_g3nybn7jIRybzXTGNj3C2KzrriAYJpZIJ2NIJpcISf3_Jeim11bHRpYWRkcnO4XAArNiZzdG9yZS0wMS5kby1hbXMzLnN0YXR1cy5wcm9kLnN0YXR1cy5pbQZ2XwAtNiZzdG9yZS0wMS5kby1hbXMzLnN0YXR1cy5wcm9kLnN0YXR1cy5pbQYBu94DgnJzjQAQBQABACAAQACAAQCJc2VjcDI1NmsxoQLfoaQH3oSYW59yxEBfeAZbltmUnC4BzYkHqer2VQMTyoN0Y3CCdl-DdWRwgiMohXdha3UyAw'
@@ -28,7 +29,7 @@ describe('enr decode', () => {
   })
 
   it('--json prints an array of decoded records', async () => {
-    const r = await runCli(['enr', 'decode', '--json', EIP778, NWAKU])
+    const r = await runInProcess(['enr', 'decode', '--json', EIP778, NWAKU])
     expect(r.code).toBe(0)
     expect(r.json).toHaveLength(2)
     expect(r.json[0]).toMatchObject({seq: '1', nodeId: 'a448f24c6d18e575453db13171562b71999873db5b286df957af199ec94617f7', ip: '127.0.0.1', udp: 30303, size: 134, signatureValid: true, id: 'v4'})
@@ -55,7 +56,7 @@ describe('enr decode', () => {
   it('--ndjson streams one object per line; files are read line by line', async () => {
     const file = join(dir, 'nodes.txt')
     writeFileSync(file, `${EIP778}\n${NWAKU}  # annotated\n`)
-    const r = await runCli(['enr', 'decode', '--ndjson', file])
+    const r = await runInProcess(['enr', 'decode', '--ndjson', file])
     expect(r.code).toBe(0)
     const lines = parseNdjson(r.stdout)
     expect(lines.map((l) => l.seq)).toEqual(['1', '1'])
@@ -63,7 +64,7 @@ describe('enr decode', () => {
   })
 
   it('a record that parses but fails validation exits 3 and still shows its fields', async () => {
-    const [r, human] = await Promise.all([runCli(['enr', 'decode', '--json', BAD_SIG]), runCli(['enr', 'decode', BAD_SIG])])
+    const [r, human] = await Promise.all([runInProcess(['enr', 'decode', '--json', BAD_SIG]), runInProcess(['enr', 'decode', BAD_SIG])])
     expect(r.code).toBe(3)
     expect(r.json[0]).toMatchObject({ip: '1.2.3.4', udp: 9000, signatureValid: false, error: {code: 'SIGNATURE_INVALID', aliases: ['signature.invalid'], exitCode: 3}})
     expect(human.code).toBe(3)
@@ -75,9 +76,9 @@ describe('enr decode', () => {
 
   it('unparseable beats invalid for the exit code; no input is a usage error', async () => {
     const [mixed, none, onlyComments] = await Promise.all([
-      runCli(['enr', 'decode', BAD_SIG, 'enr:+++']),
-      runCli(['enr', 'decode']),
-      runCli(['enr', 'decode', '-'], {stdin: '# nothing\n\n'}),
+      runInProcess(['enr', 'decode', BAD_SIG, 'enr:+++']),
+      runInProcess(['enr', 'decode']),
+      runInProcess(['enr', 'decode', '-'], {stdin: '# nothing\n\n'}),
     ])
     expect(mixed.code).toBe(2)
     expect(none.code).toBe(2)
@@ -87,13 +88,13 @@ describe('enr decode', () => {
 
   it('base64 without the enr: prefix starts with "-" and is still a record, not an unknown flag', async () => {
     expect(EIP778.slice(4)).toMatch(/^-/)
-    const r = await runCli(['enr', 'decode', '--json', EIP778.slice(4)])
+    const r = await runInProcess(['enr', 'decode', '--json', EIP778.slice(4)])
     expect(r.code, r.stderr).toBe(0)
     expect(r.json[0]).toMatchObject({enr: EIP778, seq: '1', signatureValid: true})
   })
 
   it('prints one clear line for a bad record in human mode', async () => {
-    const r = await runCli(['enr', 'decode', EIP778 + '='])
+    const r = await runInProcess(['enr', 'decode', EIP778 + '='])
     expect(r.code).toBe(2)
     expect(r.stdout).toContain("Error [ENR_BASE64_PADDING]: ENR base64 has '=' padding at character 179; EIP-778 text omits padding")
     expect(r.stderr).not.toMatch(/at .*\.ts:\d+/)

@@ -7,6 +7,7 @@ import {afterAll, describe, expect, it} from 'vitest'
 
 import {keyIdentity, loadPrivateKey, publicKeyOf} from '../../../src/lib/keys/index.js'
 import {runCli} from '../../helpers/cli.js'
+import {runInProcess} from '../../helpers/in-process.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'waku-disc-key-cmd-'))
 afterAll(() => rmSync(dir, {recursive: true, force: true}))
@@ -22,7 +23,7 @@ describe('key generate / show', () => {
     const id = keyIdentity(publicKeyOf(await loadPrivateKey(out)))
     expect(r.json).toMatchObject({path: out, format: 'hex', nodeId: id.nodeId, peerId: id.peerId, enrtreeKey: id.enrtreeKey, publicKey: id.publicKey})
     expect(r.stdout + r.stderr).not.toContain(secret)
-    const show = await runCli(['key', 'show', out])
+    const show = await runInProcess(['key', 'show', out])
     expect(show.code).toBe(0)
     expect(show.stdout).toContain(id.nodeId)
     expect(show.stdout).toContain(id.peerId)
@@ -33,7 +34,7 @@ describe('key generate / show', () => {
   it('refuses to overwrite an existing key file (exit 6)', async () => {
     const out = join(dir, 'keep.key')
     writeFileSync(out, 'precious')
-    const r = await runCli(['key', 'generate', '--out', out])
+    const r = await runInProcess(['key', 'generate', '--out', out])
     expect(r.code).toBe(6)
     expect(r.stderr).toContain('KEY_FILE_EXISTS')
     expect(readFileSync(out, 'utf8')).toBe('precious')
@@ -43,17 +44,17 @@ describe('key generate / show', () => {
     const out = join(dir, 'signer.json')
     const pw = join(dir, 'pw.txt')
     writeFileSync(pw, 'correct horse\n', {mode: 0o600})
-    const r = await runCli(['key', 'generate', '--json', '--out', out, '--keystore', '--light-kdf', '--password-file', pw])
+    const r = await runInProcess(['key', 'generate', '--json', '--out', out, '--keystore', '--light-kdf', '--password-file', pw])
     expect(r.code).toBe(0)
     expect(statSync(out).mode & 0o777).toBe(0o600)
     expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({version: 3, crypto: {kdf: 'scrypt', kdfparams: {n: 4096}}})
     // The reads are independent of each other: run them at once (each CLI start costs seconds under load).
     const [viaFile, viaEnv, wrong, none, asArg] = await Promise.all([
-      runCli(['key', 'show', '--json', out, '--password-file', pw]),
-      runCli(['key', 'show', '--json', out], {env: {WAKU_DISC_KEY_PASSWORD: 'correct horse'}}),
-      runCli(['key', 'show', out], {env: {WAKU_DISC_KEY_PASSWORD: 'wrong'}}),
-      runCli(['key', 'generate', '--out', join(dir, 'x.json'), '--keystore'], {env: {WAKU_DISC_KEY_PASSWORD: undefined}}),
-      runCli(['key', 'show', out, '--password', 'correct horse']),
+      runInProcess(['key', 'show', '--json', out, '--password-file', pw]),
+      runInProcess(['key', 'show', '--json', out], {env: {WAKU_DISC_KEY_PASSWORD: 'correct horse'}}),
+      runInProcess(['key', 'show', out], {env: {WAKU_DISC_KEY_PASSWORD: 'wrong'}}),
+      runInProcess(['key', 'generate', '--out', join(dir, 'x.json'), '--keystore'], {env: {WAKU_DISC_KEY_PASSWORD: undefined}}),
+      runInProcess(['key', 'show', out, '--password', 'correct horse']),
     ])
     expect(viaFile.json).toMatchObject({format: 'keystore', nodeId: r.json.nodeId})
     expect(viaEnv.json.nodeId).toBe(r.json.nodeId)
@@ -68,7 +69,7 @@ describe('key generate / show', () => {
     const f = join(dir, 'open.key')
     writeFileSync(f, '7a28b5ba57c53603b0b07b56bba752f7784bf506fa95edc395f5cf6c7514fe9d', {mode: 0o644})
     chmodSync(f, 0o644)
-    const [r, ok] = await Promise.all([runCli(['key', 'show', f]), runCli(['key', 'show', '--json', '--insecure-key-permissions', f])])
+    const [r, ok] = await Promise.all([runInProcess(['key', 'show', f]), runInProcess(['key', 'show', '--json', '--insecure-key-permissions', f])])
     expect(r.code).toBe(6)
     expect(r.stderr).toContain('Error [KEY_FILE_PERMISSIONS]')
     expect(r.stderr).toContain('hint: chmod 600')
@@ -79,7 +80,7 @@ describe('key generate / show', () => {
   it('show on a file that is not a key exits 6 with one line', async () => {
     const f = join(dir, 'junk')
     writeFileSync(f, 'hello', {mode: 0o600})
-    const r = await runCli(['key', 'show', f])
+    const r = await runInProcess(['key', 'show', f])
     expect(r.code).toBe(6)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
   })
