@@ -5,6 +5,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
 import {nodeFilterFlags, nodeFilterFrom} from '../../cli/flags.js'
+import {testnetErrorInFlagTerms, type TestnetFlagNames} from '../../cli/testnet-option-error.js'
 import {
   CRAWL_STRATEGIES,
   NETWORK_PRESETS,
@@ -37,6 +38,9 @@ import {startTestnet, type Testnet} from '../../lib/testnet/index.js'
 import {liveViewAllowed} from '../../ui/colors.js'
 import {discoveryCurveChart} from '../../ui/chart.js'
 import {crawlStatusLine, renderCrawlSummary, renderMonitorRound, renderMonitorSummary, startCrawlDashboard} from '../../ui/crawl.js'
+
+/** crawl --testnet's flag for each testnet option the library checks. */
+const TESTNET_FLAGS: TestnetFlagNames = {nodes: '--testnet', dead: '--testnet-dead', liars: '--testnet-liars', libp2p: '--testnet-libp2p', libp2pLies: '--testnet-libp2p-lies', cluster: '--preset', shards: '--preset'}
 
 export interface CrawlCommandResult extends CrawlSummary {
   filter: NodeFilter
@@ -168,6 +172,8 @@ Visits (--visit, the default for --network waku): every responsive peer whose re
           // Each listener is a js-libp2p node (~1–2 MB): a 5,000-node lab gets about 250 by default.
           ...(visit ? {libp2p: f['testnet-libp2p'] !== undefined ? Number(f['testnet-libp2p']) : Math.min(1, DEFAULT_TESTNET_LISTENERS / (f.testnet * 0.7)), libp2pLies: Number(f['testnet-libp2p-lies'])} : {}),
           signal: this.signal,
+        }).catch((error: unknown) => {
+          throw testnetErrorInFlagTerms(error, TESTNET_FLAGS)
         })
         this.progress(
           `testnet up in ${(testnet.startupMs / 1000).toFixed(1)} s: ${testnet.counts.live} live nodes, ${testnet.counts.dead} dead, ${testnet.counts.liars} liars` +

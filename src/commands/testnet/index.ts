@@ -1,13 +1,14 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
+import {testnetErrorInFlagTerms, type TestnetFlagNames} from '../../cli/testnet-option-error.js'
 import {untilStopped} from '../../cli/until-stopped.js'
 import {BadInputError, ExitCode} from '../../lib/errors.js'
 import {startTestnet, type TestnetDescription, type TestnetOptions} from '../../lib/testnet/index.js'
 import {renderTestnet} from '../../ui/testnet.js'
 
 /** This command's flag for each library option whose value the library checks. */
-const FLAG_OF: Partial<Record<keyof TestnetOptions, string>> = {
+const FLAG_OF: TestnetFlagNames = {
   nodes: '--nodes',
   wakuShare: '--waku-share',
   dead: '--dead',
@@ -20,13 +21,7 @@ const FLAG_OF: Partial<Record<keyof TestnetOptions, string>> = {
   shards: '--shards',
 }
 
-/** The library's option error said with this command's flags (`dead` → `--dead`). */
-function inFlagTerms(error: unknown): unknown {
-  if (!(error instanceof BadInputError) || error.code !== 'BAD_TESTNET_OPTION' || !Array.isArray(error.details?.options)) return error
-  const {options, constraint, value} = error.details as {options: (keyof TestnetOptions)[]; constraint: string; value?: string}
-  const flags = options.map((o) => FLAG_OF[o] ?? o).join(' plus ')
-  return new BadInputError(error.code, `${flags} ${constraint}${value === undefined ? '' : `, got ${value}`}`, {cause: error, details: error.details})
-}
+const inFlagTerms = (error: unknown) => testnetErrorInFlagTerms(error, FLAG_OF)
 
 function fraction(name: string, text: string): number {
   const v = Number(text)

@@ -192,6 +192,10 @@ describe('waku-disc crawl', () => {
     const caps = await runInProcess(['crawl', '--testnet', '5', '--caps', 'teleport'])
     expect(caps.code).toBe(2)
     expect(caps.stderr).toMatch(/unknown capability "teleport"/)
+    // The testnet library names its options; crawl says them with its own --testnet-* flags.
+    const dead = await runInProcess(['crawl', '--testnet', '5', '--testnet-dead', '0.99'])
+    expect(dead.code).toBe(2)
+    expect(dead.stderr).toMatch(/--testnet-dead must be a fraction between 0 and 0\.9, got 0\.99/)
   }, 60_000)
 
   it('exits 4 when no bootnode answers (wrong protocol id)', async () => {
