@@ -9,6 +9,7 @@ import {generateKeyPair} from '@libp2p/crypto/keys'
 
 import ipaddr from 'ipaddr.js'
 
+import {assertDiscv5Adapter} from '../discv5/adapter/index.js'
 import {classifyIp} from '../net/index.js'
 import {BadInputError, CheckFailedError, UnreachableError, abortError} from '../errors.js'
 
@@ -50,6 +51,8 @@ export async function discv5Ping(enrText: string, options: Discv5PingOptions = {
   // @chainsafe/discv5 carries its own multiaddr version: build the bind address with its helper.
   const octets = v4 ? (loopback ? [127, 0, 0, 1] : [0, 0, 0, 0]) : [...new Array(15).fill(0), loopback ? 1 : 0]
   const bind = multiaddrFromSocketAddress({ip: {type: v4 ? 4 : 6, octets: Uint8Array.from(octets)}, port: 0})
+  // The 'd5waku' protocol id exists only with our patch applied: check it is, with a clear error.
+  assertDiscv5Adapter()
   const privateKey = await generateKeyPair('secp256k1')
   const discv5 = Discv5.create({
     enr: SignableENR.createFromPrivateKey(privateKey as never),

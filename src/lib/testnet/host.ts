@@ -8,6 +8,7 @@ import {randomBytes} from 'node:crypto'
 import {log2Distance, type Discv5} from '@chainsafe/discv5'
 import {ENR, SignableENR} from '@chainsafe/enr'
 
+import {replaceFindNodeHandler} from '../discv5/adapter/index.js'
 import {startNode, type StartedNode} from '../discv5/node.js'
 import {startListener, type Libp2pRole, type RunningListener} from './libp2p.js'
 import {seededRandom, wakuEntries, type WakuProfile} from './records.js'
@@ -207,43 +208,33 @@ export class TestnetHost {
     const discv5 = h.node!.discv5
     const role = h.spec.role
     if (role === 'honest') return
-    const internals = discv5 as unknown as {
-      handleFindNode: (nodeAddr: unknown, message: {id: bigint; distances: number[]}) => void
-      sessionService: {sendResponse: (nodeAddr: unknown, message: unknown) => void}
-      kbuckets: {valuesOfDistance: (d: number) => ENR[]}
-    }
-    const send = (nodeAddr: unknown, id: bigint, total: number, enrs: ENR[]) =>
-      internals.sessionService.sendResponse(nodeAddr, {type: 4, id, total, enrs})
     const own = discv5.enr.toENR()
-    internals.handleFindNode = (nodeAddr, message) => {
-      const {id, distances} = message
-      if (distances.includes(0)) return send(nodeAddr, id, 1, [own])
+    replaceFindNodeHandler(discv5, (distances, respond) => {
+      if (distances.includes(0)) return respond.reply(1, [own])
       const asked = distances[0] ?? 256
       switch (role) {
         case 'wrong-distance': {
           // Neighbours from other buckets than the ones asked for.
           const other = asked === 256 ? 255 : 256
-          const lies = internals.kbuckets.valuesOfDistance(other).slice(0, 3)
-          send(nodeAddr, id, 1, lies)
+          respond.reply(1, respond.bucket(other).slice(0, 3))
           return
         }
         case 'flood': {
-          const real = internals.kbuckets.valuesOfDistance(asked).slice(0, 3)
+          const real = respond.bucket(asked).slice(0, 3)
           const total = 60
-          for (let i = 0; i < total; i++) send(nodeAddr, id, total, real)
+          for (let i = 0; i < total; i++) respond.reply(total, real)
           return
         }
         case 'bad-address': {
           const lies = this.fakes.filter((f) => log2Distance(f.nodeId, h.nodeId) === asked).slice(0, 3)
-          const real = internals.kbuckets.valuesOfDistance(asked).slice(0, 3)
-          send(nodeAddr, id, 2, lies)
-          send(nodeAddr, id, 2, real)
+          respond.reply(2, lies)
+          respond.reply(2, respond.bucket(asked).slice(0, 3))
           return
         }
         default:
           return
       }
-    }
+    })
   }
 
   async stop(): Promise<void> {

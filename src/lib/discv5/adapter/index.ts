@@ -1,8 +1,8 @@
 /**
  * The one place where the discv5 crawler and node factory change @chainsafe/discv5 11.0.0: the
  * rest of src/lib/discv5 uses the library's public API, and what it needs beyond that comes from
- * here. (Outside this folder, src/lib/testnet/host.ts still replaces handleFindNode on its
- * misbehaving testnet nodes, and doctor/discv5-ping.ts relies on the patched protocol id.)
+ * here, as it does for the testnet's misbehaving nodes (replaceFindNodeHandler) and doctor's
+ * discv5 ping (which checks the adapter before relying on the patched protocol id).
  *
  * Two mechanisms remain, each for what the other cannot do:
  *
@@ -41,5 +41,5 @@ export {
   type Discv5Shape,
 } from './check.js'
 export {discv5CryptoBackend, enrCacheStats, installDiscv5Crypto, installEnrVerifyCache} from './crypto-backend.js'
-export {freezeRoutingTable, observeIncoming, sendFindNodeVia, socketSlot, type SocketSlot} from './internals.js'
+export {freezeRoutingTable, observeIncoming, replaceFindNodeHandler, sendFindNodeVia, socketSlot, type FindNodeResponder, type SocketSlot} from './internals.js'
 export {isRequestFailure, isRequestTimeout, makeTimeoutsLagTolerant, requestErrorType, type RequestTimerOptions, type TimeoutPhase} from './timeouts.js'

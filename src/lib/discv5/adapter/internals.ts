@@ -2,8 +2,8 @@
  * Every private member of @chainsafe/discv5 11.0.0 that the discv5 crawler and node factory read
  * or replace at run time, each behind one typed accessor, and the start-up test of each
  * (MEMBER_CHECKS, run by check.ts on a node made through the library's own factory). No other
- * file of src/lib/discv5 names private members. (src/lib/testnet/host.ts, which makes testnet
- * nodes misbehave, still reaches handleFindNode, sessionService.sendResponse and kbuckets itself.)
+ * file of src/lib names private members: the testnet's misbehaving nodes replace their FINDNODE
+ * handler through replaceFindNodeHandler too.
  */
 import type {RemoteInfo, Socket} from 'node:dgram'
 
@@ -34,7 +34,10 @@ export interface RequestTimeoutMap {
 }
 
 interface Discv5Internals {
-  sessionService: {activeRequests: RequestTimeoutMap; transport: unknown; protocolId?: unknown}
+  sessionService: {activeRequests: RequestTimeoutMap; transport: unknown; protocolId?: unknown; sendResponse: (nodeAddr: unknown, message: unknown) => void}
+  /** Answers an incoming FINDNODE (an instance-bound handler the session service calls). */
+  handleFindNode: (nodeAddr: unknown, message: {id: bigint; distances: number[]}) => void
+  kbuckets: {valuesOfDistance: (distance: number) => ENR[]}
   /** Inserts peers that contacted us into the routing table and evicts failing ones. */
   connectionUpdated: (nodeId: string, status: unknown) => void
   /** The address families createNodeContact may use (shared with the transport's ipMode). */
@@ -90,6 +93,29 @@ export function sendFindNodeVia(discv5: Discv5, enr: ENR, distances: number[], f
   }
 }
 
+/** How a replaced FINDNODE handler answers: NODES messages, and the node's own routing table. */
+export interface FindNodeResponder {
+  /** Sends one NODES message (`total` messages make up the answer) with these records. */
+  reply(total: number, enrs: ENR[]): void
+  /** The records in the node's own bucket at this log2 distance. */
+  bucket(distance: number): ENR[]
+}
+
+/**
+ * Replaces how a node answers FINDNODE (the testnet's liars: wrong distances, floods, forbidden
+ * addresses). The handler gets the requested distances and a responder; call after start().
+ */
+export function replaceFindNodeHandler(discv5: Discv5, handler: (distances: number[], respond: FindNodeResponder) => void): void {
+  const service = discv5Of(discv5)
+  service.handleFindNode = (nodeAddr, message) => {
+    handler(message.distances, {
+      // 4 is the NODES message type of discv5 wire v5.1.
+      reply: (total, enrs) => service.sessionService.sendResponse(nodeAddr, {type: 4, id: message.id, total, enrs}),
+      bucket: (distance) => service.kbuckets.valuesOfDistance(distance),
+    })
+  }
+}
+
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null
 const isFunction = (x: unknown): boolean => typeof x === 'function'
 
@@ -118,6 +144,14 @@ export const MEMBER_CHECKS: ReadonlyArray<{member: string; check: (discv5: unkno
         if (!isFunction(map[m])) return `no function activeRequests.${m} (the request timer)`
       }
       return map['timeouts'] instanceof Map ? undefined : 'no Map activeRequests.timeouts (the request timer)'
+    },
+  },
+  {
+    member: 'Discv5#handleFindNode, #kbuckets and sessionService.sendResponse',
+    check: (d) => {
+      if (!isObject(d) || !isFunction(d['handleFindNode'])) return 'no method Discv5#handleFindNode (replaceFindNodeHandler)'
+      if (!isObject(d['kbuckets']) || !isFunction(d['kbuckets']['valuesOfDistance'])) return 'no Discv5#kbuckets.valuesOfDistance (replaceFindNodeHandler)'
+      return isObject(d['sessionService']) && isFunction(d['sessionService']['sendResponse']) ? undefined : 'no function Discv5#sessionService.sendResponse (replaceFindNodeHandler)'
     },
   },
   {
