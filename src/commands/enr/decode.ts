@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {protectRecordArguments} from '../../cli/flags.js'
 import {BadInputError} from '../../lib/errors.js'
-import {batchExitCode, decodeEnrLines, type EnrDecodeEntry, type EnrStatus} from '../../lib/enr/index.js'
+import {decodeBatchSummary, decodeEnrLines, type EnrDecodeEntry, type EnrStatus} from '../../lib/enr/index.js'
 import {readInputLines} from '../../lib/input/lines.js'
 import {renderEnrCard} from '../../ui/enr.js'
 
@@ -39,7 +39,7 @@ Exit 0 when every record is valid, 2 when an input cannot be parsed, 3 when a re
     const statuses: EnrStatus[] = []
     for await (const {status, entry} of decodeEnrLines(readInputLines(inputs), {signal: this.signal})) {
       statuses.push(status)
-      if (this.flags.ndjson) this.out(JSON.stringify(entry))
+      if (this.flags.ndjson) this.ndjson('record', entry)
       else {
         if (entries.length > 0) this.out('')
         this.out(renderEnrCard(entry).trimEnd())
@@ -47,7 +47,9 @@ Exit 0 when every record is valid, 2 when an input cannot be parsed, 3 when a re
       entries.push(entry)
     }
     if (entries.length === 0) throw new BadInputError('ENR_NO_INPUT', 'no records in the input (only blank or comment lines)')
-    this.resultExitCode = batchExitCode(statuses)
+    const summary = decodeBatchSummary(statuses)
+    if (this.flags.ndjson) this.ndjson('summary', summary)
+    this.resultExitCode = summary.exitCode
     return entries
   }
 }

@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {protectRecordArguments} from '../../cli/flags.js'
 import {BadInputError} from '../../lib/errors.js'
-import {batchExitCode, lintEnrLines, type EnrStatus, type LintEntry} from '../../lib/enr/index.js'
+import {lintBatchSummary, lintEnrLines, type EnrStatus, type LintEntry} from '../../lib/enr/index.js'
 import {readInputLines} from '../../lib/input/lines.js'
 import {renderLintEntry, renderLintSummary} from '../../ui/enr.js'
 
@@ -40,13 +40,14 @@ Exit 3 when any error-level finding, 2 when an input cannot be parsed.`
     for await (const {status, entry} of lintEnrLines(readInputLines(inputs), {signal: this.signal, publicList: this.flags.public})) {
       statuses.push(status)
       entries.push(entry)
-      if (this.flags.ndjson) this.out(JSON.stringify(entry))
+      if (this.flags.ndjson) this.ndjson('record', entry)
       else this.out(renderLintEntry(entry).trimEnd())
     }
     if (entries.length === 0) throw new BadInputError('ENR_NO_INPUT', 'no records in the input (only blank or comment lines)')
     if (!this.flags.ndjson && entries.length > 1) this.out(renderLintSummary(entries))
-    const parse = batchExitCode(statuses)
-    this.resultExitCode = parse === 2 ? 2 : entries.some((e) => e.worst === 'error') ? 3 : 0
+    const summary = lintBatchSummary(statuses, entries)
+    if (this.flags.ndjson) this.ndjson('summary', summary)
+    this.resultExitCode = summary.exitCode
     return entries
   }
 }

@@ -132,3 +132,32 @@ export function batchExitCode(statuses: Iterable<EnrStatus>): 0 | 2 | 3 {
   }
   return code
 }
+
+/** What a batch of decoded or linted records came to (the NDJSON summary line), with its exit code. */
+export interface EnrBatchSummary {
+  records: number
+  valid: number
+  invalid: number
+  unparseable: number
+  /** Lint only: findings by severity. */
+  findings?: {error: number; warning: number; info: number}
+  exitCode: 0 | 2 | 3
+}
+
+function countStatuses(statuses: readonly EnrStatus[]): Pick<EnrBatchSummary, 'records' | 'valid' | 'invalid' | 'unparseable'> {
+  const n = (s: EnrStatus) => statuses.filter((x) => x === s).length
+  return {records: statuses.length, valid: n('valid'), invalid: n('invalid'), unparseable: n('unparseable')}
+}
+
+/** `enr decode`: exit 2 when any input is unparseable, else 3 when any record is invalid, else 0. */
+export function decodeBatchSummary(statuses: readonly EnrStatus[]): EnrBatchSummary {
+  return {...countStatuses(statuses), exitCode: batchExitCode(statuses)}
+}
+
+/** `enr lint`: exit 2 when any input is unparseable, else 3 when any record has an error finding, else 0. */
+export function lintBatchSummary(statuses: readonly EnrStatus[], entries: readonly LintEntry[]): EnrBatchSummary {
+  const count = (severity: LintFinding['severity']) => entries.reduce((n, e) => n + e.findings.filter((f) => f.severity === severity).length, 0)
+  const parse = batchExitCode(statuses)
+  const exitCode = parse === 2 ? 2 : entries.some((e) => e.worst === 'error') ? 3 : 0
+  return {...countStatuses(statuses), findings: {error: count('error'), warning: count('warning'), info: count('info')}, exitCode}
+}

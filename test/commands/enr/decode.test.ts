@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {buildRecord, bytes, toText, u16} from '../../fixtures/enr/build.js'
-import {parseNdjson, runCli} from '../../helpers/cli.js'
+import {ndjsonOf, parseNdjson, runCli} from '../../helpers/cli.js'
 import {runInProcess} from '../../helpers/in-process.js'
 
 const EIP778 = 'enr:-IS4QHCYrYZbAKWCBRlAy5zzaDZXJBGkcnh4MHcBFZntXNFrdvJjX04jRzjzCBOonrkTfj499SZuOh8R33Ls8RRcy5wBgmlkgnY0gmlwhH8AAAGJc2VjcDI1NmsxoQPKY0yuDUmstAHYpMa2_oxVtw0RW_QAdpzBQA8yWM0xOIN1ZHCCdl8'
@@ -58,9 +58,15 @@ describe('enr decode', () => {
     writeFileSync(file, `${EIP778}\n${NWAKU}  # annotated\n`)
     const r = await runInProcess(['enr', 'decode', '--ndjson', file])
     expect(r.code).toBe(0)
-    const lines = parseNdjson(r.stdout)
+    const lines = ndjsonOf(r.stdout, 'record')
     expect(lines.map((l) => l.seq)).toEqual(['1', '1'])
     expect(lines[1].waku.cluster).toBe(16)
+    // The stream ends with one summary line carrying the counts and the exit code.
+    expect(parseNdjson(r.stdout).at(-1)).toEqual({type: 'summary', records: 2, valid: 2, invalid: 0, unparseable: 0, exitCode: 0})
+    const mixed = await runInProcess(['enr', 'lint', '--ndjson', file, 'enr:zzz'])
+    expect(mixed.code).toBe(2)
+    expect(ndjsonOf(mixed.stdout, 'record')).toHaveLength(3)
+    expect(ndjsonOf(mixed.stdout, 'summary')).toEqual([{type: 'summary', records: 3, valid: 2, invalid: 0, unparseable: 1, findings: expect.objectContaining({error: 1}), exitCode: 2}])
   })
 
   it('a record that parses but fails validation exits 3 and still shows its fields', async () => {
