@@ -97,6 +97,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     process.stdout.write(ndjsonLine(type, value))
   }
 
+  /** Writes an object that already names its kind (`{type, …}`, e.g. a server event) as one NDJSON line. */
+  protected ndjsonEvent(event: {type: string}): void {
+    const {type, ...rest} = event
+    this.ndjson(type, rest)
+  }
+
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     if (isWakuDiscError(err)) {
       if (this.jsonEnabled()) {

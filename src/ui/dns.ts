@@ -1,5 +1,6 @@
 import type {ChalkInstance} from 'chalk'
 import {table} from 'table'
+import {ndjsonLine} from './ndjson.js'
 
 import type {BuildTreeReport, DiffReport, ResolveReport, ResolvedNode, ResolvedTree, SignTreeReport, TreeProblem, VerifyReport} from '../lib/dns/index.js'
 import type {PublishReport} from '../lib/dns/publish/index.js'
@@ -75,13 +76,13 @@ export function renderResolved(r: ResolvedTree, format: 'summary' | 'enr' | 'tab
 
 /** One NDJSON line for a node as it is found (`resolve --ndjson`). */
 export function ndjsonNodeLine(node: ResolvedNode): string {
-  return JSON.stringify({type: 'node', ...node})
+  return ndjsonLine('node', node)
 }
 
 /** The closing NDJSON line of `resolve --ndjson`: the report with the node count instead of the nodes, without the TXT records or decoded records. */
 export function ndjsonSummaryLine(r: ResolveReport): string {
   const {nodes, txt: _txt, decoded: _decoded, ...summary} = r
-  return JSON.stringify({type: 'summary', ...summary, nodes: nodes.length})
+  return ndjsonLine('summary', {...summary, nodes: nodes.length})
 }
 
 export function renderDiff(d: DiffReport, c: ChalkInstance = colorsFor()): string {

@@ -35,8 +35,8 @@ export function renderPxQuery(r: PxQueryResult, c: ChalkInstance = colorsFor()):
 }
 
 /** One NDJSON-able object per record for --ndjson. */
-export function pxPeerLines(r: PxQueryResult): object[] {
-  return r.peers.map((p) => ({type: 'peer', from: r.target.peerId, status: r.status.code, ...p}))
+export function pxPeerLines(r: PxQueryResult): Array<{type: 'peer'} & Record<string, unknown>> {
+  return r.peers.map((p) => ({type: 'peer' as const, from: r.target.peerId, status: r.status.code, ...p}))
 }
 
 export function renderPxServeEvent(e: PxServeEvent): string {

@@ -73,15 +73,15 @@ export default class Caps extends BaseCommand<typeof Caps> {
       },
       (event, state) => {
         if (event.type !== 'result') return
-        if (this.flags.ndjson) process.stdout.write(JSON.stringify({type: 'target', ...event.report}) + '\n')
+        if (this.flags.ndjson) this.ndjson('target', {...event.report})
         else if (targets.length > 1) this.progress(renderFleetProgress(event.report, state.summary.done, state.summary.total))
       },
     )
     if (skipped.length) report.skipped = skipped
     if (this.flags.ndjson) {
-      for (const k of skipped) process.stdout.write(JSON.stringify({type: 'skipped', ...k}) + '\n')
+      for (const k of skipped) this.ndjson('skipped', {...k})
       const stopped = report.timedOut ? {timedOut: true} : {}
-      process.stdout.write(JSON.stringify({type: 'summary', ...report.summary, exitCode: report.exitCode, durationMs: report.durationMs, ...stopped}) + '\n')
+      this.ndjson('summary', {...report.summary, exitCode: report.exitCode, durationMs: report.durationMs, ...stopped})
     } else {
       this.out(renderFleet(report))
     }

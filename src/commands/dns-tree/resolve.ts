@@ -48,7 +48,7 @@ export default class DnsTreeResolve extends BaseCommand<typeof DnsTreeResolve> {
         ...(minSeq !== undefined ? {minSeq} : {}),
         ...(f.state ? {statePath: f.state} : {}),
         decode: f.decode,
-        ...(f.ndjson ? {onNode: (node) => process.stdout.write(ndjsonNodeLine(node) + '\n')} : {}),
+        ...(f.ndjson ? {onNode: (node) => process.stdout.write(ndjsonNodeLine(node))} : {}),
         onProgress: (p) => {
           if (Date.now() - last < 1000) return
           last = Date.now()
@@ -62,7 +62,7 @@ export default class DnsTreeResolve extends BaseCommand<typeof DnsTreeResolve> {
         if (f['nodes-out'] === '-') this.out(formatNodeSet(set))
         else await writeNodeSetFile(f['nodes-out'], set, {stdout: process.stdout})
       }
-      if (f.ndjson) process.stdout.write(ndjsonSummaryLine(report) + '\n')
+      if (f.ndjson) process.stdout.write(ndjsonSummaryLine(report))
       else if (f['nodes-out'] !== '-') this.out(renderResolved(report, f.format as 'summary' | 'table' | 'enr'))
       if (report.decoded && !this.jsonEnabled() && !f.ndjson && f.format !== 'enr') this.out(renderDecodedNodes(report.decoded))
       // Interrupted (130) or out of time (4), the partial result is still printed; errors found under --lenient: 3.

@@ -25,9 +25,9 @@ export default class PxQuery extends BaseCommand<typeof PxQuery> {
   async run(): Promise<PxQueryResult> {
     const result = await queryPeerExchange(this.args.target, {numPeers: this.flags.num, signal: this.signal})
     if (this.flags.ndjson) {
-      for (const line of pxPeerLines(result)) process.stdout.write(JSON.stringify(line) + '\n')
+      for (const line of pxPeerLines(result)) this.ndjsonEvent(line)
       const {peers: _peers, ...summary} = result
-      process.stdout.write(JSON.stringify({type: 'summary', ...summary}) + '\n')
+      this.ndjson('summary', {...summary})
     } else if (this.flags.out !== '-') {
       this.out(renderPxQuery(result))
     }

@@ -54,13 +54,13 @@ export default class PxServe extends BaseCommand<typeof PxServe> {
     if (records.length === 0) this.progress('warning: the node set is empty; every answer will be 503 SERVICE_UNAVAILABLE')
     const privateKey = this.flags.key ? privateKeyFromRaw(await loadPrivateKey(this.flags.key)) : undefined
     const onEvent = (e: PxServeEvent) => {
-      if (this.flags.ndjson) process.stdout.write(JSON.stringify(e) + '\n')
+      if (this.flags.ndjson) this.ndjsonEvent(e)
       else this.progress(renderPxServeEvent(e))
     }
     const shards = parseShardList(this.flags.shard)
     const metadata = this.flags.cluster === undefined ? {} : {clusterId: this.flags.cluster, shards}
     const server = await startPxServer({records, listen: this.flags.listen, privateKey, maxPeers: this.flags['max-peers'], rateLimit, onEvent, metadata})
-    if (this.flags.ndjson) process.stdout.write(JSON.stringify({type: 'listening', peerId: server.peerId, addresses: server.addresses, records: records.length}) + '\n')
+    if (this.flags.ndjson) this.ndjson('listening', {peerId: server.peerId, addresses: server.addresses, records: records.length})
     else if (!this.jsonEnabled()) {
       this.progress(`serving ${records.length} records as ${server.peerId}; Ctrl-C to stop`)
       this.out(server.addresses.join('\n'))
@@ -68,7 +68,7 @@ export default class PxServe extends BaseCommand<typeof PxServe> {
     const interrupted = await untilStopped(this.signal)
     await server.stop()
     const result: PxServeResult = {peerId: server.peerId, addresses: server.addresses, records: records.length, ...server.stats()}
-    if (this.flags.ndjson) process.stdout.write(JSON.stringify({type: 'summary', ...result}) + '\n')
+    if (this.flags.ndjson) this.ndjson('summary', {...result})
     else this.out(renderPxServeSummary(result))
     // Stopped by a signal: report what was served, exit 130 like every long command; --timeout is a normal end.
     if (interrupted) this.resultExitCode = ExitCode.interrupted

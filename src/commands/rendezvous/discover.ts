@@ -29,9 +29,9 @@ export default class RendezvousDiscover extends BaseCommand<typeof RendezvousDis
     const namespaces = f.namespace ?? [mixNamespace(f.cluster), ...Array.from({length: 8}, (_, s) => shardNamespace(f.cluster, s))]
     const result = await discoverRendezvous(this.args.target, {namespaces, limit: f.limit, maxPages: f['max-pages'], protocol: f.protocol, signal: this.signal})
     if (f.ndjson) {
-      for (const ns of result.namespaces) for (const r of ns.registrations) process.stdout.write(JSON.stringify({type: 'registration', namespace: ns.namespace, ...r}) + '\n')
+      for (const ns of result.namespaces) for (const r of ns.registrations) this.ndjson('registration', {namespace: ns.namespace, ...r})
       const {namespaces: nss, ...summary} = result
-      process.stdout.write(JSON.stringify({type: 'summary', ...summary, namespaces: nss.map(({registrations: _r, ...n}) => n)}) + '\n')
+      this.ndjson('summary', {...summary, namespaces: nss.map(({registrations: _r, ...n}) => n)})
     } else {
       this.out(renderRendezvousDiscover(result))
     }

@@ -34,7 +34,7 @@ export default class RendezvousServe extends BaseCommand<typeof RendezvousServe>
     const f = this.flags
     const privateKey = f.key ? privateKeyFromRaw(await loadPrivateKey(f.key)) : undefined
     const onEvent = (e: RendezvousServeEvent) => {
-      if (f.ndjson) process.stdout.write(JSON.stringify(e) + '\n')
+      if (f.ndjson) this.ndjsonEvent(e)
       else this.progress(renderRendezvousServeEvent(e))
     }
     const server = await startRendezvousServer({
@@ -46,7 +46,7 @@ export default class RendezvousServe extends BaseCommand<typeof RendezvousServe>
       maxRegistrationsPerPeer: f['max-registrations'],
       onEvent,
     })
-    if (f.ndjson) process.stdout.write(JSON.stringify({type: 'listening', peerId: server.peerId, addresses: server.addresses, protocols: server.protocols}) + '\n')
+    if (f.ndjson) this.ndjson('listening', {peerId: server.peerId, addresses: server.addresses, protocols: server.protocols})
     else if (!this.jsonEnabled()) {
       this.progress(`rendezvous point ${server.peerId} (${server.protocols.join(', ')}); Ctrl-C to stop`)
       this.out(server.addresses.join('\n'))
@@ -54,7 +54,7 @@ export default class RendezvousServe extends BaseCommand<typeof RendezvousServe>
     const interrupted = await untilStopped(this.signal)
     const result: RendezvousServeResult = {peerId: server.peerId, addresses: server.addresses, ...server.stats()}
     await server.stop()
-    if (f.ndjson) process.stdout.write(JSON.stringify({type: 'summary', ...result}) + '\n')
+    if (f.ndjson) this.ndjson('summary', {...result})
     else this.out(renderRendezvousServeSummary(result))
     if (interrupted) this.resultExitCode = ExitCode.interrupted
     return result
