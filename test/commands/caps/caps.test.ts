@@ -8,6 +8,7 @@ import {encodeEnr} from '../../../src/lib/enr/index.js'
 import {generatePrivateKey} from '../../../src/lib/keys/index.js'
 import {METADATA_PROTOCOL, WAKU_PROTOCOLS} from '../../../src/lib/libp2p/protocols.js'
 import {parseNdjson, runCli} from '../../helpers/cli.js'
+import {runInProcess} from '../../helpers/in-process.js'
 import {answer, hex, selfSignedCert, startTestPeer, type TestPeer} from '../../helpers/libp2p-peers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'waku-disc-caps-'))
@@ -44,7 +45,7 @@ describe('caps (CLI)', () => {
   })
 
   it('exit 3 when an expectation fails, and prints the card', async () => {
-    const r = await runCli(['caps', peers[0]!.tcp, '--expect', 'lightpush', '--shard', '9'])
+    const r = await runInProcess(['caps', peers[0]!.tcp, '--expect', 'lightpush', '--shard', '9'])
     expect(r.code).toBe(3)
     expect(r.stdout).toMatch(/UNMET/)
     expect(r.stdout).toMatch(/✗ protocol lightpush: expected supported, got missing/)
@@ -54,11 +55,11 @@ describe('caps (CLI)', () => {
 
   it('exit 4 when a target is unreachable', async () => {
     const dead = peers[0]!.tcp.replace(/\/tcp\/\d+\//, '/tcp/1/')
-    const r = await runCli(['caps', dead, '--timeout', '3', '--json'])
+    const r = await runInProcess(['caps', dead, '--timeout', '3', '--json'])
     expect(r.code).toBe(4)
     expect(r.json.targets[0]).toMatchObject({status: 'unreachable', reachable: false})
     // In a fleet table, an unreachable row says why (not the moot expectations).
-    const fleet = await runCli(['caps', dead, peers[0]!.tcp, '--expect', 'rendezvous', '--timeout', '3'])
+    const fleet = await runInProcess(['caps', dead, peers[0]!.tcp, '--expect', 'rendezvous', '--timeout', '3'])
     expect(fleet.code).toBe(4)
     const row = fleet.stdout.split('\n').find((l) => l.includes('UNREACHABLE'))
     expect(row).toMatch(/DIAL_FAILED .*ECONNREFUSED/)
@@ -73,24 +74,25 @@ describe('caps (CLI)', () => {
     const discv5Only = encodeEnr({privateKey: generatePrivateKey(), ip: '127.0.0.1', udp: 9000})
     const nodes = join(dir, 'nodes.txt')
     writeFileSync(nodes, `${enr.text}\n${discv5Only.text}\n`)
-    const r = await runCli(['caps', peers[0]!.tcp, list, '--nodes', nodes, '--expect', 'relay', '--concurrency', '2'])
+    const r = await runInProcess(['caps', peers[0]!.tcp, list, '--nodes', nodes, '--expect', 'relay', '--concurrency', '2'])
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/3 targets: 3 ok, 0 unmet, 0 unreachable/)
     expect(r.stdout).toMatch(/skipped .*nodes\.txt.*no libp2p address/)
     expect(r.stdout).toMatch(/║ peer +│ status/)
     expect(r.stderr).toMatch(/\[3\/3\]/)
-    const nd = await runCli(['caps', peers[0]!.tcp, list, '--nodes', nodes, '--ndjson'])
+    const nd = await runInProcess(['caps', peers[0]!.tcp, list, '--nodes', nodes, '--ndjson'])
     const lines = parseNdjson(nd.stdout)
     expect(lines.filter((l) => l.type === 'target')).toHaveLength(3)
     expect(lines.filter((l) => l.type === 'skipped')).toHaveLength(1)
     expect(lines.at(-1)).toMatchObject({type: 'summary', total: 3, ok: 3, exitCode: 0})
-    const json = await runCli(['caps', peers[0]!.tcp, list, '--nodes', nodes, '--json'])
+    const json = await runInProcess(['caps', peers[0]!.tcp, list, '--nodes', nodes, '--json'])
     expect(json.json.summary).toEqual({total: 3, done: 3, ok: 3, unmet: 0, unreachable: 0})
     const enrTarget = json.json.targets.find((t: any) => t.target.kind === 'enr')
     expect(enrTarget.enr).toMatchObject({cluster: 1, shards: [0], waku2: ['relay', 'store']})
     expect(enrTarget.enr.findings.map((f: any) => f.code)).toContain('SHARDS_NOT_IN_ENR')
   })
 
+  // Spawned: Node reads NODE_EXTRA_CA_CERTS once, at process start.
   it.skipIf(!cert && !process.env.CI)('dials wss and checks the certificate (NODE_EXTRA_CA_CERTS trusts a private CA)', async () => {
     const p = await startTestPeer({wss: {cert: cert!.cert, key: cert!.key}, protocols: {[WAKU_PROTOCOLS.relay]: 'announce'}})
     try {
@@ -125,12 +127,12 @@ describe('caps (CLI)', () => {
     const fleet = ['caps', ...slow.map((p) => p.tcp), '--cluster', '1', '--concurrency', '1']
     try {
       const [perTarget, legacy, runBound, envRunBound] = await Promise.all([
-        runCli([...fleet, '--target-timeout', '3', '--json']),
+        runInProcess([...fleet, '--target-timeout', '3', '--json']),
         // Scripts written when caps' --timeout was the per-target budget still get that.
-        runCli([...fleet, '--timeout', '3']),
-        runCli([...fleet, '--target-timeout', '3', '--timeout', '2', '--json']),
+        runInProcess([...fleet, '--timeout', '3']),
+        runInProcess([...fleet, '--target-timeout', '3', '--timeout', '2', '--json']),
         // WAKU_DISC_TIMEOUT bounds the run, as in every other command (no longer each target).
-        runCli([...fleet, '--json'], {env: {WAKU_DISC_TIMEOUT: '2', WAKU_DISC_TARGET_TIMEOUT: '3'}}),
+        runInProcess([...fleet, '--json'], {env: {WAKU_DISC_TIMEOUT: '2', WAKU_DISC_TARGET_TIMEOUT: '3'}}),
       ])
       expect(perTarget.json.summary).toEqual({total: 5, done: 5, ok: 5, unmet: 0, unreachable: 0})
       expect(perTarget.code).toBe(0)
@@ -181,18 +183,18 @@ describe('caps (CLI)', () => {
   })
 
   it('rejects unknown capabilities, bad shards and targets without a peer id (exit 2)', async () => {
-    const a = await runCli(['caps', peers[0]!.tcp, '--expect', 'telepathy'])
+    const a = await runInProcess(['caps', peers[0]!.tcp, '--expect', 'telepathy'])
     expect(a.code).toBe(2)
     expect(a.stderr).toMatch(/unknown protocol name "telepathy"/)
-    const b = await runCli(['caps', peers[0]!.tcp, '--shard', 'x'])
+    const b = await runInProcess(['caps', peers[0]!.tcp, '--shard', 'x'])
     expect(b.code).toBe(2)
-    const c = await runCli(['caps', '/ip4/127.0.0.1/tcp/5'])
+    const c = await runInProcess(['caps', '/ip4/127.0.0.1/tcp/5'])
     expect(c.code).toBe(2)
     expect(c.stderr).toMatch(/argument 1: multiaddr has no \/p2p/)
     // A bad line of a target file names file:line; so does one read from stdin.
     const list = join(dir, 'bad-targets.txt')
     writeFileSync(list, `${peers[0]!.tcp}\n# next one is wrong\nhello\n`)
-    const [d, e] = await Promise.all([runCli(['caps', list]), runCli(['caps', '-'], {stdin: `${peers[0]!.tcp}\n/ip4/127.0.0.1/tcp/5\n`})])
+    const [d, e] = await Promise.all([runInProcess(['caps', list]), runInProcess(['caps', '-'], {stdin: `${peers[0]!.tcp}\n/ip4/127.0.0.1/tcp/5\n`})])
     expect(d.code).toBe(2)
     expect(d.stderr).toMatch(/bad-targets\.txt:3: not an ENR \(enr:…\) or a multiaddr: hello/)
     expect(e.code).toBe(2)

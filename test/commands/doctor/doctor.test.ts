@@ -5,6 +5,7 @@ import {encodeEnr, type EnrRecord} from '../../../src/lib/enr/index.js'
 import {generatePrivateKey} from '../../../src/lib/keys/index.js'
 import {METADATA_PROTOCOL, WAKU_PROTOCOLS} from '../../../src/lib/libp2p/protocols.js'
 import {runCli} from '../../helpers/cli.js'
+import {runInProcess} from '../../helpers/in-process.js'
 import {answer, hex, startDiscv5Target, startTestPeer, type Discv5Target, type TestPeer} from '../../helpers/libp2p-peers.js'
 
 describe('doctor (CLI)', () => {
@@ -39,7 +40,7 @@ describe('doctor (CLI)', () => {
   })
 
   it('verifies a tree through --server and returns JSON', async () => {
-    const r = await runCli(['doctor', url, '--server', `127.0.0.1:${dns.port}`, '--json'])
+    const r = await runInProcess(['doctor', url, '--server', `127.0.0.1:${dns.port}`, '--json'])
     expect(r.code).toBe(0)
     expect(r.json.kind).toBe('enrtree')
     expect(r.json.steps.map((s: any) => [s.step, s.status])).toEqual([
@@ -54,12 +55,12 @@ describe('doctor (CLI)', () => {
   it('exits 4 for an unreachable node and 2 for nonsense', async () => {
     // Independent runs, started together: the PONG and dial timeouts overlap instead of adding up.
     const [dead, bad, badTree, wrongId] = await Promise.all([
-      runCli(['doctor', peer.tcp.replace(/\/tcp\/\d+\//, '/tcp/1/'), '--timeout', '5']),
-      runCli(['doctor', 'not-a-node']),
+      runInProcess(['doctor', peer.tcp.replace(/\/tcp\/\d+\//, '/tcp/1/'), '--timeout', '5']),
+      runInProcess(['doctor', 'not-a-node']),
       // A malformed enrtree:// URL is bad input too, not a failed check.
-      runCli(['doctor', 'enrtree://garbage']),
+      runInProcess(['doctor', 'enrtree://garbage']),
       // The wrong discv5 protocol id: no PONG, a failed check (exit 3) while caps still passes.
-      runCli(['doctor', enr.text, '--discv5-protocol', 'discv5', '--json']),
+      runInProcess(['doctor', enr.text, '--discv5-protocol', 'discv5', '--json']),
     ])
     expect(dead.code).toBe(4)
     expect(dead.stdout).toMatch(/unreachable/)

@@ -8,6 +8,7 @@ import {parseEnr, decodeEnr} from '../../../src/lib/enr/index.js'
 import {writeHexKeyFile, writeKeystoreFile, keyIdentity, publicKeyOf} from '../../../src/lib/keys/index.js'
 import {EIP778_KEY} from '../../fixtures/enr/build.js'
 import {runCli} from '../../helpers/cli.js'
+import {runInProcess} from '../../helpers/in-process.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'waku-disc-enr-encode-'))
 const keyFile = join(dir, 'node.key')
@@ -26,7 +27,7 @@ describe('enr encode', () => {
   })
 
   it('builds a Waku record from flags (--json returns the decoded record)', async () => {
-    const r = await runCli([
+    const r = await runInProcess([
       'enr', 'encode', '--json', '--key-file', keyFile, '--ip', '203.0.113.7', '--tcp', '30303', '--udp', '9000',
       '--waku2', 'relay,store', '--waku2', 'lightpush', '--multiaddr', '/dns4/node.example.org/tcp/8000/wss', '--cluster', '1', '--shards', '0,1', '--shards', '5',
     ])
@@ -37,17 +38,17 @@ describe('enr encode', () => {
   })
 
   it('--from keeps the other keys and bumps seq; a keystore key works with WAKU_DISC_KEY_PASSWORD', async () => {
-    const first = await runCli(['enr', 'encode', '--quiet', '--key-file', keyFile, '--ip', '203.0.113.7', '--udp', '9000', '--waku2', 'relay', '--seq', '7'])
+    const first = await runInProcess(['enr', 'encode', '--quiet', '--key-file', keyFile, '--ip', '203.0.113.7', '--udp', '9000', '--waku2', 'relay', '--seq', '7'])
     const text = first.stdout.trim()
     const file = join(dir, 'from.txt')
     writeFileSync(file, `${text}\n`)
-    const r = await runCli(['enr', 'encode', '--json', '--key-file', keystore, '--from', file, '--tcp', '30303'], {env: {WAKU_DISC_KEY_PASSWORD: 'hunter2'}})
+    const r = await runInProcess(['enr', 'encode', '--json', '--key-file', keystore, '--from', file, '--tcp', '30303'], {env: {WAKU_DISC_KEY_PASSWORD: 'hunter2'}})
     expect(r.code).toBe(0)
     expect(r.json).toMatchObject({seq: '8', ip: '203.0.113.7', udp: 9000, tcp: 30303, waku: {waku2: {capabilities: ['relay']}}})
   })
 
   it('refuses a record over 300 bytes, naming what to drop (exit 2)', async () => {
-    const r = await runCli([
+    const r = await runInProcess([
       'enr', 'encode', '--key-file', keyFile, '--ip', '203.0.113.7', '--tcp', '30303', '--udp', '9000', '--waku2', 'relay',
       '--multiaddr', '/dns4/node-01.do-ams3.waku.sandbox.status.im/tcp/8000/wss',
       '--multiaddr', '/dns6/node-01.ac-cn-hongkong-c.waku.sandbox.status.im/tcp/443/wss',
@@ -60,10 +61,10 @@ describe('enr encode', () => {
 
   it('configuration problems exit 6; bad flag values exit 2', async () => {
     const [missing, noPassword, badCap, badIp] = await Promise.all([
-      runCli(['enr', 'encode', '--key-file', join(dir, 'nope'), '--udp', '9000']),
-      runCli(['enr', 'encode', '--key-file', keystore, '--udp', '9000'], {env: {WAKU_DISC_KEY_PASSWORD: undefined}}),
-      runCli(['enr', 'encode', '--key-file', keyFile, '--waku2', 'relay,teleport']),
-      runCli(['enr', 'encode', '--key-file', keyFile, '--ip', '300.1.1.1']),
+      runInProcess(['enr', 'encode', '--key-file', join(dir, 'nope'), '--udp', '9000']),
+      runInProcess(['enr', 'encode', '--key-file', keystore, '--udp', '9000'], {env: {WAKU_DISC_KEY_PASSWORD: undefined}}),
+      runInProcess(['enr', 'encode', '--key-file', keyFile, '--waku2', 'relay,teleport']),
+      runInProcess(['enr', 'encode', '--key-file', keyFile, '--ip', '300.1.1.1']),
     ])
     expect(missing.code).toBe(6)
     expect(missing.stderr).toContain('KEY_FILE_UNREADABLE')

@@ -9,6 +9,7 @@ import {generatePrivateKey, keyIdentity, publicKeyOf, writeHexKeyFile} from '../
 import {PEER_EXCHANGE_PROTOCOL} from '../../../src/lib/libp2p/protocols.js'
 import {queryPeerExchange, startPxServer, type PxServer} from '../../../src/lib/px/index.js'
 import {parseNdjson, runCli} from '../../helpers/cli.js'
+import {runInProcess} from '../../helpers/in-process.js'
 import {answer, hex, startTestPeer, type TestPeer} from '../../helpers/libp2p-peers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'waku-disc-px-'))
@@ -43,7 +44,7 @@ describe('px query (CLI)', () => {
 
   it('streams NDJSON and writes a geth nodes.json', async () => {
     const out = join(dir, 'nodes.json')
-    const r = await runCli(['px', 'query', server.addresses[0]!, '--num', '60', '--ndjson', '--out', out])
+    const r = await runInProcess(['px', 'query', server.addresses[0]!, '--num', '60', '--ndjson', '--out', out])
     expect(r.code).toBe(0)
     const lines = parseNdjson(r.stdout)
     expect(lines.filter((l) => l.type === 'peer')).toHaveLength(6)
@@ -54,7 +55,7 @@ describe('px query (CLI)', () => {
   })
 
   it('shows human cards by default', async () => {
-    const r = await runCli(['px', 'query', server.addresses[0]!, '-n', '2'])
+    const r = await runInProcess(['px', 'query', server.addresses[0]!, '-n', '2'])
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/status 200 SUCCESS/)
     expect(r.stdout).toMatch(/requested 2 {2}received 2 {2}valid 2/)
@@ -62,16 +63,16 @@ describe('px query (CLI)', () => {
   })
 
   it('maps failures to exit codes: bad input 2, unreachable 4, protocol violation 5', async () => {
-    const noPeer = await runCli(['px', 'query', '/ip4/127.0.0.1/tcp/1'])
+    const noPeer = await runInProcess(['px', 'query', '/ip4/127.0.0.1/tcp/1'])
     expect(noPeer.code).toBe(2)
     expect(noPeer.stderr).toMatch(/Error \[MISSING_PEER_ID\]: multiaddr has no \/p2p/)
-    const gone = await runCli(['px', 'query', server.addresses[0]!.replace(/\/tcp\/\d+\//, '/tcp/1/'), '--json'])
+    const gone = await runInProcess(['px', 'query', server.addresses[0]!.replace(/\/tcp\/\d+\//, '/tcp/1/'), '--json'])
     expect(gone.code).toBe(4)
     expect(gone.json.error.name).toBe('UnreachableError')
-    const bad = await runCli(['px', 'query', garbage.tcp])
+    const bad = await runInProcess(['px', 'query', garbage.tcp])
     expect(bad.code).toBe(5)
     expect(bad.stderr).toMatch(/BAD_PROTOBUF/)
-    const num = await runCli(['px', 'query', server.addresses[0]!, '--num', '0'])
+    const num = await runInProcess(['px', 'query', server.addresses[0]!, '--num', '0'])
     expect(num.code).toBe(2)
   })
 })
@@ -124,15 +125,15 @@ describe('px serve (CLI)', () => {
   })
 
   it('refuses a bad rate limit and a missing node set', async () => {
-    const r = await runCli(['px', 'serve', '--nodes', join(dir, 'missing.json'), '--rate-limit', 'lots'])
+    const r = await runInProcess(['px', 'serve', '--nodes', join(dir, 'missing.json'), '--rate-limit', 'lots'])
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/BAD_RATE_LIMIT/)
-    const m = await runCli(['px', 'serve', '--nodes', join(dir, 'missing.json')])
+    const m = await runInProcess(['px', 'serve', '--nodes', join(dir, 'missing.json')])
     expect(m.code).toBe(2)
     // A file with content but no valid record is a wrong file: one line, exit 2 (an empty file serves 503).
     const wrong = join(dir, 'not-records.txt')
     writeFileSync(wrong, `${'ab'.repeat(32)}\n`)
-    const w = await runCli(['px', 'serve', '--nodes', wrong])
+    const w = await runInProcess(['px', 'serve', '--nodes', wrong])
     expect(w.code).toBe(2)
     expect(w.stderr.trim().split('\n')[0]).toMatch(/^Error \[NO_VALID_RECORDS\]: .*not-records\.txt: none of its 1 entries is a valid record/)
   })
@@ -140,15 +141,15 @@ describe('px serve (CLI)', () => {
   it('a bad or busy --listen address is one line with exit 2 or 4, never a stack', async () => {
     const nodes = join(dir, 'listen-enrs.txt')
     writeFileSync(nodes, records.map((r) => r.text).join('\n') + '\n')
-    const garbageAddr = await runCli(['px', 'serve', '--nodes', nodes, '--listen', '/ip4/garbage'])
+    const garbageAddr = await runInProcess(['px', 'serve', '--nodes', nodes, '--listen', '/ip4/garbage'])
     expect(garbageAddr.code).toBe(2)
     expect(garbageAddr.stderr).toMatch(/^Error \[BAD_LISTEN_ADDRESS\]: --listen \/ip4\/garbage: not a valid multiaddr/)
-    const udp = await runCli(['px', 'serve', '--nodes', nodes, '--listen', '/ip4/127.0.0.1/udp/0'])
+    const udp = await runInProcess(['px', 'serve', '--nodes', nodes, '--listen', '/ip4/127.0.0.1/udp/0'])
     expect(udp.code).toBe(2)
     expect(udp.stderr).toMatch(/UNSUPPORTED_LISTEN_ADDRESS/)
     const holder = await startPxServer({records: records.map((r) => r.raw), listen: ['/ip4/127.0.0.1/tcp/0']})
     const busyPort = holder.addresses[0]!.split('/')[4]
-    const busy = await runCli(['px', 'serve', '--nodes', nodes, '--listen', `/ip4/127.0.0.1/tcp/${busyPort}`]).finally(() => holder.stop())
+    const busy = await runInProcess(['px', 'serve', '--nodes', nodes, '--listen', `/ip4/127.0.0.1/tcp/${busyPort}`]).finally(() => holder.stop())
     expect(busy.code).toBe(4)
     expect(busy.stderr).toMatch(new RegExp(`^Error \\[BIND_FAILED\\]: cannot listen on /ip4/127.0.0.1/tcp/${busyPort}: EADDRINUSE`))
     for (const r of [garbageAddr, udp, busy]) expect(r.stderr).not.toMatch(/\n\s+at /)

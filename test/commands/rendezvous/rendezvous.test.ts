@@ -3,6 +3,7 @@ import {describe, expect, it} from 'vitest'
 
 import {registerRendezvous} from '../../../src/lib/rendezvous/index.js'
 import {firstLine, parseNdjson, runCli, startCli, type CliResult} from '../../helpers/cli.js'
+import {runInProcess} from '../../helpers/in-process.js'
 
 describe('waku-disc rendezvous serve | discover', () => {
   it('a point started from the CLI takes registrations; discover lists them; the point reports what it handled', async () => {
@@ -24,15 +25,15 @@ describe('waku-disc rendezvous serve | discover', () => {
       expect(mix.registrations).toHaveLength(2)
       expect(mix.pages).toBeGreaterThanOrEqual(2)
       expect(mix.registrations[0].addresses[0]).toMatch(/^\/ip4\/127\.0\.0\.1\/tcp\/6100[01]$/)
-      const lines = await runCli(['rendezvous', 'discover', target, '--namespace', 'rs/1/mix', '--ndjson'], {timeoutMs: 60_000})
+      const lines = await runInProcess(['rendezvous', 'discover', target, '--namespace', 'rs/1/mix', '--ndjson'], {timeoutMs: 60_000})
       const parsed = parseNdjson(lines.stdout)
       expect(parsed.filter((l) => l.type === 'registration' && l.ok)).toHaveLength(2)
       expect(parsed.at(-1).type).toBe('summary')
-      const human = await runCli(['rendezvous', 'discover', target, '--namespace', 'rs/1/mix'], {timeoutMs: 60_000})
+      const human = await runInProcess(['rendezvous', 'discover', target, '--namespace', 'rs/1/mix'], {timeoutMs: 60_000})
       expect(human.stdout).toMatch(/rs\/1\/mix\s+0 OK\s+2 valid, 0 invalid/)
-      const empty = await runCli(['rendezvous', 'discover', target, '--namespace', 'rs/7/mix', '--json'], {timeoutMs: 60_000})
+      const empty = await runInProcess(['rendezvous', 'discover', target, '--namespace', 'rs/7/mix', '--json'], {timeoutMs: 60_000})
       expect(empty.code).toBe(3)
-      const bad = await runCli(['rendezvous', 'discover', target, '--namespace', ''])
+      const bad = await runInProcess(['rendezvous', 'discover', target, '--namespace', ''])
       expect(bad.code).toBe(2)
     } finally {
       done = await point.stop()
@@ -44,7 +45,7 @@ describe('waku-disc rendezvous serve | discover', () => {
   }, 180_000)
 
   it('exits 4 when nothing listens at the target', async () => {
-    const r = await runCli(['rendezvous', 'discover', '/ip4/127.0.0.1/tcp/1/p2p/16Uiu2HAmQ9X2xDfPG3uL77V9piYDhjq14JhKCtcmNYsTMKNqrKCj', '--timeout', '10'], {timeoutMs: 60_000})
+    const r = await runInProcess(['rendezvous', 'discover', '/ip4/127.0.0.1/tcp/1/p2p/16Uiu2HAmQ9X2xDfPG3uL77V9piYDhjq14JhKCtcmNYsTMKNqrKCj', '--timeout', '10'], {timeoutMs: 60_000})
     expect(r.code, r.stderr).toBe(4)
   }, 60_000)
 })

@@ -2,6 +2,7 @@ import {describe, expect, it} from 'vitest'
 
 import {runCrawl} from '../../../src/lib/discv5/index.js'
 import {runCli} from '../../helpers/cli.js'
+import {runInProcess} from '../../helpers/in-process.js'
 
 describe('waku-disc testnet', () => {
   it('--json prints the description once ready, serves crawls, and stops on SIGINT', async () => {
@@ -45,10 +46,10 @@ describe('waku-disc testnet', () => {
     })
     expect(human.code).toBe(130)
     expect(human.stdout).toMatch(/bootnode enr:/)
-    const bad = await runCli(['testnet', '--nodes', '5', '--dead', 'lots'])
+    const bad = await runInProcess(['testnet', '--nodes', '5', '--dead', 'lots'])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toMatch(/--dead must be a number/)
-    const remote = await runCli(['testnet', '--nodes', '5', '--host', '10.0.0.1'])
+    const remote = await runInProcess(['testnet', '--nodes', '5', '--host', '10.0.0.1'])
     expect(remote.code).toBe(2)
     expect(remote.stderr).toMatch(/not a loopback address/)
   }, 60_000)
