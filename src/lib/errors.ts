@@ -1,6 +1,7 @@
 /**
  * The small set of typed errors the library throws. Each carries a stable `code`, the process exit
- * code the CLI maps it to (SPEC §0), an optional one-line `hint` and structured `details`.
+ * code the CLI maps it to (0 ok, 2 bad input, 3 check failed, 4 unreachable, 5 protocol, 6 config,
+ * 130 interrupted; the README's Exit codes section), an optional one-line `hint` and structured `details`.
  * Callers tell them apart by `name`, `code` or `exitCode`, never by message text.
  *
  * Codes are UPPER_SNAKE (`BAD_BOOTNODE`, `ENR_BASE64_PADDING`). The ENR, RLP and key codes used to

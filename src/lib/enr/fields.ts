@@ -180,7 +180,7 @@ export function encodeRs(cluster: number, shards: number[]): Uint8Array {
 export type RsvBitOrder = 'lsb-first' | 'msb-first' | 'spec-big-endian'
 
 /**
- * `rsv`: cluster u16 BE ‖ 128-byte vector. Three readings exist (waku.md §1.3):
+ * `rsv`: cluster u16 BE ‖ 128-byte vector. Three readings exist:
  * - 'lsb-first' (nwaku `toBitVector`, go-waku): shard i = bit (i mod 8) from the LSB of byte i div 8;
  * - 'msb-first' (js-waku): shard i = bit 7-(i mod 8) of byte i div 8;
  * - 'spec-big-endian' (spec prose): the 1024-bit vector is one big-endian integer, shard 0 = rightmost bit.

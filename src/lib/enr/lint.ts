@@ -1,7 +1,8 @@
 /**
  * Interop checks: things real implementations trip on, each with a stable code (prefixed by the
- * field it names), a severity, and one sentence on what breaks and for whom. Sources for each rule
- * are in research/waku.md §1 and research/reliability.md §1.1.
+ * field it names), a severity, and one sentence on what breaks and for whom. Each rule comes from
+ * how nwaku, go-waku, js-waku and go-ethereum actually read the field (the sentence names which);
+ * test/lib/enr/differential.test.ts checks the js-waku readings against @waku/enr itself.
  */
 import {multiaddr} from '@multiformats/multiaddr'
 import ipaddr from 'ipaddr.js'

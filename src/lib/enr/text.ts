@@ -1,7 +1,7 @@
 /**
  * ENR text forms: `enr:` + unpadded base64url (EIP-778), bare base64url, or hex RLP.
  * Base64 is validated strictly (alphabet, no padding, no non-zero trailing bits) because Node's
- * Buffer base64 decoder accepts all of those silently (see research/reliability.md §0).
+ * Buffer base64 decoder accepts all of those silently.
  */
 import {base64urlnopad, hex} from '@scure/base'
 
