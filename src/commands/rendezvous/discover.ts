@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {ExitCode} from '../../lib/errors.js'
 import {DEFAULT_RENDEZVOUS_LIMIT, MAX_RENDEZVOUS_LIMIT, discoverRendezvous, mixNamespace, shardNamespace, type RendezvousDiscoverResult} from '../../lib/rendezvous/index.js'
 import {renderRendezvousDiscover} from '../../ui/rendezvous.js'
 
@@ -35,7 +34,7 @@ export default class RendezvousDiscover extends BaseCommand<typeof RendezvousDis
     } else {
       this.out(renderRendezvousDiscover(result))
     }
-    if (result.peers === 0) this.resultExitCode = ExitCode.checkFailed
+    this.resultExitCode = result.exitCode
     return result
   }
 }

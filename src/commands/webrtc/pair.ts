@@ -36,7 +36,7 @@ export default class WebrtcPair extends BaseCommand<typeof WebrtcPair> {
       signal: this.signal,
     })
     this.out(renderPairReport(report))
-    if (!report.ok) this.resultExitCode = 3
+    this.resultExitCode = report.exitCode
     return report
   }
 }

@@ -38,9 +38,7 @@ export default class WebrtcProbe extends BaseCommand<typeof WebrtcProbe> {
       signal: this.signal,
     })
     this.out(renderProbeReport(report))
-    const turnBad = report.turn && !['ok', 'unsupported-transport'].includes(report.turn.status)
-    const allStunFailed = report.stun.length > 0 && report.stun.every((s) => s.error !== undefined)
-    if (turnBad || allStunFailed || report.verdict === 'UDP blocked') this.resultExitCode = 3
+    this.resultExitCode = report.exitCode
     return report
   }
 }

@@ -7,7 +7,7 @@
 import type {Connection, PrivateKey, Stream} from '@libp2p/interface'
 import {hex} from '@scure/base'
 
-import {BadInputError, ProtocolError, abortError, isWakuDiscError, type ErrorJson, type WakuDiscError} from '../errors.js'
+import {BadInputError, ExitCode, ProtocolError, abortError, isWakuDiscError, type ErrorJson, type WakuDiscError} from '../errors.js'
 import {createProbeNode, type ProbeNode} from '../libp2p/node.js'
 import {WAKU_PROTOCOLS} from '../libp2p/protocols.js'
 import {DEFAULT_TIMEOUTS, dialTarget, openStream, round, stepSignal, withPeerLock, type Dialled, type StepTimeouts} from '../libp2p/session.js'
@@ -244,6 +244,8 @@ export interface RendezvousDiscoverResult {
   namespaces: RendezvousNamespaceReport[]
   /** Distinct peers with a valid record, over all namespaces. */
   peers: number
+  /** 0, or 3 when the point knew no peer in any namespace asked for. */
+  exitCode: 0 | 3
 }
 
 export interface RendezvousDiscoverOptions extends Omit<RendezvousConnectOptions, 'privateKey'> {
@@ -300,6 +302,7 @@ export async function discoverRendezvous(targetInput: string | Target, options: 
       limit,
       namespaces: reports,
       peers: peers.size,
+      exitCode: peers.size === 0 ? ExitCode.checkFailed : ExitCode.ok,
     }
   })
 }

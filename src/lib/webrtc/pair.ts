@@ -1,4 +1,4 @@
-import {BadInputError} from '../errors.js'
+import {BadInputError, ExitCode} from '../errors.js'
 import type {IceServerSpec} from './ice.js'
 import {runNative} from './native.js'
 import {linkPrivacy, type PrivacyObserver} from './privacy.js'
@@ -22,6 +22,8 @@ export interface PairReport extends LinkMeasurement {
   iceServers: string[]
   note?: string
   privacy: PrivacyObserver[]
+  /** 0 when the channel opened and the measurements finished, else 3. */
+  exitCode: 0 | 3
 }
 
 export function describeIceServer(s: IceServerSpec): string {
@@ -65,7 +67,7 @@ export async function pairPeers(options: PairOptions = {}): Promise<PairReport> 
     remote: {label: 'the answerer', candidates: result.answerer?.localCandidates ?? [], servers},
     selectedPair: result.offerer?.selectedPair ?? null,
   })
-  const report: PairReport = {...result, relayOnly, iceServers: servers, privacy}
+  const report: PairReport = {...result, relayOnly, iceServers: servers, privacy, exitCode: result.ok ? ExitCode.ok : ExitCode.checkFailed}
   if (relayOnly && result.ok && result.path !== 'relayed') {
     // libjuice only stops *signalling* non-relay candidates; it still checks its own srflx address,
     // and on one machine that address is reachable, so the pair can end up direct.

@@ -1,4 +1,4 @@
-import {BadInputError, isWakuDiscError, throwIfAborted} from '../errors.js'
+import {BadInputError, ExitCode, isWakuDiscError, throwIfAborted} from '../errors.js'
 import {discoverNatBehavior, type NatBehaviorReport} from '../stun/behavior.js'
 import {StunClient, type BindingResponse} from '../stun/client.js'
 import {formatHostPort, resolveHost} from '../stun/endpoint.js'
@@ -63,6 +63,8 @@ export interface ProbeReport {
   verdict: Verdict
   verdictReason: string
   privacy: PrivacyObserver[]
+  /** 0, or 3 when TURN failed, every STUN server failed, or UDP is blocked. */
+  exitCode: 0 | 3
   notes: string[]
 }
 
@@ -346,7 +348,10 @@ export async function probeNat(options: ProbeOptions): Promise<ProbeReport> {
     )
   }
   steps.push({name: 'total', ms: round(performance.now() - t0)})
-  const report: ProbeReport = {candidates, stun: stunResults, mapping, rfc5780, turn: turnResult, steps, verdict, verdictReason, privacy, notes}
+  const turnBad = !!turnResult && !['ok', 'unsupported-transport'].includes(turnResult.status)
+  const allStunFailed = stunResults.length > 0 && stunResults.every((s) => s.error !== undefined)
+  const exitCode = turnBad || allStunFailed || verdict === 'UDP blocked' ? ExitCode.checkFailed : ExitCode.ok
+  const report: ProbeReport = {candidates, stun: stunResults, mapping, rfc5780, turn: turnResult, steps, verdict, verdictReason, privacy, notes, exitCode}
   if (bindings.local) report.localAddress = formatAddress(bindings.local)
   return report
 }
