@@ -1,6 +1,7 @@
 // Public entry of the waku-disc library: each area re-exports its own API.
 export * from './errors.js'
 export * from './input/lines.js'
+export {readRecords, type ReadRecordsOptions, type ReadRecordsResult, type RecordEntry, type RecordFormat, type RecordKind, type RecordProblem, type RecordSource} from './input/records.js'
 export * from './net/index.js'
 export * from './enr/index.js'
 export * from './keys/index.js'
