@@ -15,6 +15,8 @@ export interface InProcessOptions {
   stdin?: string
   /** Environment overrides for the run (undefined deletes); restored afterwards. */
   env?: Record<string, string | undefined>
+  /** Fail the test's wait after this long (the command itself cannot be killed in process). */
+  timeoutMs?: number
 }
 
 type CommandClass = typeof Command & {run(argv?: string[], opts?: Config | string): Promise<unknown>}
@@ -48,8 +50,14 @@ async function findCommand(args: string[]): Promise<{command: CommandClass; argv
  */
 export function runInProcess(args: string[], options: InProcessOptions = {}): Promise<CliResult> {
   const run = queue.then(() => runNow(args, options))
+  // The next run waits for this command to really finish, even if its caller stopped waiting.
   queue = run.catch(() => undefined)
-  return run
+  if (options.timeoutMs === undefined) return run
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`runInProcess: ${args.join(' ')} did not finish within ${options.timeoutMs} ms`)), options.timeoutMs)
+  })
+  return Promise.race([run, late]).finally(() => clearTimeout(timer))
 }
 
 async function runNow(args: string[], options: InProcessOptions): Promise<CliResult> {
