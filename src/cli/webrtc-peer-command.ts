@@ -97,7 +97,7 @@ export abstract class WebrtcPeerCommand<T extends typeof Command> extends BaseCo
     await wakuSignaller?.closed
     this.out(renderPeerReport(report))
     if (wakuSignaller) this.out(renderWakuSignalStats(wakuSignaller.stats()))
-    if (!report.ok) this.resultExitCode = 3
+    this.resultExitCode = report.exitCode
     return wakuSignaller ? {...report, signalling: wakuSignaller.stats()} : report
   }
 

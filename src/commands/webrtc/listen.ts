@@ -50,7 +50,7 @@ export default class WebrtcListen extends WebrtcPeerCommand<typeof WebrtcListen>
       if (f.once) {
         const report = await Promise.race([server.nextReport(), aborted])
         this.out(renderPageReport(report))
-        if (!report.ok) this.resultExitCode = ExitCode.checkFailed
+        this.resultExitCode = report.exitCode
         return report
       }
       // Serve browser after browser until stopped; each report as it comes (one JSON line with --json).

@@ -2,7 +2,7 @@
  * Pure parts of `webrtc listen --page`: checking what the browser sent, classifying its candidates
  * (mapping and verdict, the same vocabulary as `webrtc probe`), and folding both ends into one report.
  */
-import {ProtocolError} from '../errors.js'
+import {ExitCode, ProtocolError} from '../errors.js'
 import {describeIceServer} from './pair.js'
 import type {IceServerSpec} from './ice.js'
 import {linkPrivacy, sdpAddresses, type PrivacyEnd, type PrivacyObserver} from './privacy.js'
@@ -48,6 +48,8 @@ export interface BrowserMapping {
 
 export interface PageReport {
   ok: boolean
+  /** 0 when the browser's channel opened and the measurements finished, else 3. */
+  exitCode: 0 | 3
   reason?: string
   mode: 'page'
   browser: {
@@ -234,6 +236,7 @@ export function buildPageReport(input: {
   }
   const report: PageReport = {
     ok,
+    exitCode: ok ? ExitCode.ok : ExitCode.checkFailed,
     ...(ok ? {} : {reason: result?.reason ?? cli.reason ?? 'the browser did not report a result'}),
     mode: 'page',
     browser: {

@@ -1,6 +1,6 @@
 import WebSocket from 'ws'
 
-import {abortError, BadInputError, ProtocolError, UnreachableError, WakuDiscError} from '../errors.js'
+import {abortError, BadInputError, ExitCode, ProtocolError, UnreachableError, WakuDiscError} from '../errors.js'
 import type {IceServerSpec} from './ice.js'
 import {runNative} from './native.js'
 import {decodeCompactDescription, encodeCompactDescription, validateSdp, type SessionDescription} from './sdp.js'
@@ -194,6 +194,8 @@ export interface PeerReport extends LinkMeasurement {
   room?: string
   iceServers: string[]
   privacy: PrivacyObserver[]
+  /** 0 when the channel opened and the measurements finished, else 3. */
+  exitCode: 0 | 3
 }
 
 /** Who learned what on a two-machine link, from what both ends reported (the peer's servers are not known). */
@@ -280,6 +282,7 @@ export async function runPeer(options: PeerOptions): Promise<PeerReport> {
       ...(options.room ? {room: options.room} : {}),
       iceServers: iceServers.map((s) => `${s.relayType ? 'turn' : 'stun'}:${s.hostname}:${s.port}`),
       privacy: peerPrivacy(result, role, iceServers, signaller.observers?.() ?? []),
+      exitCode: result.ok ? ExitCode.ok : ExitCode.checkFailed,
     }
   } finally {
     signaller.close()
