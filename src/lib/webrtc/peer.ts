@@ -239,7 +239,11 @@ export async function runPeer(options: PeerOptions): Promise<PeerReport> {
         pings: options.pings ?? 10,
         connectTimeoutMs,
         gatherTimeoutMs,
-        holdCandidatesMs: signaller.applied ? HOLD_CANDIDATES_MS : 0,
+        // Without an "applied" message (copy and paste) the answerer still holds the offer's
+        // candidates until its ICE connects (the offerer's checks came through, so the offerer
+        // has our answer) or HOLD_CANDIDATES_MS pass: releasing them at once let the answerer's
+        // checks reach the offerer before the pasted answer, the native DTLS race.
+        holdCandidatesMs: HOLD_CANDIDATES_MS,
       },
       {
         signal: options.signal,

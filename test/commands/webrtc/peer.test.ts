@@ -79,8 +79,9 @@ describe('webrtc signal / listen / dial on loopback', {timeout: 120_000}, () => 
       },
     })
     const [d, l] = await Promise.all([dial, listen])
-    expect(d.code, d.stderr).toBe(0)
-    expect(l.code, l.stderr).toBe(0)
+    // On failure, show the reports (their reason and native logs), not only the prompts.
+    expect(d.code, d.stderr + d.stdout).toBe(0)
+    expect(l.code, l.stderr + l.stdout).toBe(0)
     expect(d.json.ok).toBe(true)
     expect(d.json.rttMs).toHaveLength(2)
   })

@@ -59,7 +59,12 @@ export async function peerTask(task: Extract<WorkerTask, {kind: 'peer'}>): Promi
       p.remoteCandidates = held.candidates.length
       await p.gathered(task.gatherTimeoutMs, 150)
       await send({op: 'local-description', sdpType: 'answer', sdp: p.localSdp()})
-      void nextMessage('release-candidates', task.holdCandidatesMs ?? 0)
+      // Released by the offerer's 'applied', by our ICE connecting (its checks reached us, so it
+      // has our answer), or after holdCandidatesMs, whichever comes first.
+      const iceConnected = p.until(() => p.events.some((e) => e.name === 'ice:connected' || e.name === 'ice:completed'), task.holdCandidatesMs ?? 0).then((connected) => {
+        if (!connected) throw new Error('not connected')
+      })
+      void Promise.any([nextMessage('release-candidates', task.holdCandidatesMs ?? 0), iceConnected])
         .then(() => p.mark('candidates-released'))
         .catch(() => p.mark('candidates-released-by-timeout'))
         .then(() => p.addHeldCandidates(held.candidates, held.mid))

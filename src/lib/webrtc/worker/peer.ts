@@ -64,7 +64,10 @@ export class Peer {
       this.mark(`state:${s}`)
       this.wake()
     })
-    this.pc.onIceStateChange((s) => this.mark(`ice:${s}`))
+    this.pc.onIceStateChange((s) => {
+      this.mark(`ice:${s}`)
+      this.wake()
+    })
   }
 
   ms(): number {
