@@ -1,6 +1,6 @@
 import type {ChalkInstance} from 'chalk'
 
-import type {DecodedEntry, EnrDecodeEntry, LintEntry, LintFinding} from '../lib/enr/index.js'
+import type {DecodedEntry, EnrBatchSummary, EnrDecodeEntry, LintEntry, LintFinding} from '../lib/enr/index.js'
 import {isUnparseable} from '../lib/enr/index.js'
 import {hasCode} from '../lib/errors.js'
 import {colorsFor} from './colors.js'
@@ -95,10 +95,7 @@ export function renderLintEntry(entry: LintEntry, c: ChalkInstance = colorsFor()
   return lines.join('\n') + '\n'
 }
 
-export function renderLintSummary(entries: LintEntry[], c: ChalkInstance = colorsFor()): string {
-  const count = (s: string) => entries.reduce((n, e) => n + e.findings.filter((f) => f.severity === s).length, 0)
-  const e = count('error')
-  const w = count('warning')
-  const i = count('info')
-  return `${entries.length} record${entries.length === 1 ? '' : 's'}: ${e > 0 ? c.red(`${e} error${e === 1 ? '' : 's'}`) : '0 errors'}, ${w} warning${w === 1 ? '' : 's'}, ${i} info`
+export function renderLintSummary(summary: EnrBatchSummary, c: ChalkInstance = colorsFor()): string {
+  const {error: e, warning: w, info: i} = summary.findings ?? {error: 0, warning: 0, info: 0}
+  return `${summary.records} record${summary.records === 1 ? '' : 's'}: ${e > 0 ? c.red(`${e} error${e === 1 ? '' : 's'}`) : '0 errors'}, ${w} warning${w === 1 ? '' : 's'}, ${i} info`
 }

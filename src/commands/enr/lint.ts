@@ -44,9 +44,9 @@ Exit 3 when any error-level finding, 2 when an input cannot be parsed.`
       else this.out(renderLintEntry(entry).trimEnd())
     }
     if (entries.length === 0) throw new BadInputError('ENR_NO_INPUT', 'no records in the input (only blank or comment lines)')
-    if (!this.flags.ndjson && entries.length > 1) this.out(renderLintSummary(entries))
     const summary = lintBatchSummary(statuses, entries)
     if (this.flags.ndjson) this.ndjson('summary', summary)
+    else if (entries.length > 1) this.out(renderLintSummary(summary))
     this.resultExitCode = summary.exitCode
     return entries
   }
